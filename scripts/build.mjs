@@ -1,0 +1,16 @@
+// Bundles the CLI (and with it the bridge) into dist/ so `mcp-tokens` starts fast.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { cli: 'src-main/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  splitting: true,
+  sourcemap: 'linked',
+  // Node ESM bundles need require() for CommonJS deps that esbuild inlines.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: 'warning',
+});

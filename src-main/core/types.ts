@@ -1,0 +1,101 @@
+// Records kept in the vault. Everything here is non-secret and may be shown to people;
+// secrets live in VaultSecrets and only ever in encrypted form on disk.
+
+export type RegistrationMethod = 'pre-registered' | 'metadata-document' | 'dynamic';
+export type FlowKind = 'browser' | 'device';
+export type NeedsReauthReason = 'revoked' | 'expired' | 'rejected' | 'more-scope' | 'never-linked';
+
+/** A client registration at one authorization server. Never reused with another issuer. */
+export interface ClientRecord {
+  /** Key in the vault: the issuer plus, for pre-registered clients, the client id. */
+  key: string;
+  issuer: string;
+  clientId: string;
+  method: RegistrationMethod;
+  tokenEndpointAuthMethod: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  registeredAt: number;
+  /** Whether a client secret is held in the secrets (never the secret itself). */
+  hasSecret: boolean;
+}
+
+/** Cached authorization server metadata (RFC 8414 / OIDC), as validated at discovery. */
+export type AsMetadata = Record<string, unknown> & {
+  issuer: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+  revocation_endpoint?: string;
+  device_authorization_endpoint?: string;
+  registration_endpoint?: string;
+};
+
+export interface GrantInfo {
+  scope: string[];
+  tokenType: string;
+  /** Epoch ms; undefined when the AS gave no expires_in. */
+  expiresAt?: number;
+  hasRefreshToken: boolean;
+  obtainedAt: number;
+  lastRefreshAt?: number;
+  refreshCount: number;
+}
+
+export interface ServerState {
+  status: 'ok' | 'needs-reauth';
+  reason?: NeedsReauthReason;
+  detail?: string;
+  /** Last failure that did not change status (e.g. AS down during refresh). */
+  lastError?: { at: number; message: string };
+}
+
+export interface ServerRecord {
+  id: string;
+  name: string;
+  /** The MCP server URL as the person gave it (normalized). */
+  url: string;
+  /** The canonical resource identifier sent as `resource` (RFC 8707). */
+  resource: string;
+  resourceMetadataUrl?: string;
+  issuer: string;
+  asMetadata: AsMetadata;
+  clientKey: string;
+  /** Scopes asked for at link time. */
+  requestedScopes: string[];
+  flow: FlowKind;
+  createdAt: number;
+  updatedAt: number;
+  state: ServerState;
+  grant?: GrantInfo;
+  activity: ActivityEntry[];
+}
+
+export interface ActivityEntry {
+  at: number;
+  kind: 'linked' | 'refreshed' | 'refresh-failed' | 'revoked' | 'reauthorized' | 'recovered';
+  detail?: string;
+}
+
+/** Secrets per server and per client; serialized to JSON and encrypted as one blob. */
+export interface VaultSecrets {
+  tokens: Record<string, { accessToken: string; refreshToken?: string; idToken?: string }>;
+  clients: Record<string, { clientSecret?: string; registrationAccessToken?: string }>;
+}
+
+/** An operation that talks to the AS and then must write; recorded before, cleared after. */
+export interface PendingOp {
+  id: string;
+  op: 'refresh' | 'link' | 'revoke';
+  serverId: string;
+  startedAt: number;
+  pid: number;
+}
+
+export interface VaultData {
+  version: 1;
+  servers: Record<string, ServerRecord>;
+  clients: Record<string, ClientRecord>;
+  secrets: VaultSecrets;
+  /** Ops in flight; a leftover one at start means a process died mid-way (reported, then cleared). */
+  pending: PendingOp[];
+}
