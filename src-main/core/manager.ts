@@ -1,0 +1,563 @@
+// The token manager: link, list, status, refresh, revoke, unlink, getToken. It is the only
+// code that combines the vault with the AS; the broker and the CLI both drive it.
+import { randomUUID } from 'node:crypto';
+import { type DiscoveryResult, discover, supportsPkceS256 } from './discovery.js';
+import { UserError } from './errors.js';
+import type { FetchFn } from './http.js';
+import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from './loopback.js';
+import * as wire from './oauth.js';
+import type { BrowserOpener, Cipher, Clock, Logger } from './platform.js';
+import { needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
+import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from './types.js';
+import { displayUrl, safeHttpUrl } from './urls.js';
+
+export interface VaultStore {
+  read(): Promise<VaultData>;
+  update<T>(fn: (d: VaultData) => T | Promise<T>): Promise<T>;
+}
+
+export interface ManagerDeps {
+  vault: VaultStore;
+  cipher: Pick<Cipher, 'kind' | 'description' | 'weak'>;
+  clock: Clock;
+  opener: BrowserOpener;
+  logger: Logger;
+  /** Human progress lines (stderr in the CLI, events in the app). */
+  progress?: (line: string) => void;
+  fetchFn?: FetchFn;
+}
+
+export interface LinkOptions {
+  name?: string;
+  flow?: FlowKind;
+  clientId?: string;
+  clientSecret?: string;
+  clientMetadataUrl?: string;
+  scopes?: string[];
+  /** false: print the URL only (`--no-open`). */
+  open?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What anyone outside the broker may see of a server: never a token. */
+export interface ServerView {
+  id: string;
+  name: string;
+  url: string;
+  resource: string;
+  issuer: string;
+  status: ServerStatus['status'];
+  reason?: NeedsReauthReason;
+  detail?: string;
+  scopes: string[];
+  expiresAt?: string;
+  hasRefreshToken: boolean;
+  lastRefreshAt?: string;
+  registration: { method: ClientRecord['method'] | 'unknown'; clientId?: string };
+  flow: FlowKind;
+  secretsKeptIn: string;
+  secretsWeak: boolean;
+  lastError?: string;
+  activity: ActivityEntry[];
+}
+
+export interface RevokeOutcome {
+  view: ServerView;
+  revokedAtAs: Array<'refresh_token' | 'access_token'>;
+  note?: string;
+}
+
+const MAX_ACTIVITY = 50;
+
+export class Manager {
+  private readonly d: ManagerDeps;
+  constructor(deps: ManagerDeps) {
+    this.d = deps;
+  }
+
+  private say(line: string) {
+    this.d.progress?.(line);
+    this.d.logger.log('info', line);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  async list(): Promise<ServerView[]> {
+    const data = await this.d.vault.read();
+    return Object.values(data.servers)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((r) => this.view(data, r));
+  }
+
+  async status(id: string): Promise<ServerView> {
+    const data = await this.d.vault.read();
+    return this.view(data, this.find(data, id));
+  }
+
+  private find(data: VaultData, idOrUrl: string): ServerRecord {
+    const rec = data.servers[idOrUrl] ?? Object.values(data.servers).find((s) => s.url === idOrUrl || s.url === normalizeUrl(idOrUrl));
+    if (!rec) {
+      const known = Object.keys(data.servers);
+      throw new UserError('not-found', `No linked server "${idOrUrl}".`, known.length ? `Linked: ${known.join(', ')}.` : 'Link one with `mcp-tokens link <url>`.');
+    }
+    return rec;
+  }
+
+  /** Finds a server by id or URL without throwing. */
+  async lookup(idOrUrl: string): Promise<ServerView | undefined> {
+    const data = await this.d.vault.read();
+    try {
+      return this.view(data, this.find(data, idOrUrl));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private view(data: VaultData, r: ServerRecord): ServerView {
+    const hasToken = Boolean(data.secrets.tokens[r.id]?.accessToken);
+    const st = serverStatus(r, hasToken, this.d.clock.now());
+    const client = data.clients[r.clientKey];
+    return {
+      id: r.id,
+      name: r.name,
+      url: r.url,
+      resource: r.resource,
+      issuer: r.issuer,
+      status: st.status,
+      ...(st.reason ? { reason: st.reason } : {}),
+      ...(st.detail ? { detail: st.detail } : {}),
+      scopes: r.grant?.scope ?? r.requestedScopes,
+      ...(r.grant?.expiresAt !== undefined ? { expiresAt: new Date(r.grant.expiresAt).toISOString() } : {}),
+      hasRefreshToken: Boolean(r.grant?.hasRefreshToken && data.secrets.tokens[r.id]?.refreshToken),
+      ...(r.grant?.lastRefreshAt !== undefined ? { lastRefreshAt: new Date(r.grant.lastRefreshAt).toISOString() } : {}),
+      registration: client ? { method: client.method, clientId: client.clientId } : { method: 'unknown' },
+      flow: r.flow,
+      secretsKeptIn: this.d.cipher.description,
+      secretsWeak: this.d.cipher.weak,
+      ...(r.state.lastError ? { lastError: r.state.lastError.message } : {}),
+      activity: r.activity.slice(-10),
+    };
+  }
+
+  // ---------------------------------------------------------------- link
+
+  async link(rawUrl: string, opts: LinkOptions = {}): Promise<ServerView> {
+    const url = normalizeUrl(rawUrl);
+    const disc = await discover(url, {
+      progress: (l) => this.say(l),
+      ...(this.d.fetchFn ? { fetchFn: this.d.fetchFn } : {}),
+      ...(opts.scopes ? { scopes: opts.scopes } : {}),
+    });
+    const flow = chooseFlow(disc, opts.flow);
+    if (flow === 'browser' && !supportsPkceS256(disc.asMetadata)) {
+      throw new UserError(
+        'no-pkce',
+        `The authorization server ${disc.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported). Refusing to sign in without it.`,
+        'Ask the server operator to enable PKCE S256.',
+      );
+    }
+    if (flow === 'browser') safeHttpUrl(disc.asMetadata.authorization_endpoint, 'authorization endpoint');
+
+    const before = await this.d.vault.read();
+    const existing = Object.values(before.servers).find((s) => s.url === url);
+    const listener = flow === 'browser' ? await this.bindListener(before, disc, opts) : undefined;
+    try {
+      const creds = await this.ensureClient(before, disc, flow, opts, listener);
+      const config = wire.makeConfig(disc.asMetadata, creds);
+      const tokens = flow === 'browser' ? await this.browserFlow(config, disc, listener!, opts) : await this.deviceFlow(config, disc, opts);
+      const now = this.d.clock.now();
+      const view = await this.d.vault.update((d) => {
+        const id = existing && d.servers[existing.id] ? existing.id : uniqueId(suggestId(url, opts.name), (x) => Boolean(d.servers[x]));
+        const prev = d.servers[id];
+        d.clients[creds.record.key] = creds.record;
+        if (creds.clientSecret !== undefined) d.secrets.clients[creds.record.key] = { ...d.secrets.clients[creds.record.key], clientSecret: creds.clientSecret };
+        const rec: ServerRecord = {
+          id,
+          name: opts.name ?? prev?.name ?? id,
+          url,
+          resource: disc.resource,
+          ...(disc.resourceMetadataUrl ? { resourceMetadataUrl: disc.resourceMetadataUrl } : {}),
+          issuer: disc.issuer,
+          asMetadata: disc.asMetadata,
+          clientKey: creds.record.key,
+          requestedScopes: disc.scopes,
+          flow,
+          createdAt: prev?.createdAt ?? now,
+          updatedAt: now,
+          state: { status: 'ok' },
+          grant: grantFrom(tokens, disc.scopes, now, 0),
+          activity: appendActivity(prev?.activity ?? [], { at: now, kind: prev ? 'reauthorized' : 'linked', detail: `via ${flow === 'browser' ? 'browser' : 'device code'}` }),
+        };
+        d.servers[id] = rec;
+        d.secrets.tokens[id] = secretTokens(tokens);
+        return this.view(d, rec);
+      });
+      this.say(`Linked "${view.id}" (${view.url}); granted scopes: ${view.scopes.join(' ') || '(none)'}.`);
+      return view;
+    } finally {
+      await listener?.close();
+    }
+  }
+
+  /** Binds the redirect listener first, so a dynamic registration can name its exact port. */
+  private async bindListener(data: VaultData, disc: DiscoveryResult, opts: LinkOptions): Promise<LoopbackListener> {
+    const reuse = opts.clientId ? undefined : findDynamicClient(data, disc.issuer, 'browser');
+    const pinned = reuse ? pinnedPort(reuse.redirectUris) : undefined;
+    if (pinned !== undefined) {
+      try {
+        return await startLoopback({ port: pinned });
+      } catch {
+        this.say(`Port ${pinned} of the earlier registration is busy; registering again with a new port.`);
+      }
+    }
+    return startLoopback();
+  }
+
+  private async ensureClient(data: VaultData, disc: DiscoveryResult, flow: FlowKind, opts: LinkOptions, listener?: LoopbackListener): Promise<wire.ClientCredentials> {
+    const as = disc.asMetadata;
+    const now = this.d.clock.now();
+    const grantTypes = flow === 'browser' ? ['authorization_code', 'refresh_token'] : ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+    const redirectUris = listener ? [listener.redirectUri] : [];
+    if (opts.clientId) {
+      const method = opts.clientSecret ? wire.pickSecretAuthMethod(as) : 'none';
+      this.say(`Using the pre-registered client ${opts.clientId}.`);
+      return {
+        record: { key: `${disc.issuer}#${opts.clientId}`, issuer: disc.issuer, clientId: opts.clientId, method: 'pre-registered', tokenEndpointAuthMethod: method, redirectUris, grantTypes, registeredAt: now, hasSecret: Boolean(opts.clientSecret) },
+        ...(opts.clientSecret ? { clientSecret: opts.clientSecret } : {}),
+      };
+    }
+    if (opts.clientMetadataUrl) {
+      if (as.client_id_metadata_document_supported === true) {
+        const cimd = safeHttpUrl(opts.clientMetadataUrl, 'client metadata document URL');
+        if (cimd.protocol !== 'https:' && !disc.issuer.startsWith('http:')) {
+          throw new UserError('registration', 'A client metadata document URL must use https.', 'Host the document over https.');
+        }
+        this.say(`Using the client metadata document ${cimd.href} as client id.`);
+        return { record: { key: `${disc.issuer}#${cimd.href}`, issuer: disc.issuer, clientId: cimd.href, method: 'metadata-document', tokenEndpointAuthMethod: 'none', redirectUris, grantTypes, registeredAt: now, hasSecret: false } };
+      }
+      this.say('The authorization server does not accept client metadata documents; falling back to dynamic registration.');
+    }
+    const reuse = findDynamicClient(data, disc.issuer, flow);
+    if (reuse && (flow === 'device' || (listener && redirectMatches(reuse.redirectUris, listener)))) {
+      this.say(`Reusing this app's registration at ${disc.issuer} (client ${reuse.clientId}).`);
+      const secret = data.secrets.clients[reuse.key]?.clientSecret;
+      return { record: reuse, ...(secret ? { clientSecret: secret } : {}) };
+    }
+    if (!as.registration_endpoint) {
+      throw new UserError(
+        'registration',
+        `The authorization server ${disc.issuer} offers no dynamic registration${as.client_id_metadata_document_supported ? '' : ' and no client metadata documents'}, so this app cannot register itself.`,
+        'Register an app with the provider and pass --client-id (and --client-secret-file for a confidential client).',
+      );
+    }
+    this.say(`Registering this app at ${displayUrl(String(as.registration_endpoint))} (dynamic client registration)…`);
+    const reg = await wire.registerDynamicClient(as, { redirectUris, grantTypes, ...(disc.scopes.length ? { scope: disc.scopes.join(' ') } : {}) });
+    const record: ClientRecord = {
+      key: `${disc.issuer}#dcr:${reg.clientId}`,
+      issuer: disc.issuer,
+      clientId: reg.clientId,
+      method: 'dynamic',
+      tokenEndpointAuthMethod: reg.tokenEndpointAuthMethod,
+      redirectUris: reg.redirectUris,
+      grantTypes: reg.grantTypes,
+      registeredAt: now,
+      hasSecret: Boolean(reg.clientSecret),
+    };
+    await this.d.vault.update((d) => {
+      d.clients[record.key] = record;
+      if (reg.clientSecret || reg.registrationAccessToken) {
+        d.secrets.clients[record.key] = {
+          ...(reg.clientSecret ? { clientSecret: reg.clientSecret } : {}),
+          ...(reg.registrationAccessToken ? { registrationAccessToken: reg.registrationAccessToken } : {}),
+        };
+      }
+    });
+    return { record, ...(reg.clientSecret ? { clientSecret: reg.clientSecret } : {}) };
+  }
+
+  private async browserFlow(config: ReturnType<typeof wire.makeConfig>, disc: DiscoveryResult, listener: LoopbackListener, opts: LinkOptions): Promise<wire.TokenResult> {
+    const req = await wire.buildAuthorizationRequest(config, { redirectUri: listener.redirectUri, scopes: disc.scopes, resource: disc.resource });
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+    const waiting = listener.wait(req.state, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (opts.open === false) {
+      this.say(`Open this URL in a browser to approve:\n  ${req.url.href}`);
+    } else {
+      this.say(`Opening your browser at ${displayUrl(req.url)}… (if nothing opens, visit:\n  ${req.url.href} )`);
+      await this.d.opener.open(req.url.href).catch((err: Error) => this.say(`Could not open a browser (${err.message}); open the URL above yourself.`));
+    }
+    this.say(`Waiting for you to approve in the browser… (Ctrl-C to cancel, times out in ${Math.round(timeoutMs / 60_000) || 1} min)`);
+    const cb = await waiting;
+    try {
+      wire.checkIss(cb.url, disc.asMetadata);
+      const tokens = await wire.exchangeCode(config, cb.url, req, disc.resource);
+      cb.finish(true);
+      return tokens;
+    } catch (err) {
+      cb.finish(false);
+      throw err;
+    }
+  }
+
+  private async deviceFlow(config: ReturnType<typeof wire.makeConfig>, disc: DiscoveryResult, opts: LinkOptions): Promise<wire.TokenResult> {
+    const r = await wire.startDeviceAuthorization(config, { scopes: disc.scopes, resource: disc.resource });
+    const target = r.verification_uri_complete ?? r.verification_uri;
+    this.say(`To approve, visit ${r.verification_uri} and enter the code ${r.user_code}`);
+    if (r.verification_uri_complete) this.say(`  (or open ${r.verification_uri_complete})`);
+    if (opts.open !== false) await this.d.opener.open(target).catch(() => {});
+    const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, (r.expires_in ?? 300) * 1000);
+    this.say(`Waiting for the approval… (Ctrl-C to cancel, times out in ${Math.max(1, Math.round(timeoutMs / 60_000))} min)`);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    return wire.pollDevice(config, r, disc.resource, signal);
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  /**
+   * A token valid for at least `minValidityS`, refreshing if needed. Compare-and-refresh:
+   * if another process already refreshed, its token is used and the AS is not called again.
+   */
+  async getToken(id: string, minValidityS = 60): Promise<{ accessToken: string; expiresAt?: number }> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, id);
+    const sec = data.secrets.tokens[rec.id];
+    const now = this.d.clock.now();
+    if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minValidityS * 1000)) {
+      return { accessToken: sec.accessToken, ...(rec.grant?.expiresAt !== undefined ? { expiresAt: rec.grant.expiresAt } : {}) };
+    }
+    await this.refreshIf(rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, this.d.clock.now(), minValidityS * 1000));
+    const after = await this.d.vault.read();
+    const tok = after.secrets.tokens[rec.id];
+    if (!tok?.accessToken) throw this.reauthError(after.servers[rec.id]!);
+    return { accessToken: tok.accessToken, ...(after.servers[rec.id]!.grant?.expiresAt !== undefined ? { expiresAt: after.servers[rec.id]!.grant!.expiresAt! } : {}) };
+  }
+
+  /** Refresh now (`mcp-tokens refresh`). */
+  async refresh(id: string): Promise<ServerView> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, id);
+    const before = data.secrets.tokens[rec.id]?.accessToken;
+    await this.refreshIf(rec.id, (_r, s) => s?.accessToken === before);
+    return this.status(rec.id);
+  }
+
+  /** Refreshes when `stillNeeded` holds on the freshest data, under the vault lock (single flight across processes). */
+  private async refreshIf(id: string, stillNeeded: (r: ServerRecord, s: VaultData['secrets']['tokens'][string] | undefined) => boolean): Promise<void> {
+    const opId = randomUUID();
+    // Phase 1: record the intent, so a crash between the AS's answer and our write is reported next start.
+    const go = await this.d.vault.update((d) => {
+      const r = d.servers[id];
+      if (!r) throw new UserError('not-found', `No linked server "${id}".`);
+      if (r.state.status === 'needs-reauth') throw this.reauthError(r);
+      if (!stillNeeded(r, d.secrets.tokens[id])) return false;
+      if (!d.secrets.tokens[id]?.refreshToken) {
+        r.state = { status: 'needs-reauth', reason: 'expired', detail: 'The access token expired and the authorization server gave no refresh token.' };
+        return 'dead' as const;
+      }
+      d.pending.push({ id: opId, op: 'refresh', serverId: id, startedAt: this.d.clock.now(), pid: process.pid });
+      return true;
+    });
+    if (go === 'dead') {
+      const d = await this.d.vault.read();
+      throw this.reauthError(d.servers[id]!);
+    }
+    if (!go) return;
+    // Phase 2: under the lock, check again (another process may have refreshed), call the AS, persist.
+    let failure: unknown;
+    await this.d.vault.update(async (d) => {
+      d.pending = d.pending.filter((p) => p.id !== opId);
+      const r = d.servers[id];
+      const sec = d.secrets.tokens[id];
+      if (!r || !sec?.refreshToken || r.state.status !== 'ok' || !stillNeeded(r, sec)) return;
+      const client = d.clients[r.clientKey];
+      if (!client) {
+        r.state = { status: 'needs-reauth', reason: 'rejected', detail: 'The client registration is missing.' };
+        return;
+      }
+      const secret = d.secrets.clients[client.key]?.clientSecret;
+      const config = wire.makeConfig(r.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) });
+      const now = this.d.clock.now();
+      try {
+        const t = await wire.refresh(config, sec.refreshToken, r.resource);
+        // Keep the old refresh token when the AS does not rotate it.
+        d.secrets.tokens[id] = { accessToken: t.accessToken, refreshToken: t.refreshToken ?? sec.refreshToken, ...(t.idToken ? { idToken: t.idToken } : {}) };
+        const g = grantFrom(t, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
+        g.hasRefreshToken = true;
+        g.lastRefreshAt = now;
+        g.obtainedAt = r.grant?.obtainedAt ?? now;
+        r.grant = g;
+        r.state = { status: 'ok' };
+        r.updatedAt = now;
+        r.activity = appendActivity(r.activity, { at: now, kind: 'refreshed' });
+      } catch (err) {
+        failure = err;
+        const e = err instanceof wire.OAuthWireError ? err : wire.wireError(err, 'refreshing the token');
+        if (e.kind === 'dead-grant') {
+          r.state = { status: 'needs-reauth', reason: e.oauthError === 'invalid_grant' ? 'expired' : 'rejected', detail: e.message };
+        } else {
+          r.state = { ...r.state, lastError: { at: now, message: e.message } };
+        }
+        r.activity = appendActivity(r.activity, { at: now, kind: 'refresh-failed', detail: e.message });
+        failure = e;
+      }
+    });
+    if (failure) {
+      const e = failure as wire.OAuthWireError;
+      if (e.kind === 'dead-grant') {
+        const d = await this.d.vault.read();
+        throw this.reauthError(d.servers[id]!);
+      }
+      throw failure;
+    }
+  }
+
+  /** Marks a server as needing re-authorization (e.g. the resource server rejected a fresh token). */
+  async markNeedsReauth(id: string, reason: NeedsReauthReason, detail: string): Promise<void> {
+    await this.d.vault.update((d) => {
+      const r = d.servers[id];
+      if (!r) return;
+      r.state = { status: 'needs-reauth', reason, detail };
+      r.updatedAt = this.d.clock.now();
+    });
+  }
+
+  reauthError(r: ServerRecord): UserError {
+    const why = r.state.reason === 'revoked' ? 'was revoked' : r.state.reason === 'more-scope' ? 'needs more permissions' : 'has expired';
+    return new UserError('needs-reauth', `Sign-in for '${r.name}' ${why}: re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${r.url}\`.`, r.state.detail);
+  }
+
+  // ---------------------------------------------------------------- revoke / unlink
+
+  async revoke(id: string): Promise<RevokeOutcome> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, id);
+    const sec = data.secrets.tokens[rec.id];
+    const revoked: RevokeOutcome['revokedAtAs'] = [];
+    let note: string | undefined;
+    if (sec) {
+      if (rec.asMetadata.revocation_endpoint) {
+        const client = data.clients[rec.clientKey];
+        if (!client) throw new UserError('registration', `The client registration for "${rec.id}" is missing; cannot revoke at the authorization server.`);
+        const secret = data.secrets.clients[client.key]?.clientSecret;
+        const config = wire.makeConfig(rec.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) });
+        // Refresh token first: revoking it usually kills the whole grant (RFC 7009 §2.1).
+        if (sec.refreshToken) {
+          await wire.revoke(config, sec.refreshToken, 'refresh_token');
+          revoked.push('refresh_token');
+        }
+        await wire.revoke(config, sec.accessToken, 'access_token');
+        revoked.push('access_token');
+        this.say(`Revoked the ${revoked.map((r) => r.replace('_', ' ')).join(' and ')} at ${rec.issuer}.`);
+      } else {
+        note = `The authorization server ${rec.issuer} has no revocation endpoint: the tokens were deleted here, but the grant stays valid there${rec.grant?.expiresAt ? ` (the access token until ${new Date(rec.grant.expiresAt).toISOString()})` : ''}. Revoke the app in the provider's account settings to end it.`;
+        this.say(note);
+      }
+    } else {
+      note = 'No tokens were stored for this server; nothing to revoke.';
+      this.say(note);
+    }
+    const now = this.d.clock.now();
+    const view = await this.d.vault.update((d) => {
+      const r = d.servers[rec.id];
+      if (!r) throw new UserError('not-found', `No linked server "${rec.id}".`);
+      delete d.secrets.tokens[rec.id];
+      r.state = { status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' };
+      if (r.grant) r.grant = { ...r.grant, hasRefreshToken: false };
+      r.updatedAt = now;
+      r.activity = appendActivity(r.activity, { at: now, kind: 'revoked', ...(note ? { detail: 'no revocation endpoint' } : {}) });
+      return this.view(d, r);
+    });
+    return { view, revokedAtAs: revoked, ...(note ? { note } : {}) };
+  }
+
+  async unlink(id: string): Promise<{ id: string; revokedAtAs: RevokeOutcome['revokedAtAs']; note?: string }> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, id);
+    const out = data.secrets.tokens[rec.id] ? await this.revoke(rec.id) : { revokedAtAs: [] as RevokeOutcome['revokedAtAs'] };
+    await this.d.vault.update((d) => {
+      const r = d.servers[rec.id];
+      if (!r) return;
+      delete d.servers[rec.id];
+      delete d.secrets.tokens[rec.id];
+      // Forget the registration when no other linked server uses it.
+      if (!Object.values(d.servers).some((s) => s.clientKey === r.clientKey)) {
+        delete d.clients[r.clientKey];
+        delete d.secrets.clients[r.clientKey];
+      }
+    });
+    this.say(`Unlinked "${rec.id}".`);
+    return { id: rec.id, revokedAtAs: out.revokedAtAs, ...('note' in out && out.note ? { note: out.note } : {}) };
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+export function normalizeUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new UserError('usage', `"${raw.slice(0, 200)}" is not a URL.`, 'Give the full server URL, e.g. https://mcp.example.com/mcp');
+  }
+  u.hash = '';
+  return u.href;
+}
+
+function chooseFlow(disc: DiscoveryResult, wanted?: FlowKind): FlowKind {
+  const as = disc.asMetadata;
+  const hasCode = Boolean(as.authorization_endpoint);
+  const hasDevice = Boolean(as.device_authorization_endpoint);
+  if (wanted === 'device') {
+    if (!hasDevice) throw new UserError('authorization', `The authorization server ${disc.issuer} does not offer the device flow.`, 'Use --flow browser.');
+    return 'device';
+  }
+  if (wanted === 'browser') {
+    if (!hasCode) throw new UserError('authorization', `The authorization server ${disc.issuer} offers no browser sign-in (no authorization endpoint).`, hasDevice ? 'Use --flow device.' : undefined);
+    return 'browser';
+  }
+  if (hasCode) return 'browser';
+  if (hasDevice) return 'device';
+  throw new UserError('authorization', `The authorization server ${disc.issuer} offers neither browser sign-in nor the device flow.`);
+}
+
+function findDynamicClient(data: VaultData, issuer: string, flow: FlowKind): ClientRecord | undefined {
+  const grant = flow === 'browser' ? 'authorization_code' : 'urn:ietf:params:oauth:grant-type:device_code';
+  return Object.values(data.clients)
+    .filter((c) => c.issuer === issuer && c.method === 'dynamic' && c.grantTypes.includes(grant))
+    .sort((a, b) => b.registeredAt - a.registeredAt)[0];
+}
+
+function pinnedPort(uris: string[]): number | undefined {
+  for (const u of uris) {
+    try {
+      const p = new URL(u).port;
+      if (p) return Number(p);
+    } catch {
+      // ignore unparsable stored URIs
+    }
+  }
+  return undefined;
+}
+
+function redirectMatches(uris: string[], l: LoopbackListener): boolean {
+  return uris.includes(l.redirectUri);
+}
+
+function grantFrom(t: wire.TokenResult, requested: string[], now: number, refreshCount: number) {
+  return {
+    scope: t.scope !== undefined ? t.scope.split(/\s+/).filter(Boolean) : requested,
+    tokenType: t.tokenType,
+    ...(t.expiresIn !== undefined ? { expiresAt: now + t.expiresIn * 1000 } : {}),
+    hasRefreshToken: Boolean(t.refreshToken),
+    obtainedAt: now,
+    refreshCount,
+  } as NonNullable<ServerRecord['grant']>;
+}
+
+function secretTokens(t: wire.TokenResult) {
+  return { accessToken: t.accessToken, ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}), ...(t.idToken ? { idToken: t.idToken } : {}) };
+}
+
+function appendActivity(list: ActivityEntry[], e: ActivityEntry): ActivityEntry[] {
+  return [...list, e].slice(-MAX_ACTIVITY);
+}

@@ -1,0 +1,245 @@
+// OAuth wire work through openid-client (and its oauth4webapi for DCR, which openid-client
+// only offers bundled with its own discovery). Nothing here touches the vault.
+import * as oauth from 'oauth4webapi';
+import * as client from 'openid-client';
+import { UserError } from './errors.js';
+import type { AsMetadata, ClientRecord } from './types.js';
+import { displayUrl, isInsecureLoopback, safeHttpUrl } from './urls.js';
+
+export const OAUTH_TIMEOUT_S = 15;
+
+export interface ClientCredentials {
+  record: ClientRecord;
+  clientSecret?: string;
+}
+
+/** An openid-client Configuration for one AS and one client; http allowed only on loopback. */
+export function makeConfig(as: AsMetadata, creds: ClientCredentials): client.Configuration {
+  const method = creds.record.tokenEndpointAuthMethod;
+  let auth: client.ClientAuth;
+  if (method === 'none' || !creds.clientSecret) auth = client.None();
+  else if (method === 'client_secret_post') auth = client.ClientSecretPost(creds.clientSecret);
+  else auth = client.ClientSecretBasic(creds.clientSecret);
+  const config = new client.Configuration(as as client.ServerMetadata, creds.record.clientId, { token_endpoint_auth_method: method }, auth);
+  config.timeout = OAUTH_TIMEOUT_S;
+  if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
+  return config;
+}
+
+/** Token endpoint auth method for a confidential client, from what the AS supports (RFC 8414 default: basic). */
+export function pickSecretAuthMethod(as: AsMetadata): string {
+  const supported = Array.isArray(as.token_endpoint_auth_methods_supported) ? (as.token_endpoint_auth_methods_supported as string[]) : ['client_secret_basic'];
+  if (supported.includes('client_secret_basic')) return 'client_secret_basic';
+  if (supported.includes('client_secret_post')) return 'client_secret_post';
+  return supported[0] ?? 'client_secret_basic';
+}
+
+export interface DcrRequest {
+  redirectUris: string[];
+  grantTypes: string[];
+  scope?: string;
+}
+
+/** RFC 7591 registration as a native public client (a secret is used if the AS insists). */
+export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Promise<{ clientId: string; clientSecret?: string; registrationAccessToken?: string; tokenEndpointAuthMethod: string; redirectUris: string[]; grantTypes: string[] }> {
+  const endpoint = safeHttpUrl(as.registration_endpoint, 'registration endpoint');
+  const supported = Array.isArray(as.token_endpoint_auth_methods_supported) ? (as.token_endpoint_auth_methods_supported as string[]) : undefined;
+  const authMethod = !supported || supported.includes('none') ? 'none' : pickSecretAuthMethod(as);
+  const metadata: Record<string, unknown> = {
+    client_name: 'MCP Token Manager',
+    application_type: 'native',
+    redirect_uris: req.redirectUris,
+    grant_types: req.grantTypes,
+    response_types: req.grantTypes.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: authMethod,
+    software_id: 'mcp-token-manager',
+    software_version: '0.1.0',
+  };
+  if (req.scope) metadata.scope = req.scope;
+  const asObj = { ...(as as oauth.AuthorizationServer), registration_endpoint: endpoint.href };
+  let res: Response;
+  try {
+    res = await oauth.dynamicClientRegistrationRequest(asObj, metadata as Partial<oauth.OmitSymbolProperties<oauth.Client>>, {
+      [oauth.allowInsecureRequests]: isInsecureLoopback(endpoint),
+      signal: AbortSignal.timeout(OAUTH_TIMEOUT_S * 1000),
+    });
+  } catch (err) {
+    throw wireError(err, `registering a client at ${displayUrl(endpoint)}`);
+  }
+  let out: oauth.OmitSymbolProperties<oauth.Client>;
+  try {
+    out = await oauth.processDynamicClientRegistrationResponse(res);
+  } catch (err) {
+    throw new UserError('registration', `The authorization server refused to register this app: ${describeOAuthError(err)}.`, 'If the server requires a pre-registered client, pass --client-id (and --client-secret-file).', { cause: err });
+  }
+  return {
+    clientId: out.client_id,
+    ...(typeof out.client_secret === 'string' ? { clientSecret: out.client_secret } : {}),
+    ...(typeof out.registration_access_token === 'string' ? { registrationAccessToken: out.registration_access_token } : {}),
+    tokenEndpointAuthMethod: typeof out.token_endpoint_auth_method === 'string' ? out.token_endpoint_auth_method : authMethod,
+    redirectUris: Array.isArray(out.redirect_uris) ? (out.redirect_uris as string[]) : req.redirectUris,
+    grantTypes: Array.isArray(out.grant_types) ? (out.grant_types as string[]) : req.grantTypes,
+  };
+}
+
+export interface TokenResult {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  tokenType: string;
+  expiresIn?: number;
+  scope?: string;
+}
+
+function toResult(r: oauth.TokenEndpointResponse): TokenResult {
+  return {
+    accessToken: r.access_token,
+    tokenType: r.token_type,
+    ...(r.refresh_token ? { refreshToken: r.refresh_token } : {}),
+    ...(r.id_token ? { idToken: r.id_token } : {}),
+    ...(typeof r.expires_in === 'number' ? { expiresIn: r.expires_in } : {}),
+    ...(typeof r.scope === 'string' ? { scope: r.scope } : {}),
+  };
+}
+
+export interface PkceRequest {
+  url: URL;
+  state: string;
+  verifier: string;
+}
+
+/** Builds the authorization URL (PKCE S256, state, resource) and checks its scheme before anyone opens it. */
+export async function buildAuthorizationRequest(config: client.Configuration, p: { redirectUri: string; scopes: string[]; resource: string }): Promise<PkceRequest> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const params: Record<string, string> = {
+    redirect_uri: p.redirectUri,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    resource: p.resource,
+  };
+  if (p.scopes.length) params.scope = p.scopes.join(' ');
+  const endpoint = config.serverMetadata().authorization_endpoint;
+  safeHttpUrl(endpoint, 'authorization endpoint');
+  let url: URL;
+  try {
+    url = client.buildAuthorizationUrl(config, params);
+  } catch (err) {
+    throw new UserError('unsafe-url', `Could not build the authorization URL: ${describeOAuthError(err)}.`);
+  }
+  safeHttpUrl(url.href, 'authorization URL');
+  return { url, state, verifier };
+}
+
+/** RFC 9207 as the MCP spec applies it: a present iss must equal the issuer; absent is refused when the AS promised it. */
+export function checkIss(callback: URL, as: AsMetadata): void {
+  const iss = callback.searchParams.get('iss');
+  if (iss !== null && iss !== as.issuer) {
+    throw new UserError('iss-mismatch', `The sign-in response came from issuer ${JSON.stringify(iss.slice(0, 200))}, not ${as.issuer}. Refused: this looks like a mix-up attack.`, 'Nothing was stored. Try again; if it repeats, do not use this server.');
+  }
+  if (iss === null && as.authorization_response_iss_parameter_supported === true) {
+    throw new UserError('iss-mismatch', `The sign-in response carries no issuer, although ${as.issuer} says it always sends one. Refused.`, 'Nothing was stored. Try again; if it repeats, contact the server operator.');
+  }
+}
+
+export async function exchangeCode(config: client.Configuration, callback: URL, req: PkceRequest, resource: string): Promise<TokenResult> {
+  const err = callback.searchParams.get('error');
+  if (err) {
+    const desc = callback.searchParams.get('error_description');
+    const denied = err === 'access_denied';
+    throw new UserError('authorization', denied ? 'You declined the authorization in the browser.' : `The authorization server returned an error: ${clip(err)}${desc ? ` (${clip(desc)})` : ''}.`, denied ? 'Run the command again to approve.' : undefined);
+  }
+  try {
+    const r = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, idTokenExpected: false }, { resource });
+    return toResult(r);
+  } catch (e) {
+    throw wireError(e, 'exchanging the authorization code');
+  }
+}
+
+export async function startDeviceAuthorization(config: client.Configuration, p: { scopes: string[]; resource: string }): Promise<oauth.DeviceAuthorizationResponse> {
+  const params: Record<string, string> = { resource: p.resource };
+  if (p.scopes.length) params.scope = p.scopes.join(' ');
+  try {
+    const r = await client.initiateDeviceAuthorization(config, params);
+    safeHttpUrl(r.verification_uri, 'device verification URL');
+    if (r.verification_uri_complete) safeHttpUrl(r.verification_uri_complete, 'device verification URL');
+    return r;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw wireError(e, 'starting the device authorization');
+  }
+}
+
+/** Polls the token endpoint; openid-client honours `interval` and `slow_down`. */
+export async function pollDevice(config: client.Configuration, r: oauth.DeviceAuthorizationResponse, resource: string, signal: AbortSignal): Promise<TokenResult> {
+  try {
+    return toResult(await client.pollDeviceAuthorizationGrant(config, r, { resource }, { signal }));
+  } catch (e) {
+    if (signal.aborted) throw new UserError('timeout', 'The device code was not approved in time; sign-in cancelled.', 'Run the command again when you are ready to approve.');
+    throw wireError(e, 'waiting for the device approval');
+  }
+}
+
+export async function refresh(config: client.Configuration, refreshToken: string, resource: string): Promise<TokenResult> {
+  try {
+    return toResult(await client.refreshTokenGrant(config, refreshToken, { resource }));
+  } catch (e) {
+    throw wireError(e, 'refreshing the token');
+  }
+}
+
+export async function revoke(config: client.Configuration, token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+  try {
+    await client.tokenRevocation(config, token, { token_type_hint: hint });
+  } catch (e) {
+    throw wireError(e, 'revoking the token');
+  }
+}
+
+/** What kind of failure a token-endpoint error is, which decides retry vs. re-auth. */
+export type FailureKind = 'dead-grant' | 'transient' | 'other';
+
+export class OAuthWireError extends UserError {
+  readonly kind: FailureKind;
+  readonly oauthError?: string;
+  readonly status?: number;
+  constructor(kind: FailureKind, message: string, hint: string | undefined, extra: { oauthError?: string; status?: number; cause?: unknown }) {
+    super(kind === 'dead-grant' ? 'needs-reauth' : kind === 'transient' ? 'network' : 'token', message, hint, { cause: extra.cause });
+    this.kind = kind;
+    if (extra.oauthError !== undefined) this.oauthError = extra.oauthError;
+    if (extra.status !== undefined) this.status = extra.status;
+  }
+}
+
+function clip(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').slice(0, 200);
+}
+
+export function describeOAuthError(err: unknown): string {
+  const e = err as { error?: string; error_description?: string; status?: number; message?: string; code?: string };
+  if (typeof e.error === 'string') return `${clip(e.error)}${e.error_description ? `: ${clip(e.error_description)}` : ''}`;
+  if (typeof e.status === 'number') return `HTTP ${e.status}`;
+  return clip(e.message ?? String(err));
+}
+
+/** Maps openid-client / fetch failures to a classified error with a plain message. */
+export function wireError(err: unknown, doing: string): OAuthWireError {
+  if (err instanceof OAuthWireError) return err;
+  const e = err as { error?: string; status?: number; name?: string; code?: string; cause?: { code?: string; name?: string } };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const oauthError = typeof e.error === 'string' ? e.error : undefined;
+  if (oauthError === 'invalid_grant' || oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
+    return new OAuthWireError('dead-grant', `The authorization server rejected the grant while ${doing} (${describeOAuthError(err)}).`, 'Re-authorize this server.', { oauthError, ...(status !== undefined ? { status } : {}), cause: err });
+  }
+  if (oauthError === 'temporarily_unavailable' || (status !== undefined && status >= 500)) {
+    return new OAuthWireError('transient', `The authorization server is unavailable (${describeOAuthError(err)}) while ${doing}.`, 'Nothing was changed; try again later.', { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
+  }
+  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause?.name === 'TimeoutError';
+  const netCode = e.cause?.code ?? (e.code && /^E[A-Z]+$/.test(e.code) ? e.code : undefined);
+  if (timeout || netCode || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
+    return new OAuthWireError('transient', `Could not reach the authorization server${netCode ? ` (${netCode})` : timeout ? ' (timed out)' : ''} while ${doing}.`, 'Nothing was changed; check your connection and try again.', { cause: err });
+  }
+  return new OAuthWireError('other', `Failed while ${doing}: ${describeOAuthError(err)}.`, undefined, { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
+}
