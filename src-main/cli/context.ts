@@ -1,0 +1,28 @@
+// Wires the headless platform (key file or keyring, node fs, $BROWSER opener) into core.
+import { openHeadlessCipher } from '../core/cipher.js';
+import { nodeFileSystem } from '../core/fs.js';
+import { createLogger } from '../core/log.js';
+import { Manager } from '../core/manager.js';
+import { createBrowserOpener } from '../core/opener.js';
+import { dataHome } from '../core/paths.js';
+import type { Cipher } from '../core/platform.js';
+import { systemClock } from '../core/platform.js';
+import { Vault } from '../core/vault.js';
+
+export interface CliContext {
+  home: string;
+  cipher: Cipher;
+  vault: Vault;
+  manager: Manager;
+  startupReport: string[];
+}
+
+export async function openContext(opts: { progress: (line: string) => void; env?: NodeJS.ProcessEnv }): Promise<CliContext> {
+  const env = opts.env ?? process.env;
+  const home = dataHome(env);
+  const logger = createLogger({ home, stderr: Boolean(env.MCP_TOKENS_DEBUG), level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
+  const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env });
+  const vault = await Vault.open({ home, fs: nodeFileSystem, cipher, clock: systemClock, logger });
+  const manager = new Manager({ vault, cipher, clock: systemClock, opener: createBrowserOpener(env), logger, progress: opts.progress });
+  return { home, cipher, vault, manager, startupReport: vault.startupReport };
+}

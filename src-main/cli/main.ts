@@ -1,0 +1,212 @@
+// `mcp-tokens`: the headless command line. Contract (DESIGN.md): --json on stdout, people's
+// words on stderr, exit 0 ok / 1 failure with a one-line reason / 2 usage error.
+import { readFile, stat } from 'node:fs/promises';
+import { isUserError, UserError } from '../core/errors.js';
+import type { ServerView } from '../core/manager.js';
+import { redact as redactText } from '../core/redact.js';
+import { parseArgs, UsageError } from './args.js';
+import { openContext } from './context.js';
+
+const VERSION = '0.1.0';
+
+const USAGE = `Usage: mcp-tokens <command> [options]
+
+Commands:
+  link <url>      Discover, register, authorize and store a grant for a remote MCP server
+                  [--name N] [--flow browser|device] [--client-id ID] [--client-secret-file F]
+                  [--client-metadata-url URL] [--scope "a b"] [--no-open]
+  list            Linked servers and their state
+  status [id]     One server (or all) in detail, and where secrets are kept
+  refresh <id>    Refresh the access token now
+  revoke <id>     Revoke the grant at the authorization server (RFC 7009) and drop the tokens
+  unlink <id>     Revoke, then forget the server and its client registration
+
+Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS_HOME when set.
+The browser is opened with $BROWSER when set, else the platform's opener.`;
+
+const COMMON = { values: [] as string[], booleans: ['json', 'help'] };
+const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; min: number; max: number }> = {
+  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
+  list: { ...COMMON, min: 0, max: 0 },
+  status: { ...COMMON, min: 0, max: 1 },
+  refresh: { ...COMMON, min: 1, max: 1 },
+  revoke: { ...COMMON, min: 1, max: 1 },
+  unlink: { ...COMMON, min: 1, max: 1 },
+};
+
+function err(line: string) {
+  process.stderr.write(`${line}\n`);
+}
+
+function out(json: unknown) {
+  process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+}
+
+async function readSecretFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    const st = await stat(path);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      err(`Warning: ${path} is readable by other users; consider chmod 600.`);
+    }
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UserError('usage', `Cannot read the client secret file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  const secret = text.trim();
+  if (!secret) throw new UserError('usage', `The client secret file ${path} is empty.`);
+  return secret;
+}
+
+function relTime(iso: string | undefined, now: number): string {
+  if (!iso) return '-';
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  const unit = abs >= 86_400_000 ? `${Math.round(abs / 86_400_000)} d` : abs >= 3_600_000 ? `${Math.round(abs / 3_600_000)} h` : abs >= 60_000 ? `${Math.round(abs / 60_000)} min` : `${Math.round(abs / 1000)} s`;
+  return ms >= 0 ? `in ${unit}` : `${unit} ago`;
+}
+
+function statusWord(v: ServerView): string {
+  return v.status === 'needs-reauth' ? `needs-reauth (${v.reason ?? 'unknown'})` : v.status;
+}
+
+function printTable(views: ServerView[]) {
+  const now = Date.now();
+  const rows = [['ID', 'STATUS', 'EXPIRES', 'URL'], ...views.map((v) => [v.id, statusWord(v), relTime(v.expiresAt, now), v.url])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
+}
+
+function printDetail(v: ServerView) {
+  const now = Date.now();
+  const lines = [
+    `${v.name} (${v.id})`,
+    `  URL:            ${v.url}`,
+    `  Resource:       ${v.resource}`,
+    `  Authorization:  ${v.issuer}`,
+    `  Status:         ${statusWord(v)}${v.detail ? ` — ${v.detail}` : ''}`,
+    `  Scopes:         ${v.scopes.join(' ') || '(none)'}`,
+    `  Access token:   ${v.expiresAt ? `expires ${relTime(v.expiresAt, now)} (${v.expiresAt})` : 'no expiry given'}`,
+    `  Refresh token:  ${v.hasRefreshToken ? 'yes' : 'no'}${v.lastRefreshAt ? `, last refresh ${relTime(v.lastRefreshAt, now)}` : ''}`,
+    `  Registration:   ${v.registration.method}${v.registration.clientId ? ` (client ${v.registration.clientId})` : ''}`,
+    `  Secrets kept:   ${v.secretsKeptIn}${v.secretsWeak ? ' (weak protection)' : ''}`,
+  ];
+  if (v.lastError) lines.push(`  Last error:     ${v.lastError}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    (cmd ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const spec = SPECS[cmd];
+  if (!spec) throw new UsageError(`Unknown command "${cmd}".`);
+  const a = parseArgs(rest, spec);
+  if (a.flags.has('help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (a.positionals.length < spec.min || a.positionals.length > spec.max) {
+    throw new UsageError(`"${cmd}" takes ${spec.min === spec.max ? spec.min : `${spec.min} to ${spec.max}`} argument${spec.max === 1 ? '' : 's'}.`);
+  }
+  const json = a.flags.has('json');
+  const ac = new AbortController();
+  process.once('SIGINT', () => ac.abort());
+  const ctx = await openContext({ progress: err });
+  for (const line of ctx.startupReport) err(`Note: ${line}`);
+  const m = ctx.manager;
+
+  switch (cmd) {
+    case 'link': {
+      const flow = a.values.flow;
+      if (flow !== undefined && flow !== 'browser' && flow !== 'device') throw new UsageError('--flow must be "browser" or "device".');
+      const timeout = a.values.timeout !== undefined ? Number(a.values.timeout) : undefined;
+      if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout must be a number of seconds.');
+      if (a.values['client-secret-file'] && !a.values['client-id']) throw new UsageError('--client-secret-file needs --client-id.');
+      const v = await m.link(a.positionals[0]!, {
+        ...(a.values.name ? { name: a.values.name } : {}),
+        ...(flow ? { flow } : {}),
+        ...(a.values['client-id'] ? { clientId: a.values['client-id'] } : {}),
+        ...(a.values['client-secret-file'] ? { clientSecret: await readSecretFile(a.values['client-secret-file']) } : {}),
+        ...(a.values['client-metadata-url'] ? { clientMetadataUrl: a.values['client-metadata-url'] } : {}),
+        ...(a.values.scope !== undefined ? { scopes: a.values.scope.split(/\s+/).filter(Boolean) } : {}),
+        ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
+        open: !a.flags.has('no-open'),
+        signal: ac.signal,
+      });
+      if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null });
+      else process.stdout.write(`${v.id}\n`);
+      return 0;
+    }
+    case 'list': {
+      const views = await m.list();
+      if (json) out({ servers: views, secretsKeptIn: ctx.cipher.description, secretsWeak: ctx.cipher.weak });
+      else if (!views.length) err('No servers linked yet. Link one with `mcp-tokens link <url>`.');
+      else printTable(views);
+      return 0;
+    }
+    case 'status': {
+      const id = a.positionals[0];
+      const views = id ? [await m.status(id)] : await m.list();
+      if (json) out(id ? views[0] : { servers: views, secretsKeptIn: ctx.cipher.description, secretsWeak: ctx.cipher.weak });
+      else {
+        views.forEach((v, i) => {
+          if (i) process.stdout.write('\n');
+          printDetail(v);
+        });
+        if (!id) process.stdout.write(`${views.length ? '\n' : ''}Secrets are kept in: ${ctx.cipher.description}\n`);
+      }
+      return 0;
+    }
+    case 'refresh': {
+      const v = await m.refresh(a.positionals[0]!);
+      if (json) out(v);
+      else err(`Refreshed "${v.id}"; the access token ${v.expiresAt ? `expires ${relTime(v.expiresAt, Date.now())}` : 'has no stated expiry'}.`);
+      return 0;
+    }
+    case 'revoke': {
+      const r = await m.revoke(a.positionals[0]!);
+      if (json) out({ id: r.view.id, revokedAtAs: r.revokedAtAs, note: r.note ?? null, status: r.view.status, reason: r.view.reason ?? null });
+      else err(`"${r.view.id}" is revoked; it stays linked and shows needs-reauth until you link it again.`);
+      return 0;
+    }
+    case 'unlink': {
+      const r = await m.unlink(a.positionals[0]!);
+      if (json) out(r);
+      return 0;
+    }
+  }
+  return 2;
+}
+
+async function main() {
+  let code: number;
+  try {
+    code = await run(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`mcp-tokens: ${e.message}\nRun \`mcp-tokens --help\` for usage.`);
+      code = 2;
+    } else if (isUserError(e)) {
+      err(`mcp-tokens: ${redactText(e.message)}`);
+      if (e.hint) err(`  ${redactText(e.hint)}`);
+      code = e.code === 'usage' ? 2 : 1;
+    } else {
+      const msg = e instanceof Error ? e.message : String(e);
+      err(`mcp-tokens: unexpected error: ${redactText(msg)}`);
+      if (process.env.MCP_TOKENS_DEBUG && e instanceof Error && e.stack) err(redactText(e.stack));
+      code = 1;
+    }
+  }
+  process.exitCode = code;
+  // Timers (keep-alive sockets, lock retries) must not hold a finished command open.
+  setTimeout(() => process.exit(code), 50).unref();
+}
+
+void main();
