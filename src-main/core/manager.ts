@@ -10,6 +10,7 @@ import type { BrowserOpener, Cipher, Clock, Logger } from './platform.js';
 import { needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
 import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from './types.js';
 import { displayUrl, safeHttpUrl } from './urls.js';
+import { VaultWriteError } from './vault.js';
 
 export interface VaultStore {
   read(): Promise<VaultData>;
@@ -332,6 +333,32 @@ export class Manager {
     return { accessToken: tok.accessToken, ...(after.servers[rec.id]!.grant?.expiresAt !== undefined ? { expiresAt: after.servers[rec.id]!.grant!.expiresAt! } : {}) };
   }
 
+  /**
+   * The resource server answered 401 to `token`. Compare-and-refresh: refresh only if it is
+   * still the current token; a token that is rejected right after a refresh means the grant
+   * is not accepted there, so the server is marked for re-authorization instead of looping.
+   */
+  async reportRejected(id: string, token: string, freshWindowMs = 30_000): Promise<{ accessToken: string; expiresAt?: number }> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, id);
+    const cur = data.secrets.tokens[rec.id];
+    const now = this.d.clock.now();
+    if (cur?.accessToken === token && rec.grant?.lastRefreshAt !== undefined && now - rec.grant.lastRefreshAt < freshWindowMs) {
+      await this.markNeedsReauth(rec.id, 'rejected', 'The server rejected a freshly refreshed token.');
+      const d = await this.d.vault.read();
+      throw this.reauthError(d.servers[rec.id]!);
+    }
+    await this.refreshIf(rec.id, (_r, s) => s?.accessToken === token);
+    const after = await this.d.vault.read();
+    const r = after.servers[rec.id]!;
+    const tok = after.secrets.tokens[rec.id];
+    if (!tok?.accessToken || r.state.status !== 'ok' || tok.accessToken === token) {
+      if (r.state.status === 'ok') await this.markNeedsReauth(rec.id, 'rejected', 'The server rejected the token and no newer one could be obtained.');
+      throw this.reauthError((await this.d.vault.read()).servers[rec.id]!);
+    }
+    return { accessToken: tok.accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}) };
+  }
+
   /** Refresh now (`mcp-tokens refresh`). */
   async refresh(id: string): Promise<ServerView> {
     const data = await this.d.vault.read();
@@ -364,6 +391,7 @@ export class Manager {
     if (!go) return;
     // Phase 2: under the lock, check again (another process may have refreshed), call the AS, persist.
     let failure: unknown;
+    let answered = false;
     await this.d.vault.update(async (d) => {
       d.pending = d.pending.filter((p) => p.id !== opId);
       const r = d.servers[id];
@@ -379,6 +407,7 @@ export class Manager {
       const now = this.d.clock.now();
       try {
         const t = await wire.refresh(config, sec.refreshToken, r.resource);
+        answered = true;
         // Keep the old refresh token when the AS does not rotate it.
         d.secrets.tokens[id] = { accessToken: t.accessToken, refreshToken: t.refreshToken ?? sec.refreshToken, ...(t.idToken ? { idToken: t.idToken } : {}) };
         const g = grantFrom(t, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
@@ -400,6 +429,16 @@ export class Manager {
         r.activity = appendActivity(r.activity, { at: now, kind: 'refresh-failed', detail: e.message });
         failure = e;
       }
+    }).catch((err: unknown) => {
+      if (answered && err instanceof VaultWriteError) {
+        throw new UserError(
+          'vault',
+          `The authorization server issued new tokens for "${id}", but they could not be saved: ${err.message}`,
+          'The previous grant is still in the vault. If the next refresh is refused (the server may have rotated the refresh token), re-authorize this server.',
+          { cause: err },
+        );
+      }
+      throw err;
     });
     if (failure) {
       const e = failure as wire.OAuthWireError;

@@ -140,6 +140,16 @@ export class Vault {
     });
   }
 
+  /** A cheap fingerprint of the file on disk (a stat), so a long-lived reader can notice other processes' writes. */
+  async stamp(): Promise<string> {
+    try {
+      const st = await fsp.stat(this.path);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'absent';
+    }
+  }
+
   /** Records an operation that will talk to the AS and then write; returns its id for endOp. */
   async beginOp(op: PendingOp['op'], serverId: string): Promise<string> {
     const id = randomUUID();

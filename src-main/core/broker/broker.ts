@@ -1,0 +1,211 @@
+// The broker: the one owner of tokens. It serializes work per server (single flight),
+// backs off when the AS is unavailable, and never loops on a dead grant.
+import { UserError } from '../errors.js';
+import type { Manager, ServerView } from '../manager.js';
+import { normalizeUrl } from '../manager.js';
+import { OAuthWireError } from '../oauth.js';
+import type { Clock, Logger } from '../platform.js';
+import type { BrokerEvent, TokenGrant } from './protocol.js';
+
+export interface BrokerDeps {
+  manager: Manager;
+  clock: Clock;
+  logger: Logger;
+  /** A cheap fingerprint of the vault file, to notice other processes' writes. */
+  vaultStamp: () => Promise<string>;
+  /** First and maximum delay after a transient AS failure. */
+  backoff?: { firstMs: number; maxMs: number };
+}
+
+interface Backoff {
+  until: number;
+  delayMs: number;
+  message: string;
+}
+
+const POLL_MS = 300;
+
+export class Broker {
+  private readonly d: BrokerDeps;
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly links = new Map<string, Promise<ServerView>>();
+  private readonly listeners = new Set<(e: BrokerEvent) => void>();
+  private readonly lastStatus = new Map<string, string>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private lastStamp = '';
+
+  constructor(deps: BrokerDeps) {
+    this.d = deps;
+  }
+
+  /** Runs fn after every earlier op on the same server: one refresh at a time per grant. */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.chains.set(key, next);
+    void next.catch(() => {}).finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+    return next;
+  }
+
+  private async idOf(server: string): Promise<ServerView> {
+    const v = await this.d.manager.lookup(server);
+    if (!v) throw new UserError('not-found', `No linked server "${server}".`, 'Link it with `mcp-tokens link <url>`, or start the bridge with its URL.');
+    return v;
+  }
+
+  private checkBackoff(id: string) {
+    const b = this.backoffs.get(id);
+    const now = this.d.clock.now();
+    if (b && now < b.until) {
+      throw new UserError('network', `${b.message} Retrying in ${Math.ceil((b.until - now) / 1000)} s.`, 'Nothing was lost; calls resume when the authorization server answers.');
+    }
+  }
+
+  private async guarded(id: string, op: () => Promise<TokenGrant>): Promise<TokenGrant> {
+    try {
+      const r = await op();
+      this.backoffs.delete(id);
+      return r;
+    } catch (err) {
+      if (err instanceof OAuthWireError && err.kind === 'transient') {
+        const prev = this.backoffs.get(id);
+        const bo = this.d.backoff ?? { firstMs: 1000, maxMs: 30_000 };
+        const delayMs = prev ? Math.min(prev.delayMs * 2, bo.maxMs) : bo.firstMs;
+        this.backoffs.set(id, { until: this.d.clock.now() + delayMs, delayMs, message: err.message });
+        this.d.logger.log('warn', `refresh of ${id} failed transiently; backing off ${delayMs} ms`);
+      }
+      throw err;
+    } finally {
+      void this.emitIfChanged(id);
+    }
+  }
+
+  async getToken(server: string, minValiditySeconds: number): Promise<TokenGrant> {
+    const v = await this.idOf(server);
+    return this.serial(v.id, async () => {
+      if (this.backoffs.has(v.id)) {
+        // While backing off, a still-valid token is fine; only a refresh must wait.
+        try {
+          this.checkBackoff(v.id);
+        } catch (err) {
+          return this.d.manager.getToken(v.id, 0).catch(() => {
+            throw err;
+          });
+        }
+      }
+      return this.guarded(v.id, () => this.d.manager.getToken(v.id, minValiditySeconds));
+    });
+  }
+
+  async reportRejected(server: string, token: string): Promise<TokenGrant> {
+    const v = await this.idOf(server);
+    return this.serial(v.id, async () => {
+      this.checkBackoff(v.id);
+      return this.guarded(v.id, () => this.d.manager.reportRejected(v.id, token));
+    });
+  }
+
+  /** Resolves with a token once the person has re-authorized (in the app or with `link`), bounded. */
+  async waitForReauth(server: string, timeoutMs: number): Promise<TokenGrant> {
+    const deadline = this.d.clock.now() + timeoutMs;
+    const v = await this.idOf(server);
+    for (let i = 0; i < 10_000; i++) {
+      const cur = await this.d.manager.lookup(v.id);
+      if (cur && cur.status !== 'needs-reauth') {
+        try {
+          return await this.getToken(v.id, 0);
+        } catch {
+          // not yet usable; keep waiting
+        }
+      }
+      if (this.d.clock.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - this.d.clock.now()))));
+    }
+    throw new UserError('timeout', `'${v.name}' was not re-authorized within ${Math.round(timeoutMs / 1000)} s.`, `Run \`mcp-tokens link ${v.url}\`.`);
+  }
+
+  /** Step-up (403 insufficient_scope): re-authorize with the union of granted and required scopes. */
+  async stepUp(server: string, scopes: string[]): Promise<TokenGrant> {
+    const v = await this.idOf(server);
+    const union = [...new Set([...v.scopes, ...scopes])];
+    this.d.logger.log('info', `step-up for ${v.id}: requesting ${union.join(' ')}`);
+    await this.d.manager.markNeedsReauth(v.id, 'more-scope', `The server needs the scopes ${scopes.join(' ')}.`);
+    void this.emitIfChanged(v.id);
+    await this.linkOnce(v.url, { name: v.name, scopes: union });
+    return this.getToken(v.id, 0);
+  }
+
+  /** Links a URL (bridge by URL); concurrent requests for one URL share one flow. */
+  async link(url: string, name?: string): Promise<ServerView> {
+    const existing = await this.d.manager.lookup(url);
+    if (existing && existing.status !== 'needs-reauth') return existing;
+    return this.linkOnce(url, { ...(name ? { name } : {}) });
+  }
+
+  private linkOnce(url: string, opts: { name?: string; scopes?: string[] }): Promise<ServerView> {
+    const key = normalizeUrl(url);
+    let p = this.links.get(key);
+    if (!p) {
+      p = this.d.manager.link(key, opts).finally(() => this.links.delete(key));
+      this.links.set(key, p);
+      void p.then((v) => this.emitIfChanged(v.id)).catch(() => {});
+    }
+    return p;
+  }
+
+  async resolve(server: string): Promise<ServerView | null> {
+    return (await this.d.manager.lookup(server)) ?? null;
+  }
+
+  async status(): Promise<ServerView[]> {
+    return this.d.manager.list();
+  }
+
+  // ------------------------------------------------------------ events
+
+  subscribe(fn: (e: BrokerEvent) => void): () => void {
+    this.listeners.add(fn);
+    this.ensureWatch();
+    return () => {
+      this.listeners.delete(fn);
+      if (!this.listeners.size && this.watchTimer) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    };
+  }
+
+  private ensureWatch() {
+    if (this.watchTimer) return;
+    // Other processes (the CLI) write the vault too; a stat per tick notices it.
+    this.watchTimer = setInterval(() => {
+      void this.d.vaultStamp().then(async (s) => {
+        if (s === this.lastStamp) return;
+        this.lastStamp = s;
+        for (const v of await this.d.manager.list()) this.emitView(v);
+      }).catch(() => {});
+    }, 1000);
+    this.watchTimer.unref();
+  }
+
+  private async emitIfChanged(id: string) {
+    if (!this.listeners.size) return;
+    const v = await this.d.manager.lookup(id).catch(() => undefined);
+    if (v) this.emitView(v);
+  }
+
+  private emitView(v: ServerView) {
+    const key = `${v.status}|${v.reason ?? ''}|${v.expiresAt ?? ''}|${v.lastRefreshAt ?? ''}`;
+    if (this.lastStatus.get(v.id) === key) return;
+    this.lastStatus.set(v.id, key);
+    for (const l of this.listeners) l({ event: 'status', server: v });
+  }
+
+  close() {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,132 @@
+// A bridge's (or the CLI's) connection to the broker. Starts a broker when none answers,
+// reconnects after the broker dies, and bounds every request in time.
+import { connect, type Socket } from 'node:net';
+import { UserError } from '../errors.js';
+import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } from './protocol.js';
+
+export interface BrokerClientOptions {
+  address: string;
+  /** Starts a broker (the daemon, or the app); called when none answers. */
+  start?: () => void;
+  /** How long to wait for a started broker to answer. */
+  startTimeoutMs?: number;
+  onEvent?: (e: BrokerEvent) => void;
+  clientName?: string;
+}
+
+export class BrokerRequestError extends UserError {}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+export class BrokerClient {
+  private sock: Socket | undefined;
+  private connecting: Promise<Socket> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private subscribed = false;
+  constructor(private readonly o: BrokerClientOptions) {}
+
+  private tryConnect(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const s = connect(this.o.address);
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+  }
+
+  private async open(): Promise<Socket> {
+    if (this.sock && !this.sock.destroyed) return this.sock;
+    this.connecting ??= (async () => {
+      let s: Socket;
+      try {
+        s = await this.tryConnect();
+      } catch (first) {
+        if (!this.o.start) throw new UserError('network', `No token broker answers at ${this.o.address}.`, 'Start the app, or run `mcp-tokens daemon`.', { cause: first });
+        this.o.start();
+        const deadline = Date.now() + (this.o.startTimeoutMs ?? 10_000);
+        let delay = 50;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 500);
+          try {
+            s = await this.tryConnect();
+            break;
+          } catch (err) {
+            if (Date.now() > deadline) throw new UserError('network', 'Started the token broker, but it did not answer in time.', 'See the log in the data directory, or run `mcp-tokens daemon` to see why.', { cause: err });
+          }
+        }
+      }
+      this.attach(s);
+      return s;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private attach(s: Socket) {
+    this.sock = s;
+    const splitter = new LineSplitter(MAX_BROKER_LINE, (line) => this.onLine(line), () => {});
+    s.on('data', (c: Buffer) => splitter.push(c));
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (this.sock === s) this.sock = undefined;
+      const wasSubscribed = this.subscribed;
+      this.subscribed = false;
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new UserError('network', 'The connection to the token broker was lost.', 'It restarts on the next request.'));
+        this.pending.delete(id);
+      }
+      if (wasSubscribed && this.o.onEvent) void this.subscribe().catch(() => {});
+    });
+  }
+
+  private onLine(line: string) {
+    let msg: { id?: unknown; result?: unknown; error?: { code?: string; message?: string; hint?: string }; event?: string };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.event === 'status') {
+      this.o.onEvent?.(msg as unknown as BrokerEvent);
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.error) {
+      const e = msg.error;
+      p.reject(new BrokerRequestError((e.code as never) ?? 'token', e.message ?? 'Broker error.', e.hint));
+    } else p.resolve(msg.result);
+  }
+
+  async request<M extends keyof BrokerResults>(method: M, params: Record<string, unknown>, timeoutMs = 30_000): Promise<BrokerResults[M]> {
+    const s = await this.open();
+    const id = this.nextId++;
+    return new Promise<BrokerResults[M]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new UserError('timeout', `The token broker did not answer ${method} within ${Math.round(timeoutMs / 1000)} s.`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      s.write(`${JSON.stringify({ id, method, params })}\n`);
+    });
+  }
+
+  async subscribe(): Promise<void> {
+    await this.request('subscribe', {});
+    this.subscribed = true;
+  }
+
+  close() {
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+}

@@ -1,0 +1,153 @@
+// The bridge <-> broker wire: newline-delimited JSON over a Unix socket (named pipe on Windows).
+// Every line is validated; nothing here ever carries a token to anyone but the bridge that asked.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { ServerView } from '../manager.js';
+
+export const BROKER_PROTOCOL = 1;
+export const MAX_BROKER_LINE = 1024 * 1024;
+
+export type BrokerRequest =
+  | { id: number; method: 'hello'; params: { client: string } }
+  | { id: number; method: 'resolve'; params: { server: string } }
+  | { id: number; method: 'getToken'; params: { server: string; minValiditySeconds: number } }
+  | { id: number; method: 'reportRejected'; params: { server: string; token: string } }
+  | { id: number; method: 'waitForReauth'; params: { server: string; timeoutMs: number } }
+  | { id: number; method: 'stepUp'; params: { server: string; scopes: string[] } }
+  | { id: number; method: 'link'; params: { url: string; name?: string } }
+  | { id: number; method: 'status'; params: Record<string, never> }
+  | { id: number; method: 'subscribe'; params: Record<string, never> };
+
+export type BrokerMethod = BrokerRequest['method'];
+
+export interface TokenGrant {
+  accessToken: string;
+  expiresAt?: number;
+}
+
+export interface BrokerResults {
+  hello: { protocol: number; pid: number; version: string };
+  resolve: { server: ServerView | null };
+  getToken: TokenGrant;
+  reportRejected: TokenGrant;
+  waitForReauth: TokenGrant;
+  stepUp: TokenGrant;
+  link: { server: ServerView };
+  status: { servers: ServerView[] };
+  subscribe: { ok: true };
+}
+
+export type BrokerResponse =
+  | { id: number; result: unknown }
+  | { id: number; error: { code: string; message: string; hint?: string } };
+
+/** Events pushed to subscribers: metadata only, never tokens. */
+export interface BrokerEvent {
+  event: 'status';
+  server: ServerView;
+}
+
+export class ProtocolError extends Error {}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (p: Record<string, unknown>, k: string, max = 4096): string => {
+  const v = p[k];
+  if (typeof v !== 'string' || !v || v.length > max) throw new ProtocolError(`"${k}" must be a non-empty string`);
+  return v;
+};
+const num = (p: Record<string, unknown>, k: string, min: number, max: number, dflt: number): number => {
+  const v = p[k] ?? dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ProtocolError(`"${k}" must be a number from ${min} to ${max}`);
+  return v;
+};
+
+/** Parses and validates one request line; throws ProtocolError with what was wrong. */
+export function parseRequest(line: string): BrokerRequest {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new ProtocolError('not JSON');
+  }
+  if (!isObj(v)) throw new ProtocolError('not an object');
+  const id = v.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new ProtocolError('"id" must be an integer');
+  const p = isObj(v.params) ? v.params : {};
+  switch (v.method) {
+    case 'hello':
+      return { id, method: 'hello', params: { client: typeof p.client === 'string' ? p.client.slice(0, 100) : 'unknown' } };
+    case 'resolve':
+      return { id, method: 'resolve', params: { server: str(p, 'server') } };
+    case 'getToken':
+      return { id, method: 'getToken', params: { server: str(p, 'server'), minValiditySeconds: num(p, 'minValiditySeconds', 0, 3600, 60) } };
+    case 'reportRejected':
+      return { id, method: 'reportRejected', params: { server: str(p, 'server'), token: str(p, 'token', 64 * 1024) } };
+    case 'waitForReauth':
+      return { id, method: 'waitForReauth', params: { server: str(p, 'server'), timeoutMs: num(p, 'timeoutMs', 0, 15 * 60_000, 60_000) } };
+    case 'stepUp': {
+      const scopes = p.scopes;
+      if (!Array.isArray(scopes) || scopes.length > 100 || !scopes.every((s) => typeof s === 'string' && s.length > 0 && s.length < 256 && !/\s/.test(s))) {
+        throw new ProtocolError('"scopes" must be a list of scope names');
+      }
+      return { id, method: 'stepUp', params: { server: str(p, 'server'), scopes: scopes as string[] } };
+    }
+    case 'link':
+      return { id, method: 'link', params: { url: str(p, 'url'), ...(typeof p.name === 'string' && p.name ? { name: p.name.slice(0, 100) } : {}) } };
+    case 'status':
+      return { id, method: 'status', params: {} };
+    case 'subscribe':
+      return { id, method: 'subscribe', params: {} };
+    default:
+      throw new ProtocolError(`unknown method ${JSON.stringify(String(v.method).slice(0, 50))}`);
+  }
+}
+
+/** Where the broker listens: a socket in the private run dir, or a per-home named pipe on Windows. */
+export function brokerAddress(home: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') {
+    const h = createHash('sha256').update(home.toLowerCase()).digest('hex').slice(0, 16);
+    return `\\\\.\\pipe\\mcp-tokens-${h}`;
+  }
+  return join(home, 'run', 'broker.sock');
+}
+
+/** Splits a byte stream into lines, refusing any line over `max` bytes. */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private overflow = false;
+  constructor(
+    private readonly max: number,
+    private readonly onLine: (line: string) => void,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.add(chunk.subarray(start));
+        return;
+      }
+      this.add(chunk.subarray(start, nl));
+      if (this.overflow) this.onOverflow();
+      else if (this.size > 0) this.onLine(Buffer.concat(this.parts, this.size).toString('utf8'));
+      this.parts = [];
+      this.size = 0;
+      this.overflow = false;
+      start = nl + 1;
+    }
+  }
+
+  private add(b: Buffer) {
+    if (this.overflow || b.length === 0) return;
+    this.size += b.length;
+    if (this.size > this.max) {
+      this.overflow = true;
+      this.parts = [];
+      return;
+    }
+    this.parts.push(b);
+  }
+}

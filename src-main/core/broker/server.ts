@@ -1,0 +1,144 @@
+// Serves a Broker on a local socket that only the owning user can reach (0700 run dir, 0600 socket).
+import { chmod, unlink } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { isUserError } from '../errors.js';
+import { ensurePrivateDir } from '../fs.js';
+import type { Logger } from '../platform.js';
+import { redact } from '../redact.js';
+import type { Broker } from './broker.js';
+import { type BrokerRequest, type BrokerResponse, BROKER_PROTOCOL, LineSplitter, MAX_BROKER_LINE, parseRequest, ProtocolError } from './protocol.js';
+
+export interface BrokerServerOptions {
+  address: string;
+  logger: Logger;
+  version: string;
+  /** Exit when no client has been connected for this long (daemons started by a bridge). */
+  idleExitMs?: number;
+  onIdle?: () => void;
+}
+
+export interface BrokerServer {
+  address: string;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export class BrokerAlreadyRunning extends Error {}
+
+function canConnect(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(address);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    setTimeout(() => done(false), 1000).unref();
+  });
+}
+
+export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Promise<BrokerServer> {
+  const isPipe = opts.address.startsWith('\\\\');
+  if (!isPipe) {
+    await ensurePrivateDir(dirname(opts.address));
+    if (await canConnect(opts.address)) throw new BrokerAlreadyRunning(`A broker already answers at ${opts.address}.`);
+    await unlink(opts.address).catch(() => {}); // a stale socket from a process that died
+  }
+  const sockets = new Set<Socket>();
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    if (opts.idleExitMs === undefined || sockets.size > 0) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (sockets.size === 0) opts.onIdle?.();
+    }, opts.idleExitMs);
+  };
+
+  const server: Server = createServer((sock) => {
+    sockets.add(sock);
+    clearTimeout(idleTimer);
+    let unsubscribe: (() => void) | undefined;
+    const send = (msg: BrokerResponse | object) => {
+      if (!sock.destroyed) sock.write(`${JSON.stringify(msg)}\n`);
+    };
+    const handle = async (line: string) => {
+      let req: BrokerRequest;
+      try {
+        req = parseRequest(line);
+      } catch (err) {
+        const id = (() => {
+          try {
+            const v = JSON.parse(line) as { id?: unknown };
+            return typeof v.id === 'number' ? v.id : -1;
+          } catch {
+            return -1;
+          }
+        })();
+        send({ id, error: { code: 'bad-request', message: `Bad request: ${err instanceof ProtocolError ? err.message : 'invalid'}.` } });
+        return;
+      }
+      try {
+        const result = await dispatch(req);
+        send({ id: req.id, result });
+      } catch (err) {
+        if (isUserError(err)) send({ id: req.id, error: { code: err.code, message: redact(err.message), ...(err.hint ? { hint: redact(err.hint) } : {}) } });
+        else {
+          opts.logger.log('error', `broker ${req.method} failed: ${err instanceof Error ? err.message : String(err)}`);
+          send({ id: req.id, error: { code: 'internal', message: 'Internal error in the token broker; see its log.' } });
+        }
+      }
+    };
+    const dispatch = async (req: BrokerRequest): Promise<unknown> => {
+      switch (req.method) {
+        case 'hello':
+          return { protocol: BROKER_PROTOCOL, pid: process.pid, version: opts.version };
+        case 'resolve':
+          return { server: await broker.resolve(req.params.server) };
+        case 'getToken':
+          return broker.getToken(req.params.server, req.params.minValiditySeconds);
+        case 'reportRejected':
+          return broker.reportRejected(req.params.server, req.params.token);
+        case 'waitForReauth':
+          return broker.waitForReauth(req.params.server, req.params.timeoutMs);
+        case 'stepUp':
+          return broker.stepUp(req.params.server, req.params.scopes);
+        case 'link':
+          return { server: await broker.link(req.params.url, req.params.name) };
+        case 'status':
+          return { servers: await broker.status() };
+        case 'subscribe':
+          unsubscribe ??= broker.subscribe((e) => send(e));
+          return { ok: true };
+      }
+    };
+    const splitter = new LineSplitter(MAX_BROKER_LINE, (l) => void handle(l), () => send({ id: -1, error: { code: 'bad-request', message: 'Request too large.' } }));
+    sock.on('data', (c: Buffer) => splitter.push(c));
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      sockets.delete(sock);
+      unsubscribe?.();
+      armIdle();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.address, () => resolve());
+  });
+  if (!isPipe) await chmod(opts.address, 0o600);
+  armIdle();
+  opts.logger.log('info', `broker listening (pid ${process.pid})`);
+
+  return {
+    address: opts.address,
+    connections: () => sockets.size,
+    async close() {
+      clearTimeout(idleTimer);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      broker.close();
+    },
+  };
+}
