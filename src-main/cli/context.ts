@@ -5,7 +5,7 @@ import { createLogger } from '../core/log.js';
 import { Manager } from '../core/manager.js';
 import { createBrowserOpener } from '../core/opener.js';
 import { dataHome } from '../core/paths.js';
-import type { Cipher } from '../core/platform.js';
+import type { Cipher, Logger } from '../core/platform.js';
 import { systemClock } from '../core/platform.js';
 import { Vault } from '../core/vault.js';
 
@@ -14,6 +14,7 @@ export interface CliContext {
   cipher: Cipher;
   vault: Vault;
   manager: Manager;
+  logger: Logger;
   startupReport: string[];
 }
 
@@ -24,5 +25,5 @@ export async function openContext(opts: { progress: (line: string) => void; env?
   const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env });
   const vault = await Vault.open({ home, fs: nodeFileSystem, cipher, clock: systemClock, logger });
   const manager = new Manager({ vault, cipher, clock: systemClock, opener: createBrowserOpener(env), logger, progress: opts.progress });
-  return { home, cipher, vault, manager, startupReport: vault.startupReport };
+  return { home, cipher, vault, manager, logger, startupReport: vault.startupReport };
 }
