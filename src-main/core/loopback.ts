@@ -49,7 +49,9 @@ export async function startLoopback(opts: { port?: number; host?: string } = {})
   let onCallback: ((req: IncomingMessage, res: ServerResponse, url: URL) => void) | undefined;
   let stray = 0;
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    // The base must carry the port: openid-client derives redirect_uri from this URL.
+    const addr = server.address();
+    const url = new URL(req.url ?? '/', `http://${host}:${addr && typeof addr === 'object' ? addr.port : 0}`);
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
       res.writeHead(404, PAGE_HEADERS).end(PAGES.notFound);
       return;

@@ -241,5 +241,5 @@ export function wireError(err: unknown, doing: string): OAuthWireError {
   if (timeout || netCode || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
     return new OAuthWireError('transient', `Could not reach the authorization server${netCode ? ` (${netCode})` : timeout ? ' (timed out)' : ''} while ${doing}.`, 'Nothing was changed; check your connection and try again.', { cause: err });
   }
-  return new OAuthWireError('other', `Failed while ${doing}: ${describeOAuthError(err)}.`, undefined, { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
+  return new OAuthWireError('other', `Failed while ${doing} (${describeOAuthError(err)}).`, undefined, { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
 }

@@ -1,0 +1,304 @@
+// The rig's authorization server: oidc-provider with DCR, PKCE S256, device flow, resource
+// indicators, revocation and (optionally) refresh-token rotation, plus login and consent pages.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
+import { exportJWK, generateKeyPair, jwtVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { TokenFacts } from './mcp-server.js';
+
+export interface TokenRequestRecord {
+  at: number;
+  grantType: string;
+  status: number;
+  resource?: string;
+  error?: string;
+}
+
+export interface RigAsOptions {
+  issuer: string;
+  /** Path prefix the provider is mounted at ('' for the origin root). */
+  mount: string;
+  resource: string;
+  tokenFormat: 'jwt' | 'opaque';
+  rotateRefreshTokens: boolean;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  /** Hostnames a redirect_uri may use (the hostname-based allowlist some providers have). */
+  redirectHostAllowlist?: string[];
+  /** Rewrites `iss` in authorization responses (mix-up fault). */
+  issParam?: string;
+}
+
+const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}button{font-size:1rem;padding:.4rem 1rem;margin-right:.5rem}input{font-size:1rem;padding:.3rem}</style>
+</head><body><h1>${esc(title)}</h1>${body}</body></html>`;
+}
+
+export class RigAs {
+  readonly tokenRequests: TokenRequestRecord[] = [];
+  readonly issuedAccessTokens: string[] = [];
+  readonly issuedRefreshTokens: string[] = [];
+  readonly revocations: Array<{ token: string; hint?: string; at: number }> = [];
+  readonly registrations: Array<{ clientId: string; body: Record<string, unknown> }> = [];
+  readonly authorizationRequests: Array<Record<string, string>> = [];
+  readonly provider: Provider;
+  readonly app: express.Express;
+  private readonly jwks: JSONWebKeySet;
+
+  static async create(o: RigAsOptions): Promise<RigAs> {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const priv = { ...(await exportJWK(privateKey)), kid: 'rig-1', alg: 'RS256', use: 'sig' };
+    const pub = { ...(await exportJWK(publicKey)), kid: 'rig-1', alg: 'RS256', use: 'sig' };
+    return new RigAs(o, priv, { keys: [pub] });
+  }
+
+  private constructor(
+    readonly o: RigAsOptions,
+    privateJwk: object,
+    publicJwks: JSONWebKeySet,
+  ) {
+    this.jwks = publicJwks;
+    const config: Configuration = {
+      clients: [],
+      jwks: { keys: [privateJwk as never] },
+      cookies: { keys: ['rig-cookie-signing-key-not-secret'] },
+      findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, email: `${sub}@example.test` }) }),
+      claims: { openid: ['sub'], email: ['email'] },
+      scopes: ['openid', 'offline_access', 'mcp:tools', 'mcp:admin'],
+      interactions: { url: (_ctx, interaction) => `${o.mount}/interaction/${interaction.uid}` },
+      features: {
+        devInteractions: { enabled: false },
+        registration: { enabled: true },
+        revocation: { enabled: true },
+        introspection: { enabled: true },
+        deviceFlow: {
+          enabled: true,
+          charset: 'digits',
+          mask: '****-****',
+          userCodeInputSource: async (ctx, form) => {
+            ctx.body = page('Enter the code', `<p>Enter the code shown by the app.</p>${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+          },
+          userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
+            ctx.body = page('Confirm the device', `<p><strong>${esc(client.clientName ?? client.clientId)}</strong> shows the code <code>${esc(userCode)}</code>.</p>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button>`);
+          },
+          successSource: async (ctx) => {
+            ctx.body = page('Done', '<p>You may close this window and return to the app.</p>');
+          },
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async (_ctx, _client, oneOf) => oneOf ?? o.resource,
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx, indicator) => {
+            if (indicator !== o.resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+            return {
+              scope: 'mcp:tools mcp:admin',
+              audience: o.resource,
+              accessTokenTTL: o.accessTokenTtl,
+              accessTokenFormat: o.tokenFormat,
+              ...(o.tokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+            };
+          },
+        },
+      },
+      pkce: { required: () => true },
+      rotateRefreshToken: o.rotateRefreshTokens,
+      // Field servers hand out refresh tokens without offline_access; so does the rig.
+      issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+      ttl: { AccessToken: o.accessTokenTtl, RefreshToken: o.refreshTokenTtl, AuthorizationCode: 60, DeviceCode: 300, Grant: 3600, Interaction: 600, Session: 3600, IdToken: 600 },
+      renderError: async (ctx, out) => {
+        ctx.type = 'html';
+        ctx.body = page('Sign-in error', `<p id="error">${esc(out.error)}: ${esc(out.error_description)}</p>`);
+      },
+    };
+    this.provider = new Provider(o.issuer, config);
+    if (process.env.RIG_DEBUG) this.provider.on('grant.error', (_ctx, err) => console.error('rig grant.error', err));
+    this.provider.use((ctx, next) => this.observe(ctx as KoaContextWithOIDC, next));
+    this.app = this.buildApp();
+  }
+
+  private async observe(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    const path = ctx.path;
+    if (this.o.redirectHostAllowlist && /\/auth$/.test(path)) {
+      const ru = typeof ctx.query.redirect_uri === 'string' ? ctx.query.redirect_uri : undefined;
+      let host: string;
+      try {
+        host = ru ? new URL(ru).hostname : '';
+      } catch {
+        host = '';
+      }
+      if (ru && !this.o.redirectHostAllowlist.includes(host)) {
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = page('Sign-in error', `<p id="error">redirect_uri host is not allowed</p>`);
+        return;
+      }
+    }
+    await next();
+    const route = ctx.oidc?.route;
+    const body = (ctx.body && typeof ctx.body === 'object' ? ctx.body : {}) as Record<string, unknown>;
+    const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
+    if (route === 'token') {
+      const resource = params.resource;
+      this.tokenRequests.push({
+        at: Date.now(),
+        grantType: String(params.grant_type ?? ''),
+        status: ctx.status,
+        ...(typeof resource === 'string' ? { resource } : Array.isArray(resource) ? { resource: resource.join(' ') } : {}),
+        ...(typeof body.error === 'string' ? { error: body.error } : {}),
+      });
+      if (ctx.status === 200) {
+        if (typeof body.access_token === 'string') this.issuedAccessTokens.push(body.access_token);
+        if (typeof body.refresh_token === 'string') this.issuedRefreshTokens.push(body.refresh_token);
+      }
+    } else if (route === 'device_authorization' && ctx.status === 200) {
+      // A tiny polling interval keeps device-flow tests fast (RFC 8628 defaults to 5 s).
+      body.interval = 1;
+    } else if (route === 'revocation') {
+      if (typeof params.token === 'string') this.revocations.push({ token: params.token, ...(typeof params.token_type_hint === 'string' ? { hint: params.token_type_hint } : {}), at: Date.now() });
+    } else if (route === 'registration' && ctx.status === 201) {
+      this.registrations.push({ clientId: String(body.client_id), body: (ctx.oidc?.body ?? {}) as Record<string, unknown> });
+    } else if (route === 'authorization') {
+      const rec: Record<string, string> = {};
+      for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string') rec[k] = v;
+      this.authorizationRequests.push(rec);
+    }
+    if (this.o.issParam && (ctx.status === 302 || ctx.status === 303)) {
+      const loc = ctx.response.get('location');
+      if (loc && /[?&]code=/.test(loc)) {
+        const u = new URL(loc);
+        u.searchParams.set('iss', this.o.issParam);
+        ctx.redirect(u.href);
+      }
+    }
+  }
+
+  private buildApp(): express.Express {
+    const app = express();
+    const provider = this.provider;
+    const form = express.urlencoded({ extended: false });
+    // Login and consent: plain forms, so a scripted person (or a human in the demo) can answer.
+    app.get('/interaction/:uid', async (req, res, next) => {
+      try {
+        const d = await provider.interactionDetails(req, res);
+        const client = await provider.Client.find(String(d.params.client_id));
+        const who = esc(client?.clientName ?? d.params.client_id);
+        if (d.prompt.name === 'login') {
+          res.type('html').send(
+            page(
+              'Sign in',
+              `<form method="post" action="${esc(`${this.o.mount}/interaction/${d.uid}/login`)}"><label>User <input name="login" value="alice" autocomplete="username"></label> <label>Password <input name="password" type="password" value="demo"></label><p><button type="submit">Sign in</button></p></form>`,
+            ),
+          );
+          return;
+        }
+        const scopes = String(d.params.scope ?? '').split(' ').filter(Boolean);
+        res.type('html').send(
+          page(
+            'Allow access?',
+            `<p><strong>${who}</strong> asks for access to <code>${esc(d.params.resource ?? 'this server')}</code> with scopes: ${scopes.map((s) => `<code>${esc(s)}</code>`).join(' ') || '(none)'}.</p>
+<form method="post" action="${esc(`${this.o.mount}/interaction/${d.uid}/confirm`)}"><button type="submit" autofocus>Allow</button></form>
+<form method="post" action="${esc(`${this.o.mount}/interaction/${d.uid}/abort`)}"><button type="submit">Deny</button></form>`,
+          ),
+        );
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.post('/interaction/:uid/login', form, async (req, res, next) => {
+      try {
+        const login = String((req.body as Record<string, unknown>).login ?? '').trim() || 'alice';
+        await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.post('/interaction/:uid/confirm', form, async (req, res, next) => {
+      try {
+        const d = await provider.interactionDetails(req, res);
+        const accountId = d.session?.accountId;
+        if (!accountId) throw new Error('no session');
+        const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId, clientId: String(d.params.client_id) });
+        if (!grant) throw new Error('grant vanished');
+        const details = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+        if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+        if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+        for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+        const grantId = await grant.save();
+        await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.post('/interaction/:uid/abort', form, async (req, res, next) => {
+      try {
+        await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person denied the request' }, { mergeWithLastSubmission: false });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.use(provider.callback());
+    return app;
+  }
+
+  /** The provider's own discovery document (as the rig's profiles then reshape it). */
+  async metadata(): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.o.issuer}/.well-known/openid-configuration`, { headers: { 'x-rig-internal': '1' } });
+    const doc = (await res.json()) as Record<string, unknown>;
+    // RFC 9207 and the spec's tiny polling interval are advertised by the rig.
+    return doc;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.app(req as express.Request, res as express.Response);
+  }
+
+  /** Validates an access token the way the resource server would. */
+  async validate(token: string): Promise<TokenFacts | undefined> {
+    if (this.o.tokenFormat === 'jwt') {
+      try {
+        const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), { issuer: this.o.issuer, audience: this.o.resource });
+        return {
+          sub: String(payload.sub),
+          clientId: String(payload.client_id),
+          scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
+          aud: payload.aud,
+          ...(payload.exp ? { exp: payload.exp } : {}),
+        };
+      } catch {
+        return undefined;
+      }
+    }
+    const at = await this.provider.AccessToken.find(token);
+    if (!at || at.isExpired) return undefined;
+    const aud = at.aud as string | string[] | undefined;
+    const auds = Array.isArray(aud) ? aud : aud ? [aud] : [];
+    if (!auds.includes(this.o.resource)) return undefined;
+    if (at.grantId && !(await this.provider.Grant.find(at.grantId))) return undefined;
+    return { sub: String(at.accountId), clientId: String(at.clientId), scopes: String(at.scope ?? '').split(' ').filter(Boolean), aud, ...(at.exp ? { exp: at.exp } : {}) };
+  }
+
+  async isRefreshTokenActive(rt: string): Promise<boolean> {
+    const t = await this.provider.RefreshToken.find(rt);
+    if (!t || t.isExpired || (t as unknown as { consumed?: unknown }).consumed) return false;
+    return Boolean(t.grantId && (await this.provider.Grant.find(t.grantId)));
+  }
+
+  async isAccessTokenActive(at: string): Promise<boolean> {
+    return (await this.validate(at)) !== undefined;
+  }
+
+  /** Kills the whole grant a token belongs to, as a user revoking access at the provider would. */
+  async revokeGrantOf(token: string): Promise<void> {
+    const t = (await this.provider.RefreshToken.find(token)) ?? (this.o.tokenFormat === 'opaque' ? await this.provider.AccessToken.find(token) : undefined);
+    const grantId = t?.grantId;
+    if (!grantId) throw new Error('rig: token not found');
+    await this.provider.RefreshToken.revokeByGrantId(grantId);
+    await this.provider.AccessToken.revokeByGrantId(grantId);
+    const g = await this.provider.Grant.find(grantId);
+    await g?.destroy();
+  }
+}

@@ -1,0 +1,251 @@
+// The real world the tests run against: an oidc-provider authorization server and SDK-built
+// MCP servers on 127.0.0.1, arranged in the styles found in the field (see DESIGN.md "The rig").
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { RigAs } from './as.js';
+import { RigMcp } from './mcp-server.js';
+
+export type ProfileName = 'own-as' | 'separate-as' | 'device-only' | 'legacy-sse' | 'api-path-rotating';
+export const PROFILES: ProfileName[] = ['own-as', 'separate-as', 'device-only', 'legacy-sse', 'api-path-rotating'];
+
+export interface RigFaults {
+  /** Resource metadata names another resource. */
+  prmResource?: string;
+  /** AS metadata names another issuer than the one it was fetched for. */
+  asIssuer?: string;
+  /** AS metadata without code_challenge_methods_supported. */
+  noPkceMethods?: boolean;
+  /** AS metadata with this authorization endpoint. */
+  authorizationEndpoint?: string;
+  /** Authorization responses carry this `iss`. */
+  issParam?: string;
+}
+
+export interface RigOptions {
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  faults?: RigFaults;
+  /** Port for the MCP server (the demo uses a fixed one); 0 = ephemeral. */
+  port?: number;
+}
+
+export interface Rig {
+  profile: ProfileName;
+  mcpUrl: string;
+  as: {
+    issuer: string;
+    tokenRequests: RigAs['tokenRequests'];
+    issuedAccessTokens: string[];
+    issuedRefreshTokens: string[];
+    revocations: RigAs['revocations'];
+    registrations: RigAs['registrations'];
+    authorizationRequests: RigAs['authorizationRequests'];
+    isRefreshTokenActive(rt: string): Promise<boolean>;
+    isAccessTokenActive(at: string): Promise<boolean>;
+    revokeGrantOf(token: string): Promise<void>;
+    setDown(down: boolean): Promise<void>;
+  };
+  mcp: { requests: RigMcp['requests']; restart(): Promise<void> };
+  close(): Promise<void>;
+}
+
+interface Layout {
+  sameOrigin: boolean;
+  asMount: string;
+  mcpPath: string;
+  transport: 'streamable' | 'sse';
+  prm: 'path' | 'root' | 'none';
+  challenge: 'metadata' | 'plain' | 'legacy';
+  rfc8414: boolean;
+  oidc: boolean;
+  tokenFormat: 'jwt' | 'opaque';
+  rotate: boolean;
+  deviceOnly: boolean;
+  redirectHostAllowlist?: string[];
+}
+
+const LAYOUTS: Record<ProfileName, Layout> = {
+  // An MCP server that is its own AS, with DCR and a consent page.
+  'own-as': { sameOrigin: true, asMount: '', mcpPath: '/mcp', transport: 'streamable', prm: 'path', challenge: 'metadata', rfc8414: true, oidc: true, tokenFormat: 'opaque', rotate: false, deviceOnly: false },
+  // A resource server pointing at a separate AS that issues audience-bound JWTs; only the root
+  // metadata URI and only OpenID discovery, and a challenge without resource_metadata.
+  'separate-as': { sameOrigin: false, asMount: '', mcpPath: '/mcp', transport: 'streamable', prm: 'root', challenge: 'plain', rfc8414: false, oidc: true, tokenFormat: 'jwt', rotate: false, deviceOnly: false },
+  // An AS that only does the device flow.
+  'device-only': { sameOrigin: false, asMount: '', mcpPath: '/mcp', transport: 'streamable', prm: 'path', challenge: 'metadata', rfc8414: true, oidc: false, tokenFormat: 'opaque', rotate: false, deviceOnly: true },
+  // Legacy HTTP+SSE: no resource metadata; the challenge carries resource and authorization_uri.
+  'legacy-sse': { sameOrigin: true, asMount: '', mcpPath: '/sse', transport: 'sse', prm: 'none', challenge: 'legacy', rfc8414: true, oidc: false, tokenFormat: 'opaque', rotate: false, deviceOnly: false },
+  // An AS under /api/oauth that rotates refresh tokens and allowlists redirect hostnames.
+  'api-path-rotating': {
+    sameOrigin: true,
+    asMount: '/api/oauth',
+    mcpPath: '/v1/mcp',
+    transport: 'streamable',
+    prm: 'path',
+    challenge: 'metadata',
+    rfc8414: true,
+    oidc: true,
+    tokenFormat: 'opaque',
+    rotate: true,
+    deviceOnly: false,
+    redirectHostAllowlist: ['127.0.0.1', 'localhost'],
+  },
+};
+
+async function listen(port = 0): Promise<{ server: Server; origin: string; setHandler: (h: (req: IncomingMessage, res: ServerResponse) => void) => void }> {
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
+  const server = createServer((req, res) => handler(req, res));
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: p } = server.address() as AddressInfo;
+  return { server, origin: `http://127.0.0.1:${p}`, setHandler: (h) => (handler = h) };
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+export async function startRig(profile: ProfileName, opts: RigOptions = {}): Promise<Rig> {
+  const L = LAYOUTS[profile];
+  const faults = opts.faults ?? {};
+  // Bind first: the issuer and the resource include the port.
+  const mcpSite = await listen(opts.port ?? 0);
+  const asSite = L.sameOrigin ? mcpSite : await listen(0);
+  const issuer = `${asSite.origin}${L.asMount}`;
+  const mcpUrl = `${mcpSite.origin}${L.mcpPath}`;
+  const resource = mcpUrl;
+  const as = await RigAs.create({
+    issuer,
+    mount: L.asMount,
+    resource,
+    tokenFormat: L.tokenFormat,
+    rotateRefreshTokens: L.rotate,
+    accessTokenTtl: opts.accessTokenTtl ?? 3600,
+    refreshTokenTtl: opts.refreshTokenTtl ?? 86_400,
+    ...(L.redirectHostAllowlist ? { redirectHostAllowlist: L.redirectHostAllowlist } : {}),
+    ...(faults.issParam ? { issParam: faults.issParam } : {}),
+  });
+  const mcpPathNoSlash = L.mcpPath;
+  const prmUrl = L.prm === 'path' ? `${mcpSite.origin}/.well-known/oauth-protected-resource${mcpPathNoSlash}` : `${mcpSite.origin}/.well-known/oauth-protected-resource`;
+  const mcp = new RigMcp({
+    transport: L.transport,
+    paths: { mcp: L.mcpPath, sse: L.mcpPath, messages: '/messages' },
+    validate: (t) => as.validate(t),
+    challenge: (error) => {
+      const err = error ? `, error="${error}"` : '';
+      if (L.challenge === 'metadata') return `Bearer resource_metadata="${prmUrl}", scope="mcp:tools"${err}`;
+      if (L.challenge === 'legacy') return `Bearer realm="rig", resource="${resource}", authorization_uri="${asSite.origin}/.well-known/oauth-authorization-server", scope="mcp:tools"${err}`;
+      return `Bearer realm="rig"${err}`;
+    },
+  });
+
+  const prmDoc = () => ({
+    resource: faults.prmResource ?? resource,
+    authorization_servers: [issuer],
+    scopes_supported: ['mcp:tools'],
+    bearer_methods_supported: ['header'],
+    resource_name: `Rig MCP server (${profile})`,
+  });
+
+  async function asDoc(): Promise<Record<string, unknown>> {
+    const doc = await as.metadata();
+    if (L.deviceOnly) {
+      delete doc.authorization_endpoint;
+      doc.grant_types_supported = ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+      doc.response_types_supported = [];
+    }
+    if (faults.asIssuer) doc.issuer = faults.asIssuer;
+    if (faults.noPkceMethods) delete doc.code_challenge_methods_supported;
+    if (faults.authorizationEndpoint) doc.authorization_endpoint = faults.authorizationEndpoint;
+    return doc;
+  }
+
+  const m = L.asMount;
+  const rfc8414Paths = new Set([`/.well-known/oauth-authorization-server${m}`]);
+  const oidcPaths = new Set([`/.well-known/openid-configuration${m}`, `${m}/.well-known/openid-configuration`]);
+  const outer = express();
+  if (m) outer.use(m, as.app);
+  else outer.use(as.app);
+
+  let down = false;
+  const asHandler = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    if (rfc8414Paths.has(path)) {
+      if (L.rfc8414) json(res, 200, await asDoc());
+      else json(res, 404, { error: 'not_found' });
+      return;
+    }
+    if (oidcPaths.has(path) && req.headers['x-rig-internal'] !== '1') {
+      if (L.oidc) json(res, 200, await asDoc());
+      else json(res, 404, { error: 'not_found' });
+      return;
+    }
+    if (L.deviceOnly && path.slice(m.length) === '/auth') {
+      json(res, 404, { error: 'not_found' });
+      return;
+    }
+    outer(req as express.Request, res as express.Response);
+  };
+
+  const wrap = (fn: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>) => (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://rig').pathname;
+    fn(req, res, path).catch((err: Error) => {
+      if (!res.headersSent) json(res, 500, { error: 'server_error', error_description: err.message });
+      else res.destroy();
+    });
+  };
+
+  mcpSite.setHandler(
+    wrap(async (req, res, path) => {
+      if (await mcp.handle(req, res)) return;
+      if (path.startsWith('/.well-known/oauth-protected-resource')) {
+        if (L.prm !== 'none' && path === new URL(prmUrl).pathname) json(res, 200, prmDoc());
+        else json(res, 404, { error: 'not_found' });
+        return;
+      }
+      if (L.sameOrigin) return asHandler(req, res, path);
+      json(res, 404, { error: 'not_found' });
+    }),
+  );
+  if (!L.sameOrigin) asSite.setHandler(wrap(asHandler));
+
+  const servers = L.sameOrigin ? [mcpSite.server] : [mcpSite.server, asSite.server];
+  return {
+    profile,
+    mcpUrl,
+    as: {
+      issuer,
+      tokenRequests: as.tokenRequests,
+      issuedAccessTokens: as.issuedAccessTokens,
+      issuedRefreshTokens: as.issuedRefreshTokens,
+      revocations: as.revocations,
+      registrations: as.registrations,
+      authorizationRequests: as.authorizationRequests,
+      isRefreshTokenActive: (rt) => as.isRefreshTokenActive(rt),
+      isAccessTokenActive: (at) => as.isAccessTokenActive(at),
+      revokeGrantOf: (t) => as.revokeGrantOf(t),
+      setDown: async (d) => {
+        down = d;
+      },
+    },
+    mcp: { requests: mcp.requests, restart: () => mcp.restart() },
+    async close() {
+      await mcp.close();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
