@@ -1,0 +1,148 @@
+// The fetch the remote transports use: adds the bearer token for the server's own origin only,
+// refreshes once on 401 and asks the person for more scope on 403 insufficient_scope.
+// The SDK's authProvider is not used: only the broker may refresh or run flows.
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { bearerParams } from '../core/challenge.js';
+import { BridgeAuthError, type TokenSource } from './token-source.js';
+
+export type BridgeLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type BridgeLog = (level: BridgeLogLevel, msg: string) => void;
+
+/** Seconds a token must stay valid when handed to a request. */
+const MIN_VALIDITY_SECONDS = 60;
+
+export function reauthMessage(displayName: string, serverUrl: string): string {
+  return `Sign-in for '${displayName}' has expired or was revoked: re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${serverUrl}\`.`;
+}
+
+export function scopeMessage(displayName: string, serverUrl: string, scopes: string[]): string {
+  return `'${displayName}' needs permission that was not granted (scope: ${scopes.join(' ')}): re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${serverUrl}\`.`;
+}
+
+/**
+ * Step-ups for one bridge's lifetime: at most `max` per distinct scope set, and one at a time per
+ * set, so concurrent 403s share a single approval in the browser.
+ */
+export class StepUpBudget {
+  private readonly used = new Map<string, number>();
+  private readonly running = new Map<string, Promise<string>>();
+  constructor(readonly max = 2) {}
+
+  /** True while the person is being asked; request timers wait for them. */
+  get active(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** Runs `ask` (or joins the running one); undefined when the budget for these scopes is spent. */
+  run(scopes: string[], ask: () => Promise<string>): Promise<string> | undefined {
+    const key = [...new Set(scopes)].sort().join(' ');
+    const current = this.running.get(key);
+    if (current) return current;
+    const n = this.used.get(key) ?? 0;
+    if (n >= this.max) return undefined;
+    this.used.set(key, n + 1);
+    const p = ask().finally(() => this.running.delete(key));
+    this.running.set(key, p);
+    return p;
+  }
+}
+
+export interface AuthorizingFetchOptions {
+  serverUrl: string;
+  displayName: string;
+  tokens: TokenSource;
+  fetchImpl?: typeof fetch;
+  log?: BridgeLog;
+  /** Sees every token handed out, so the caller can redact it. */
+  onToken?: (token: string) => void;
+  /** Sees every auth failure this fetch throws (the SSE stream's fetch loses the error object). */
+  onAuthError?: (err: BridgeAuthError) => void;
+  /** Shared by every transport of one bridge. */
+  stepUps?: StepUpBudget;
+}
+
+export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
+  const origin = new URL(o.serverUrl).origin;
+  const doFetch = o.fetchImpl ?? fetch;
+  const log = o.log ?? (() => {});
+  const stepUps = o.stepUps ?? new StepUpBudget();
+  const fail = (err: BridgeAuthError): BridgeAuthError => {
+    o.onAuthError?.(err);
+    return err;
+  };
+  const obtain = async (p: Promise<string>): Promise<string> => {
+    let token: string;
+    try {
+      token = await p;
+    } catch (err) {
+      if (err instanceof BridgeAuthError) throw fail(err);
+      log('warn', `token source failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw fail(new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
+    }
+    o.onToken?.(token);
+    return token;
+  };
+
+  return async (url, init) => {
+    const target = new URL(url instanceof URL ? url.href : url);
+    if (target.origin !== origin) {
+      // Never hand the token to another origin, whoever asked for the request.
+      const headers = new Headers(init?.headers);
+      headers.delete('authorization');
+      return doFetch(url, { ...init, headers });
+    }
+    const base: RequestInit = { ...init, body: await bufferBody(init?.body) };
+    // Redirects are followed by the SDK within the origin; a fetch must not carry the token elsewhere.
+    if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
+    const attempt = (token: string) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      return doFetch(url, { ...base, headers });
+    };
+
+    let token = await obtain(o.tokens.getToken(MIN_VALIDITY_SECONDS));
+    let refreshed = false;
+    let steppedUp = false;
+    for (;;) {
+      const res = await attempt(token);
+      if (res.status === 401) {
+        await discard(res);
+        if (refreshed) {
+          log('warn', `${origin} rejected the refreshed access token too (401)`);
+          throw fail(new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
+        }
+        refreshed = true;
+        log('info', `${origin} rejected the access token (401); asking the broker for a fresh one`);
+        token = await obtain(o.tokens.reportRejected(token));
+        continue;
+      }
+      if (res.status === 403) {
+        const challenge = bearerParams(res.headers.get('www-authenticate'));
+        const scopes = (challenge.scope ?? '').split(/\s+/).filter(Boolean);
+        if (challenge.error === 'insufficient_scope' && scopes.length > 0) {
+          await discard(res);
+          const asking = steppedUp ? undefined : stepUps.run(scopes, () => o.tokens.stepUp(scopes));
+          if (!asking) {
+            log('warn', `${origin} still needs scope "${scopes.join(' ')}"; not asking again`);
+            throw fail(new BridgeAuthError(scopeMessage(o.displayName, o.serverUrl, scopes)));
+          }
+          steppedUp = true;
+          log('info', `${origin} needs scope "${scopes.join(' ')}"; asking the person to approve it`);
+          token = await obtain(asking);
+          continue;
+        }
+      }
+      return res;
+    }
+  };
+}
+
+/** A stream body can be read once; keep the bytes so a retry can send them again. */
+async function bufferBody(body: RequestInit['body']): Promise<RequestInit['body']> {
+  if (body === undefined || body === null || typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body;
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}
+
+async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => {});
+}

@@ -1,0 +1,18 @@
+// What the bridge needs from whoever owns the tokens (the broker in production, a fake in tests).
+
+/** The grant is dead or needs the person: the message is user-facing and holds no secret. */
+export class BridgeAuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BridgeAuthError';
+  }
+}
+
+export interface TokenSource {
+  /** A token valid for at least this long; throws BridgeAuthError when there is none. */
+  getToken(minValiditySeconds: number): Promise<string>;
+  /** The server answered 401 with `token`: refresh if it is still current; returns the token to use now. */
+  reportRejected(token: string): Promise<string>;
+  /** The person re-approves with these scopes; returns the new token. */
+  stepUp(scopes: string[]): Promise<string>;
+}
