@@ -20,6 +20,8 @@ Commands:
   refresh <id>    Refresh the access token now
   revoke <id>     Revoke the grant at the authorization server (RFC 7009) and drop the tokens
   unlink <id>     Revoke, then forget the server and its client registration
+  bridge <id|url> The stdio MCP bridge for MCP clients (links a new URL on first use)
+  daemon          The headless token broker [--idle-exit SECONDS]
 
 Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS_HOME when set.
 The browser is opened with $BROWSER when set, else the platform's opener.`;
@@ -32,6 +34,8 @@ const SPECS: Record<string, { values: readonly string[]; booleans: readonly stri
   refresh: { ...COMMON, min: 1, max: 1 },
   revoke: { ...COMMON, min: 1, max: 1 },
   unlink: { ...COMMON, min: 1, max: 1 },
+  daemon: { values: ['idle-exit'], booleans: COMMON.booleans, min: 0, max: 0 },
+  bridge: { values: ['name'], booleans: ['help'], min: 1, max: 1 },
 };
 
 function err(line: string) {
@@ -116,9 +120,20 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`"${cmd}" takes ${spec.min === spec.max ? spec.min : `${spec.min} to ${spec.max}`} argument${spec.max === 1 ? '' : 's'}.`);
   }
   const json = a.flags.has('json');
+  if (cmd === 'bridge') {
+    // The bridge never opens the vault: the broker is the one owner of tokens.
+    const { runBridgeCommand } = await import('./bridge-command.js');
+    return runBridgeCommand(a.positionals[0]!, { ...(a.values.name ? { name: a.values.name } : {}) });
+  }
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   const ctx = await openContext({ progress: err });
+  if (cmd === 'daemon') {
+    const idle = a.values['idle-exit'] !== undefined ? Number(a.values['idle-exit']) : undefined;
+    if (idle !== undefined && !(idle >= 0)) throw new UsageError('--idle-exit must be a number of seconds.');
+    const { runDaemon } = await import('./daemon.js');
+    return runDaemon(ctx, { ...(idle !== undefined ? { idleExitMs: idle * 1000 } : {}), version: VERSION });
+  }
   for (const line of ctx.startupReport) err(`Note: ${line}`);
   const m = ctx.manager;
 

@@ -253,7 +253,9 @@ export class Manager {
       );
     }
     this.say(`Registering this app at ${displayUrl(String(as.registration_endpoint))} (dynamic client registration)…`);
-    const reg = await wire.registerDynamicClient(as, { redirectUris, grantTypes, ...(disc.scopes.length ? { scope: disc.scopes.join(' ') } : {}) });
+    // No `scope` in the registration: some ASes then cap the client at those scopes, which
+    // would make a later step-up (403 insufficient_scope) impossible without re-registering.
+    const reg = await wire.registerDynamicClient(as, { redirectUris, grantTypes });
     const record: ClientRecord = {
       key: `${disc.issuer}#dcr:${reg.clientId}`,
       issuer: disc.issuer,

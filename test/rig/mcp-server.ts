@@ -54,10 +54,12 @@ function createServer(): McpServer {
     { description: 'Reports progress `steps` times, `ms` apart.', inputSchema: { steps: z.number().int().min(0).max(100), ms: z.number().int().min(0).max(10_000) } },
     async ({ steps, ms }, extra) => {
       const token = extra._meta?.progressToken;
+      // Wait after each notification: the SDK client handles notifications a microtask later
+      // than responses, so a progress sent right before the result could arrive "late".
       for (let i = 1; i <= steps; i++) {
-        await new Promise((r) => setTimeout(r, ms));
         if (extra.signal.aborted) return { content: [{ type: 'text', text: 'cancelled' }], isError: true };
         if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+        await new Promise((r) => setTimeout(r, ms));
       }
       return { content: [{ type: 'text', text: `done after ${steps}` }] };
     },

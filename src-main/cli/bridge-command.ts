@@ -1,0 +1,114 @@
+// `mcp-tokens bridge <id|url>`: what Claude Desktop launches. Tokens come only from the broker
+// (started on demand); stdout carries only JSON-RPC, everything else goes to stderr and the log.
+import { spawn } from 'node:child_process';
+import { BridgeAuthError, type TokenSource } from '../bridge/token-source.js';
+import { BrokerClient } from '../core/broker/client.js';
+import { brokerAddress } from '../core/broker/protocol.js';
+import { isUserError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import type { ServerView } from '../core/manager.js';
+import { dataHome } from '../core/paths.js';
+import { redact } from '../core/redact.js';
+
+/** Starts the headless broker detached; it exits by itself once no bridge is left. */
+function startDaemon(env: NodeJS.ProcessEnv) {
+  const entry = process.argv[1];
+  if (!entry) return;
+  const child = spawn(process.execPath, [entry, 'daemon', '--idle-exit', env.MCP_TOKENS_DAEMON_IDLE ?? '30'], { detached: true, stdio: 'ignore', env });
+  child.on('error', () => {});
+  child.unref();
+}
+
+function asAuthError(err: unknown): BridgeAuthError {
+  if (err instanceof BridgeAuthError) return err;
+  const msg = isUserError(err) ? err.message : err instanceof Error ? err.message : String(err);
+  return new BridgeAuthError(redact(msg));
+}
+
+/** The bridge's view of the broker for one server: caches the token it was given. */
+export class BrokerTokenSource implements TokenSource {
+  private token: string | undefined;
+  private expiresAt: number | undefined;
+  constructor(
+    private readonly client: BrokerClient,
+    private readonly serverId: string,
+  ) {}
+
+  private keep(g: { accessToken: string; expiresAt?: number }): string {
+    this.token = g.accessToken;
+    this.expiresAt = g.expiresAt;
+    return g.accessToken;
+  }
+
+  async getToken(minValiditySeconds: number): Promise<string> {
+    if (this.token && (this.expiresAt === undefined || this.expiresAt - Date.now() > minValiditySeconds * 1000)) return this.token;
+    try {
+      return this.keep(await this.client.request('getToken', { server: this.serverId, minValiditySeconds }));
+    } catch (err) {
+      this.token = undefined;
+      throw asAuthError(err);
+    }
+  }
+
+  async reportRejected(token: string): Promise<string> {
+    try {
+      return this.keep(await this.client.request('reportRejected', { server: this.serverId, token }));
+    } catch (err) {
+      this.token = undefined;
+      throw asAuthError(err);
+    }
+  }
+
+  async stepUp(scopes: string[]): Promise<string> {
+    try {
+      // The person approves in the browser: allow the full approval window.
+      return this.keep(await this.client.request('stepUp', { server: this.serverId, scopes }, 6 * 60_000));
+    } catch (err) {
+      this.token = undefined;
+      throw asAuthError(err);
+    }
+  }
+}
+
+function looksLikeUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+export async function runBridgeCommand(target: string, opts: { name?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const home = dataHome(env);
+  const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
+  const client = new BrokerClient({ address: brokerAddress(home), start: () => startDaemon(env), clientName: 'bridge' });
+  let view: ServerView | null;
+  try {
+    view = (await client.request('resolve', { server: target })).server;
+    if (!view && looksLikeUrl(target)) {
+      log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
+      view = (await client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000)).server;
+    }
+  } catch (err) {
+    log('error', isUserError(err) ? err.message : String(err));
+    client.close();
+    return 1;
+  }
+  if (!view) {
+    log('error', `No linked server "${target}". Link it with \`mcp-tokens link <url>\` or pass the URL instead.`);
+    client.close();
+    return 1;
+  }
+  log('info', `bridging stdio to ${view.url} for '${view.name}'`);
+  const { runBridge } = await import('../bridge/bridge.js');
+  try {
+    await runBridge({
+      serverUrl: view.url,
+      displayName: view.name,
+      tokens: new BrokerTokenSource(client, view.id),
+      input: process.stdin,
+      output: process.stdout,
+      log,
+    });
+  } finally {
+    client.close();
+  }
+  return 0;
+}
