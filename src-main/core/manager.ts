@@ -1,6 +1,8 @@
 // The token manager: link, list, status, refresh, revoke, unlink, getToken. It is the only
 // code that combines the vault with the AS; the broker and the CLI both drive it.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { LinkPreview } from './api/contract.js';
 import { type DiscoveryResult, discover, supportsPkceS256 } from './discovery.js';
 import { UserError } from './errors.js';
 import type { FetchFn } from './http.js';
@@ -39,6 +41,27 @@ export interface LinkOptions {
   open?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Progress lines of this link only (the app shows them on the card that started it). */
+  progress?: (line: string) => void;
+  /** The device code to show, when the device flow runs. */
+  onDeviceCode?: (d: DeviceCodeView) => void;
+}
+
+export interface DeviceCodeView {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresAt: number;
+}
+
+export type { LinkPreview };
+
+const linkProgress = new AsyncLocalStorage<(line: string) => void>();
+
+/** Registrable-domain approximation: the last two labels (IP literals and localhost compared whole). */
+function siteOf(host: string): string {
+  if (/^[\d.]+$/.test(host) || host.includes(':') || !host.includes('.')) return host;
+  return host.split('.').slice(-2).join('.');
 }
 
 /** What anyone outside the broker may see of a server: never a token. */
@@ -79,6 +102,7 @@ export class Manager {
 
   private say(line: string) {
     this.d.progress?.(line);
+    linkProgress.getStore()?.(line);
     this.d.logger.log('info', line);
   }
 
@@ -143,7 +167,54 @@ export class Manager {
 
   // ---------------------------------------------------------------- link
 
+  /** Discovery only: what linking `rawUrl` would do, for the consent card. No side effects. */
+  async preview(rawUrl: string, opts: Pick<LinkOptions, 'clientId' | 'clientMetadataUrl' | 'scopes' | 'progress'> = {}): Promise<LinkPreview> {
+    const url = normalizeUrl(rawUrl);
+    const run = async (): Promise<LinkPreview> => {
+      const disc = await discover(url, {
+        progress: (l) => this.say(l),
+        ...(this.d.fetchFn ? { fetchFn: this.d.fetchFn } : {}),
+        ...(opts.scopes ? { scopes: opts.scopes } : {}),
+      });
+      const as = disc.asMetadata;
+      const flows: FlowKind[] = [];
+      if (as.authorization_endpoint && supportsPkceS256(as)) flows.push('browser');
+      if (as.device_authorization_endpoint) flows.push('device');
+      if (!flows.length) chooseFlow(disc);
+      const data = await this.d.vault.read();
+      let registration: LinkPreview['registration'];
+      if (opts.clientId) registration = 'pre-registered';
+      else if (opts.clientMetadataUrl && as.client_id_metadata_document_supported === true) registration = 'metadata-document';
+      else if (findDynamicClient(data, disc.issuer, flows[0]!)) registration = 'reuse';
+      else registration = as.registration_endpoint ? 'dynamic' : 'impossible';
+      const serverHost = new URL(url).hostname;
+      const issuerUrl = new URL(disc.issuer);
+      const existing = Object.values(data.servers).find((s) => s.url === url);
+      const name = disc.resourceMetadata?.resource_name;
+      return {
+        url,
+        resource: disc.resource,
+        ...(typeof name === 'string' ? { resourceName: name.slice(0, 200) } : {}),
+        transport: disc.transport === 'sse' ? 'sse' : 'streamable-http',
+        issuer: disc.issuer,
+        issuerHost: issuerUrl.host,
+        issuerOtherSite: siteOf(issuerUrl.hostname) !== siteOf(serverHost),
+        insecureHttp: issuerUrl.protocol === 'http:' || new URL(url).protocol === 'http:',
+        scopes: disc.scopes,
+        registration,
+        flows,
+        defaultFlow: flows[0]!,
+        ...(existing ? { alreadyLinkedAs: existing.id } : {}),
+      };
+    };
+    return opts.progress ? linkProgress.run(opts.progress, run) : run();
+  }
+
   async link(rawUrl: string, opts: LinkOptions = {}): Promise<ServerView> {
+    if (opts.progress) {
+      const { progress, ...rest } = opts;
+      return linkProgress.run(progress, () => this.link(rawUrl, rest));
+    }
     const url = normalizeUrl(rawUrl);
     const disc = await discover(url, {
       progress: (l) => this.say(l),
@@ -307,6 +378,12 @@ export class Manager {
     const target = r.verification_uri_complete ?? r.verification_uri;
     this.say(`To approve, visit ${r.verification_uri} and enter the code ${r.user_code}`);
     if (r.verification_uri_complete) this.say(`  (or open ${r.verification_uri_complete})`);
+    opts.onDeviceCode?.({
+      userCode: r.user_code,
+      verificationUri: r.verification_uri,
+      ...(r.verification_uri_complete ? { verificationUriComplete: r.verification_uri_complete } : {}),
+      expiresAt: this.d.clock.now() + (r.expires_in ?? 300) * 1000,
+    });
     if (opts.open !== false) await this.d.opener.open(target).catch(() => {});
     const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, (r.expires_in ?? 300) * 1000);
     this.say(`Waiting for the approval… (Ctrl-C to cancel, times out in ${Math.max(1, Math.round(timeoutMs / 60_000))} min)`);

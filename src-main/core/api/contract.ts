@@ -1,0 +1,188 @@
+// The one typed contract between the UI and main: every request the renderer may make, its
+// arguments (validated at the boundary with these schemas) and its result, plus the events
+// main pushes. The Electron preload, the IPC handlers, `mcp-tokens ui` and the renderer store
+// are all derived from this file. Nothing in it ever carries a token or a secret.
+import { z } from 'zod';
+import type { ActivityEntry, FlowKind } from '../types.js';
+
+const serverId = z.string().min(1).max(200);
+const httpUrl = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((s) => /^https?:\/\//i.test(s.trim()), { message: 'must be an http(s) URL' });
+const scopes = z.array(z.string().min(1).max(200).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not a valid scope token')).max(50);
+export const CLIENT_KINDS = ['claude', 'cursor', 'vscode', 'claude-code'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+export const linkRequestSchema = z
+  .object({
+    url: httpUrl,
+    name: z.string().trim().min(1).max(100).optional(),
+    flow: z.enum(['browser', 'device']).optional(),
+    clientId: z.string().min(1).max(500).optional(),
+    clientMetadataUrl: httpUrl.optional(),
+    scopes: scopes.optional(),
+  })
+  .strict();
+export type LinkRequest = z.infer<typeof linkRequestSchema>;
+
+export const settingsSchema = z
+  .object({
+    launchAtLogin: z.boolean(),
+    startInTray: z.boolean(),
+    refreshAheadMinutes: z.number().int().min(1).max(60),
+    notifyOnReauth: z.boolean(),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+export const DEFAULT_SETTINGS: Settings = { launchAtLogin: false, startInTray: true, refreshAheadMinutes: 5, notifyOnReauth: true };
+
+/** Argument schemas, one tuple per channel. */
+export const requestSchemas = {
+  'app/info': z.tuple([]),
+  'servers/list': z.tuple([]),
+  'servers/get': z.tuple([serverId]),
+  'servers/preview': z.tuple([linkRequestSchema.pick({ url: true, clientId: true, clientMetadataUrl: true, scopes: true })]),
+  'servers/link': z.tuple([linkRequestSchema]),
+  'servers/cancelLink': z.tuple([z.string().uuid()]),
+  'servers/refresh': z.tuple([serverId]),
+  'servers/reauthorize': z.tuple([serverId, z.object({ flow: z.enum(['browser', 'device']).optional() }).strict()]),
+  'servers/revoke': z.tuple([serverId]),
+  'servers/unlink': z.tuple([serverId]),
+  'servers/clientConfig': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  'consent/answer': z.tuple([z.string().uuid(), z.object({ approve: z.boolean(), flow: z.enum(['browser', 'device']).optional() }).strict()]),
+  'settings/get': z.tuple([]),
+  'settings/set': z.tuple([settingsSchema.partial().strict()]),
+  'shell/openExternal': z.tuple([httpUrl]),
+} as const;
+
+export type Channel = keyof typeof requestSchemas;
+export type ArgsOf<C extends Channel> = z.infer<(typeof requestSchemas)[C]>;
+
+/** A server as the UI sees it: metadata only. */
+export interface ServerSummary {
+  id: string;
+  name: string;
+  url: string;
+  resource: string;
+  issuer: string;
+  status: 'ok' | 'expiring' | 'needs-reauth';
+  reason?: 'revoked' | 'expired' | 'rejected' | 'more-scope';
+  detail?: string;
+  scopes: string[];
+  expiresAt?: string;
+  hasRefreshToken: boolean;
+  lastRefreshAt?: string;
+  registration: { method: string; clientId?: string };
+  flow: FlowKind;
+  lastError?: string;
+  activity: ActivityEntry[];
+  /** MCP clients whose config runs a bridge for this server. */
+  usedBy: string[];
+}
+
+export interface LinkPreview {
+  url: string;
+  resource: string;
+  resourceName?: string;
+  transport: 'streamable-http' | 'sse';
+  issuer: string;
+  issuerHost: string;
+  issuerOtherSite: boolean;
+  insecureHttp: boolean;
+  scopes: string[];
+  registration: 'pre-registered' | 'metadata-document' | 'dynamic' | 'reuse' | 'impossible';
+  flows: FlowKind[];
+  defaultFlow: FlowKind;
+  alreadyLinkedAs?: string;
+}
+
+export interface AppInfo {
+  version: string;
+  host: 'electron' | 'browser';
+  secrets: { kind: string; description: string; weak: boolean };
+  dataDir: string;
+}
+
+export interface ApiResults {
+  'app/info': AppInfo;
+  'servers/list': ServerSummary[];
+  'servers/get': ServerSummary;
+  'servers/preview': LinkPreview;
+  'servers/link': { flowId: string; server: ServerSummary };
+  'servers/cancelLink': { cancelled: boolean };
+  'servers/refresh': ServerSummary;
+  'servers/reauthorize': ServerSummary;
+  'servers/revoke': { server: ServerSummary; revokedAtAs: string[]; note?: string };
+  'servers/unlink': { id: string; revokedAtAs: string[]; note?: string };
+  'servers/clientConfig': { client: ClientKind; snippet: string; file?: string };
+  'consent/answer': { ok: true };
+  'settings/get': Settings;
+  'settings/set': Settings;
+  'shell/openExternal': { opened: boolean };
+}
+
+/** Events main pushes to the UI. */
+export interface ApiEvents {
+  'servers/changed': ServerSummary[];
+  /** A step of a link in progress (flowId from the request that started it). */
+  'link/progress': { flowId: string; url: string; line: string };
+  'link/deviceCode': { flowId: string; userCode: string; verificationUri: string; verificationUriComplete?: string; expiresAt: number };
+  'link/done': { flowId: string; ok: boolean; serverId?: string; error?: { message: string; hint?: string } };
+  /** A bridge asks to link an unknown server: show the consent card. */
+  'consent/request': { requestId: string; requestedBy: string; preview: LinkPreview };
+}
+export type EventName = keyof ApiEvents;
+
+/** The object the preload exposes (and the HTTP client implements): one method per channel. */
+export type Api = {
+  [C in Channel]: (...args: ArgsOf<C>) => Promise<ApiResults[C]>;
+} & {
+  on<E extends EventName>(event: E, fn: (payload: ApiEvents[E]) => void): () => void;
+};
+
+export const CHANNELS = Object.keys(requestSchemas) as Channel[];
+export const EVENTS: EventName[] = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'];
+
+/** Errors cross the boundary as plain data (never a stack, never a secret). */
+export interface ApiError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export class ApiArgumentError extends Error {
+  constructor(
+    readonly channel: string,
+    readonly issues: string,
+  ) {
+    super(`Invalid arguments for ${channel}: ${issues}`);
+  }
+}
+
+/** Validates a request's arguments against the contract; throws ApiArgumentError with a plain description. */
+export function parseArgs<C extends Channel>(channel: C, args: unknown): ArgsOf<C> {
+  const schema = requestSchemas[channel];
+  const r = schema.safeParse(args);
+  if (!r.success) {
+    throw new ApiArgumentError(channel, r.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; '));
+  }
+  return r.data as ArgsOf<C>;
+}
+
+export function isChannel(s: unknown): s is Channel {
+  return typeof s === 'string' && Object.hasOwn(requestSchemas, s);
+}
+
+/** What a host (Electron IPC, `mcp-tokens ui`) serves: one handler per channel, already validated args. */
+export type ApiHandlers = {
+  [C in Channel]: (...args: ArgsOf<C>) => Promise<ApiResults[C]>;
+};
+
+/** The service behind every host: handlers plus the event stream. */
+export interface ApiService {
+  handlers: ApiHandlers;
+  on<E extends EventName>(event: E, fn: (payload: ApiEvents[E]) => void): () => void;
+  close(): Promise<void>;
+}
