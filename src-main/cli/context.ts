@@ -5,7 +5,7 @@ import { createLogger } from '../core/log.js';
 import { Manager } from '../core/manager.js';
 import { createBrowserOpener } from '../core/opener.js';
 import { dataHome } from '../core/paths.js';
-import type { Cipher, Logger } from '../core/platform.js';
+import type { BrowserOpener, Cipher, Logger } from '../core/platform.js';
 import { systemClock } from '../core/platform.js';
 import { Vault } from '../core/vault.js';
 
@@ -15,6 +15,7 @@ export interface CliContext {
   vault: Vault;
   manager: Manager;
   logger: Logger;
+  opener: BrowserOpener;
   startupReport: string[];
 }
 
@@ -24,6 +25,7 @@ export async function openContext(opts: { progress: (line: string) => void; env?
   const logger = createLogger({ home, stderr: Boolean(env.MCP_TOKENS_DEBUG), level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env });
   const vault = await Vault.open({ home, fs: nodeFileSystem, cipher, clock: systemClock, logger });
-  const manager = new Manager({ vault, cipher, clock: systemClock, opener: createBrowserOpener(env), logger, progress: opts.progress });
-  return { home, cipher, vault, manager, logger, startupReport: vault.startupReport };
+  const opener = createBrowserOpener(env);
+  const manager = new Manager({ vault, cipher, clock: systemClock, opener, logger, progress: opts.progress });
+  return { home, cipher, vault, manager, logger, opener, startupReport: vault.startupReport };
 }

@@ -22,6 +22,7 @@ Commands:
   unlink <id>     Revoke, then forget the server and its client registration
   bridge <id|url> The stdio MCP bridge for MCP clients (links a new URL on first use)
   daemon          The headless token broker [--idle-exit SECONDS]
+  ui              Serve the manager UI on 127.0.0.1 and open it [--no-open] [--port N]
 
 Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS_HOME when set.
 The browser is opened with $BROWSER when set, else the platform's opener.`;
@@ -36,6 +37,7 @@ const SPECS: Record<string, { values: readonly string[]; booleans: readonly stri
   unlink: { ...COMMON, min: 1, max: 1 },
   daemon: { values: ['idle-exit'], booleans: COMMON.booleans, min: 0, max: 0 },
   bridge: { values: ['name'], booleans: ['help'], min: 1, max: 1 },
+  ui: { values: ['port'], booleans: [...COMMON.booleans, 'no-open'], min: 0, max: 0 },
 };
 
 function err(line: string) {
@@ -135,6 +137,12 @@ async function run(argv: string[]): Promise<number> {
     return runDaemon(ctx, { ...(idle !== undefined ? { idleExitMs: idle * 1000 } : {}), version: VERSION });
   }
   for (const line of ctx.startupReport) err(`Note: ${line}`);
+  if (cmd === 'ui') {
+    const port = a.values.port !== undefined ? Number(a.values.port) : undefined;
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError('--port must be a port number.');
+    const { runUiCommand } = await import('./ui-command.js');
+    return runUiCommand(ctx, { open: !a.flags.has('no-open'), json, version: VERSION, ...(port !== undefined ? { port } : {}) });
+  }
   const m = ctx.manager;
 
   switch (cmd) {

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'unsafe-url'
   | 'registration'
   | 'authorization'
+  | 'denied'
   | 'state-mismatch'
   | 'iss-mismatch'
   | 'timeout'

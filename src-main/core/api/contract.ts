@@ -68,7 +68,7 @@ export interface ServerSummary {
   resource: string;
   issuer: string;
   status: 'ok' | 'expiring' | 'needs-reauth';
-  reason?: 'revoked' | 'expired' | 'rejected' | 'more-scope';
+  reason?: 'revoked' | 'expired' | 'rejected' | 'more-scope' | 'never-linked';
   detail?: string;
   scopes: string[];
   expiresAt?: string;
@@ -158,6 +158,7 @@ export class ApiArgumentError extends Error {
     readonly issues: string,
   ) {
     super(`Invalid arguments for ${channel}: ${issues}`);
+    this.name = 'ApiArgumentError';
   }
 }
 

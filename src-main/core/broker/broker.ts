@@ -15,6 +15,11 @@ export interface BrokerDeps {
   vaultStamp: () => Promise<string>;
   /** First and maximum delay after a transient AS failure. */
   backoff?: { firstMs: number; maxMs: number };
+  /**
+   * Asks the person before a bridge links an unknown server (the app's consent card). Without
+   * it (headless daemon) the browser opens directly, as `mcp-tokens link` would.
+   */
+  confirmLink?: (url: string, requestedBy: string) => Promise<{ approve: boolean; flow?: 'browser' | 'device' }>;
 }
 
 interface Backoff {
@@ -139,13 +144,28 @@ export class Broker {
   }
 
   /** Links a URL (bridge by URL); concurrent requests for one URL share one flow. */
-  async link(url: string, name?: string): Promise<ServerView> {
+  async link(url: string, name?: string, requestedBy = 'An MCP client'): Promise<ServerView> {
     const existing = await this.d.manager.lookup(url);
     if (existing && existing.status !== 'needs-reauth') return existing;
-    return this.linkOnce(url, { ...(name ? { name } : {}) });
+    let flow: 'browser' | 'device' | undefined;
+    if (this.d.confirmLink) {
+      const answer = await this.d.confirmLink(normalizeUrl(url), requestedBy);
+      if (!answer.approve) throw new UserError('denied', `Linking ${url} was declined in MCP Token Manager.`, 'Approve it in the app, or run `mcp-tokens link <url>`.');
+      flow = answer.flow;
+    }
+    return this.linkOnce(url, { ...(name ? { name } : {}), ...(flow ? { flow } : {}) });
   }
 
-  private linkOnce(url: string, opts: { name?: string; scopes?: string[] }): Promise<ServerView> {
+  /** Refresh now, in line with the bridges' own requests for this server. */
+  async refreshNow(server: string): Promise<ServerView> {
+    const v = await this.idOf(server);
+    const out = await this.serial(v.id, () => this.d.manager.refresh(v.id));
+    this.backoffs.delete(v.id);
+    void this.emitIfChanged(v.id);
+    return out;
+  }
+
+  private linkOnce(url: string, opts: { name?: string; scopes?: string[]; flow?: 'browser' | 'device' }): Promise<ServerView> {
     const key = normalizeUrl(url);
     let p = this.links.get(key);
     if (!p) {

@@ -1,0 +1,60 @@
+// `mcp-tokens ui`: the manager UI in the browser for machines where the desktop app can't run.
+// The process hosts the broker (as the app does) when no other broker is running.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createApiService, memorySettings } from '../core/api/service.js';
+import { Broker } from '../core/broker/broker.js';
+import { brokerAddress } from '../core/broker/protocol.js';
+import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
+import { systemClock } from '../core/platform.js';
+import { startUiServer } from '../ui/server.js';
+import type { CliContext } from './context.js';
+
+/** The built renderer: dist/renderer beside the bundled CLI (dist/cli.js). */
+export function rendererDir(): string {
+  const candidates = [new URL('./renderer/', import.meta.url), new URL('../../dist/renderer/', import.meta.url)].map((u) => fileURLToPath(u).replace(/[/\\]$/, ''));
+  return candidates.find((d) => existsSync(`${d}/index.html`)) ?? candidates[0]!;
+}
+
+export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: number; json: boolean; version: string }): Promise<number> {
+  let service: ReturnType<typeof createApiService> | undefined;
+  const broker = new Broker({
+    manager: ctx.manager,
+    clock: systemClock,
+    logger: ctx.logger,
+    vaultStamp: () => ctx.vault.stamp(),
+    confirmLink: (url, requestedBy) => (service ? service.confirmLink(url, requestedBy) : Promise.resolve({ approve: false })),
+  });
+  let brokerServer: BrokerServer | undefined;
+  try {
+    brokerServer = await serveBroker(broker, { address: brokerAddress(ctx.home), logger: ctx.logger, version: o.version });
+  } catch (err) {
+    if (!(err instanceof BrokerAlreadyRunning)) throw err;
+    process.stderr.write('Note: a token broker is already running (the daemon or the app); this UI works beside it.\n');
+  }
+  service = createApiService({
+    home: ctx.home,
+    manager: ctx.manager,
+    broker,
+    cipher: ctx.cipher,
+    opener: ctx.opener,
+    settings: memorySettings(),
+    host: 'browser',
+    version: o.version,
+    clock: systemClock,
+    logger: ctx.logger,
+  });
+  const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, ...(o.port !== undefined ? { port: o.port } : {}) });
+  process.stderr.write(`MCP Token Manager UI: ${ui.url}\n(keep this terminal open; Ctrl-C stops it)\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ url: ui.url })}\n`);
+  if (o.open) await ctx.opener.open(ui.url).catch((e: Error) => process.stderr.write(`Could not open a browser (${e.message}); open the link above.\n`));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await ui.close();
+  await service.close();
+  await brokerServer?.close();
+  broker.close();
+  return 0;
+}

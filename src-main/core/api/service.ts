@@ -1,0 +1,255 @@
+// The service behind every UI host (Electron IPC, `mcp-tokens ui`): the contract's handlers
+// over the manager and the broker, and the event stream. Only metadata leaves this module.
+import { randomUUID } from 'node:crypto';
+import type { Broker } from '../broker/broker.js';
+import { UserError } from '../errors.js';
+import type { Manager, ServerView } from '../manager.js';
+import type { BrowserOpener, Cipher, Clock, Logger } from '../platform.js';
+import { redact } from '../redact.js';
+import type { FlowKind } from '../types.js';
+import { safeHttpUrl } from '../urls.js';
+import {
+  type ApiEvents,
+  type ApiHandlers,
+  type ApiService,
+  type AppInfo,
+  type ClientKind,
+  DEFAULT_SETTINGS,
+  type EventName,
+  type ServerSummary,
+  type Settings,
+} from './contract.js';
+
+export interface SettingsStore {
+  get(): Promise<Settings>;
+  set(p: Partial<Settings>): Promise<Settings>;
+}
+
+export interface ApiServiceDeps {
+  home: string;
+  manager: Manager;
+  broker: Broker;
+  cipher: Pick<Cipher, 'kind' | 'description' | 'weak'>;
+  opener: BrowserOpener;
+  settings: SettingsStore;
+  host: AppInfo['host'];
+  version: string;
+  clock: Clock;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Which MCP clients run a bridge for a target (id or URL). */
+  usedBy?: () => Promise<Map<string, string[]>>;
+  /** The config entry for an MCP client. */
+  clientConfig?: (kind: ClientKind, server: { id: string; name: string; url: string }) => { snippet: string; file?: string };
+  /** How long a bridge's consent request waits for an answer. */
+  consentTimeoutMs?: number;
+}
+
+export function memorySettings(initial: Partial<Settings> = {}): SettingsStore {
+  let cur: Settings = { ...DEFAULT_SETTINGS, ...initial };
+  return {
+    get: async () => cur,
+    set: async (p) => (cur = { ...cur, ...p }),
+  };
+}
+
+/** The default entry: the npx launcher, which works wherever Node is installed. */
+export function defaultClientConfig(kind: ClientKind, server: { id: string; name: string }): { snippet: string } {
+  const key = server.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || server.id;
+  const entry = { command: 'npx', args: ['mcp-tokens', 'bridge', server.id] };
+  if (kind === 'vscode') return { snippet: JSON.stringify({ servers: { [key]: { type: 'stdio', ...entry } } }, null, 2) };
+  if (kind === 'claude-code') return { snippet: `claude mcp add --scope user ${key} -- npx mcp-tokens bridge ${server.id}` };
+  return { snippet: JSON.stringify({ mcpServers: { [key]: entry } }, null, 2) };
+}
+
+function summary(v: ServerView, users: Map<string, string[]> | undefined): ServerSummary {
+  const used = new Set([...(users?.get(v.id) ?? []), ...(users?.get(v.url) ?? [])]);
+  return {
+    id: v.id,
+    name: v.name,
+    url: v.url,
+    resource: v.resource,
+    issuer: v.issuer,
+    status: v.status,
+    ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.detail ? { detail: redact(v.detail) } : {}),
+    scopes: v.scopes,
+    ...(v.expiresAt ? { expiresAt: v.expiresAt } : {}),
+    hasRefreshToken: v.hasRefreshToken,
+    ...(v.lastRefreshAt ? { lastRefreshAt: v.lastRefreshAt } : {}),
+    registration: v.registration,
+    flow: v.flow,
+    ...(v.lastError ? { lastError: redact(v.lastError) } : {}),
+    activity: v.activity.map((a) => ({ ...a, ...(a.detail ? { detail: redact(a.detail) } : {}) })),
+    usedBy: [...used].sort(),
+  };
+}
+
+/** The error a UI sees: code, plain message, hint; never a stack or a secret. */
+export function toApiError(err: unknown): { code: string; message: string; hint?: string } {
+  if (err instanceof UserError) return { code: err.code, message: redact(err.message), ...(err.hint ? { hint: redact(err.hint) } : {}) };
+  if (err instanceof Error && err.name === 'ApiArgumentError') return { code: 'usage', message: redact(err.message) };
+  return { code: 'internal', message: 'Something went wrong inside MCP Token Manager; see its log.' };
+}
+
+export interface HostedApiService extends ApiService {
+  /** The broker's consent hook: asks every UI through `consent/request`, bounded in time. */
+  confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind }>;
+}
+
+export function createApiService(d: ApiServiceDeps): HostedApiService {
+  const listeners = new Map<EventName, Set<(p: never) => void>>();
+  const flows = new Map<string, AbortController>();
+  const consents = new Map<string, (a: { approve: boolean; flow?: FlowKind }) => void>();
+
+  function emit<E extends EventName>(event: E, payload: ApiEvents[E]) {
+    for (const fn of listeners.get(event) ?? []) {
+      try {
+        (fn as (p: ApiEvents[E]) => void)(payload);
+      } catch (err) {
+        d.logger.log('warn', `event listener for ${event} failed: ${String(err)}`);
+      }
+    }
+  }
+
+  async function users(): Promise<Map<string, string[]> | undefined> {
+    try {
+      return await d.usedBy?.();
+    } catch (err) {
+      d.logger.log('warn', `could not read MCP client configs: ${String(err)}`);
+      return undefined;
+    }
+  }
+
+  async function list(): Promise<ServerSummary[]> {
+    const u = await users();
+    return (await d.manager.list()).map((v) => summary(v, u));
+  }
+
+  async function changed() {
+    try {
+      emit('servers/changed', await list());
+    } catch (err) {
+      d.logger.log('warn', `could not list servers: ${String(err)}`);
+    }
+  }
+
+  const unsubscribeBroker = d.broker.subscribe(() => void changed());
+
+  async function runLink(url: string, opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[] }): Promise<{ flowId: string; server: ServerSummary }> {
+    const flowId = randomUUID();
+    const ac = new AbortController();
+    flows.set(flowId, ac);
+    try {
+      const v = await d.manager.link(url, {
+        ...opts,
+        signal: ac.signal,
+        progress: (line) => emit('link/progress', { flowId, url, line: redact(line) }),
+        onDeviceCode: (c) => emit('link/deviceCode', { flowId, ...c }),
+      });
+      emit('link/done', { flowId, ok: true, serverId: v.id });
+      void changed();
+      return { flowId, server: summary(v, await users()) };
+    } catch (err) {
+      const e = toApiError(err);
+      emit('link/done', { flowId, ok: false, error: { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+      throw err;
+    } finally {
+      flows.delete(flowId);
+    }
+  }
+
+  const handlers: ApiHandlers = {
+    'app/info': async () => ({ version: d.version, host: d.host, secrets: { kind: d.cipher.kind, description: d.cipher.description, weak: d.cipher.weak }, dataDir: d.home }),
+    'servers/list': () => list(),
+    'servers/get': async (id) => summary(await d.manager.status(id), await users()),
+    'servers/preview': async (req) =>
+      d.manager.preview(req.url, {
+        ...(req.clientId ? { clientId: req.clientId } : {}),
+        ...(req.clientMetadataUrl ? { clientMetadataUrl: req.clientMetadataUrl } : {}),
+        ...(req.scopes ? { scopes: req.scopes } : {}),
+        progress: (line) => emit('link/progress', { flowId: 'preview', url: req.url, line: redact(line) }),
+      }),
+    'servers/link': async (req) => {
+      const { url, ...rest } = req;
+      return runLink(url, rest);
+    },
+    'servers/cancelLink': async (flowId) => {
+      const ac = flows.get(flowId);
+      ac?.abort();
+      return { cancelled: Boolean(ac) };
+    },
+    'servers/refresh': async (id) => {
+      const v = await d.broker.refreshNow(id);
+      void changed();
+      return summary(v, await users());
+    },
+    'servers/reauthorize': async (id, o) => {
+      const v = await d.manager.status(id);
+      const r = await runLink(v.url, { name: v.name, ...(o.flow ? { flow: o.flow } : {}) });
+      return r.server;
+    },
+    'servers/revoke': async (id) => {
+      const r = await d.manager.revoke(id);
+      void changed();
+      return { server: summary(r.view, await users()), revokedAtAs: r.revokedAtAs, ...(r.note ? { note: r.note } : {}) };
+    },
+    'servers/unlink': async (id) => {
+      const r = await d.manager.unlink(id);
+      void changed();
+      return { id: r.id, revokedAtAs: r.revokedAtAs, ...(r.note ? { note: r.note } : {}) };
+    },
+    'servers/clientConfig': async (id, kind) => {
+      const v = await d.manager.status(id);
+      const make = d.clientConfig ?? defaultClientConfig;
+      return { client: kind, ...make(kind, { id: v.id, name: v.name, url: v.url }) };
+    },
+    'consent/answer': async (requestId, answer) => {
+      const resolve = consents.get(requestId);
+      if (!resolve) throw new UserError('not-found', 'That request is no longer waiting for an answer.', 'The bridge may have given up; start it again.');
+      consents.delete(requestId);
+      resolve(answer);
+      return { ok: true };
+    },
+    'settings/get': () => d.settings.get(),
+    'settings/set': (p) => d.settings.set(p),
+    'shell/openExternal': async (url) => {
+      safeHttpUrl(url, 'link');
+      await d.opener.open(url);
+      return { opened: true };
+    },
+  };
+
+  async function confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind }> {
+    const preview = await d.manager.preview(url);
+    const requestId = randomUUID();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        consents.delete(requestId);
+        resolve({ approve: false });
+      }, d.consentTimeoutMs ?? 5 * 60_000);
+      consents.set(requestId, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+      emit('consent/request', { requestId, requestedBy, preview });
+    });
+  }
+
+  return {
+    handlers,
+    confirmLink,
+    on(event, fn) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(fn as (p: never) => void);
+      return () => set.delete(fn as (p: never) => void);
+    },
+    async close() {
+      unsubscribeBroker();
+      for (const ac of flows.values()) ac.abort();
+      for (const resolve of consents.values()) resolve({ approve: false });
+      consents.clear();
+    },
+  };
+}

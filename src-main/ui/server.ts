@@ -1,0 +1,198 @@
+// `mcp-tokens ui`: the renderer served on 127.0.0.1 with the typed API over HTTP + server-sent
+// events, for machines where the desktop app can't run. A per-launch secret (in the URL it
+// opens, then an HttpOnly SameSite=Strict cookie) gates everything; Host and Origin are checked
+// so other sites and DNS rebinding get nothing.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { type ApiService, EVENTS, isChannel, parseArgs } from '../core/api/contract.js';
+import { toApiError } from '../core/api/service.js';
+import type { Logger } from '../core/platform.js';
+
+const COOKIE = 'mt_ui';
+const MAX_BODY = 1024 * 1024;
+export const UI_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export interface UiServer {
+  url: string;
+  /** The URL without the secret (for messages). */
+  origin: string;
+  close(): Promise<void>;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+const SECURITY_HEADERS = {
+  'content-security-policy': UI_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+function send(res: ServerResponse, status: number, type: string, body: string) {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+}
+
+function page(title: string, text: string) {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > MAX_BODY) throw new Error('too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startUiServer(o: { service: ApiService; staticDir: string; logger: Logger; port?: number }): Promise<UiServer> {
+  const secret = randomBytes(32).toString('base64url');
+  let port = 0;
+  const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
+  const streams = new Set<ServerResponse>();
+
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    // DNS rebinding: a page on another name resolving to 127.0.0.1 sends its own Host.
+    if (!allowedHosts().includes(req.headers.host ?? '')) return send(res, 421, 'text/plain', 'Wrong Host.');
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const key = url.searchParams.get('k');
+    if (req.method === 'GET' && key !== null) {
+      if (!sameSecret(key, secret)) return send(res, 403, 'text/html; charset=utf-8', page('Not allowed', 'This link is not valid. Run <code>mcp-tokens ui</code> again.'));
+      res.writeHead(303, { ...SECURITY_HEADERS, 'set-cookie': `${COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`, location: '/' });
+      return res.end();
+    }
+    const cookie = cookieOf(req, COOKIE);
+    if (!cookie || !sameSecret(cookie, secret)) {
+      return send(res, 403, 'text/html; charset=utf-8', page('Not allowed', 'Open the link that <code>mcp-tokens ui</code> printed; it carries this session\u2019s key.'));
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // Cross-site requests: the Origin must be this server (a missing Origin is refused too).
+      if (!allowedOrigins().includes(req.headers.origin ?? '')) return sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin request refused.' } });
+    }
+
+    if (url.pathname.startsWith('/api/call/')) {
+      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'usage', message: 'Use POST.' } });
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { ok: false, error: { code: 'usage', message: 'Send JSON.' } });
+      let channel: string;
+      try {
+        channel = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      } catch {
+        channel = '';
+      }
+      if (!isChannel(channel)) return sendJson(res, 404, { ok: false, error: { code: 'usage', message: 'Unknown API call.' } });
+      let args: unknown;
+      try {
+        const body = JSON.parse(await readBody(req)) as { args?: unknown };
+        args = body.args ?? [];
+      } catch {
+        return sendJson(res, 400, { ok: false, error: { code: 'usage', message: 'The request body must be JSON like {"args": [...]}.' } });
+      }
+      try {
+        const parsed = parseArgs(channel, args);
+        const fn = o.service.handlers[channel] as (...a: unknown[]) => Promise<unknown>;
+        const result = await fn(...(parsed as unknown[]));
+        return sendJson(res, 200, { ok: true, result });
+      } catch (err) {
+        const e = toApiError(err);
+        if (e.code === 'internal') o.logger.log('error', `ui ${channel} failed: ${err instanceof Error ? err.message : String(err)}`);
+        return sendJson(res, e.code === 'usage' ? 400 : e.code === 'not-found' ? 404 : 422, { ok: false, error: e });
+      }
+    }
+
+    if (url.pathname === '/api/events') {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      streams.add(res);
+      const offs = EVENTS.map((name) =>
+        o.service.on(name, (payload) => {
+          res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+        }),
+      );
+      const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(beat);
+        for (const off of offs) off();
+        streams.delete(res);
+      });
+      return;
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed.');
+    // Static files of the built renderer; anything unknown gets the app shell.
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let file = join(o.staticDir, rel || 'index.html');
+    if (!file.startsWith(o.staticDir + sep) && file !== o.staticDir) return send(res, 404, 'text/plain', 'Not found.');
+    let st = await stat(file).catch(() => undefined);
+    if (!st || st.isDirectory()) {
+      file = join(o.staticDir, 'index.html');
+      st = await stat(file).catch(() => undefined);
+      if (!st) return send(res, 503, 'text/html; charset=utf-8', page('Not built', 'The UI is not built here yet: run <code>npm run build</code>.'));
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handler(req, res).catch((err: unknown) => {
+      o.logger.log('error', `ui request failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error.' } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/?k=${secret}`,
+    origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of streams) s.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
