@@ -188,7 +188,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'refresh': {
-      const v = await m.refresh(a.positionals[0]!);
+      const v = await refreshThroughBroker(ctx.home, a.positionals[0]!, () => m.refresh(a.positionals[0]!));
       if (json) out(v);
       else err(`Refreshed "${v.id}"; the access token ${v.expiresAt ? `expires ${relTime(v.expiresAt, Date.now())}` : 'has no stated expiry'}.`);
       return 0;
@@ -206,6 +206,27 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/**
+ * Refresh through a running broker (the app or the daemon), so it happens in line with the
+ * bridges' own requests; with no broker running, the vault lock gives the same guarantee.
+ */
+async function refreshThroughBroker(home: string, id: string, direct: () => Promise<ServerView>): Promise<ServerView> {
+  const { BrokerClient } = await import('../core/broker/client.js');
+  const { brokerAddress } = await import('../core/broker/protocol.js');
+  const c = new BrokerClient({ address: brokerAddress(home), clientName: 'cli' });
+  try {
+    await c.request('hello', { client: 'cli' }, 2000);
+  } catch {
+    c.close();
+    return direct();
+  }
+  try {
+    return (await c.request('refresh', { server: id }, 60_000)).server;
+  } finally {
+    c.close();
+  }
 }
 
 async function main() {

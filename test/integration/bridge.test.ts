@@ -182,6 +182,10 @@ describe('bridge', () => {
     const { pid } = await c.request('hello', {}, 2000);
     c.close();
     expect(isAlive(pid)).toBe(true);
+    // With a broker up, `refresh` goes through it, in line with the bridges.
+    const r = await runCli(['refresh', id, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'after refresh' } }))).toBe('after refresh');
     await b.close();
     await waitFor(() => !isAlive(pid), 15_000, 'the idle broker to exit');
     const logs = (await allFiles(home)).filter((f) => f.path.includes('/logs/'));

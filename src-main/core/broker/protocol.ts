@@ -15,6 +15,7 @@ export type BrokerRequest =
   | { id: number; method: 'waitForReauth'; params: { server: string; timeoutMs: number } }
   | { id: number; method: 'stepUp'; params: { server: string; scopes: string[] } }
   | { id: number; method: 'link'; params: { url: string; name?: string } }
+  | { id: number; method: 'refresh'; params: { server: string } }
   | { id: number; method: 'status'; params: Record<string, never> }
   | { id: number; method: 'subscribe'; params: Record<string, never> };
 
@@ -33,6 +34,7 @@ export interface BrokerResults {
   waitForReauth: TokenGrant;
   stepUp: TokenGrant;
   link: { server: ServerView };
+  refresh: { server: ServerView };
   status: { servers: ServerView[] };
   subscribe: { ok: true };
 }
@@ -93,6 +95,8 @@ export function parseRequest(line: string): BrokerRequest {
     }
     case 'link':
       return { id, method: 'link', params: { url: str(p, 'url'), ...(typeof p.name === 'string' && p.name ? { name: p.name.slice(0, 100) } : {}) } };
+    case 'refresh':
+      return { id, method: 'refresh', params: { server: str(p, 'server') } };
     case 'status':
       return { id, method: 'status', params: {} };
     case 'subscribe':

@@ -106,6 +106,8 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
           return broker.stepUp(req.params.server, req.params.scopes);
         case 'link':
           return { server: await broker.link(req.params.url, req.params.name) };
+        case 'refresh':
+          return { server: await broker.refreshNow(req.params.server) };
         case 'status':
           return { servers: await broker.status() };
         case 'subscribe':
