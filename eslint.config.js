@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/electron/**'],
+    files: ['src-main/electron/**', 'src-main/preload/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -1,0 +1,229 @@
+// Electron entry. Builds the real Electron objects — window, tray, notifications, shell,
+// safeStorage, electron-store — and hands them to startApp (app.ts). The window's security
+// settings live here, where a reviewer looks for them.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type WebContents } from 'electron';
+import ElectronStore from 'electron-store';
+import { DEFAULT_SETTINGS, type Settings } from '../core/api/contract.js';
+import { isUserError } from '../core/errors.js';
+import { nodeFileSystem } from '../core/fs.js';
+import { createLogger } from '../core/log.js';
+import { dataHome } from '../core/paths.js';
+import { APP_TITLE } from '../core/tray.js';
+import { type NotificationHandle, type RunningApp, startApp, type WindowHandle } from './app.js';
+import { trustedRendererFrame } from './ipc.js';
+import { createLoginItems } from './login.js';
+import { externalOpener } from './open-external.js';
+import { ALLOWED_PERMISSIONS, CONTENT_SECURITY_POLICY } from './security.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RENDERER_INDEX = path.join(here, '..', 'renderer', 'index.html');
+const PRELOAD = path.join(here, 'preload.cjs');
+const ASSETS = path.join(here, 'assets');
+
+const home = dataHome(process.env);
+// Chromium's profile (cache, local storage) stays inside the data dir, and the single-instance
+// lock is per data dir, so separate MCP_TOKENS_HOMEs (tests, profiles) never collide.
+app.setPath('userData', path.join(home, 'electron'));
+// Every renderer sandboxed, whatever a BrowserWindow says.
+app.enableSandbox();
+
+const logger = createLogger({ home, stderr: !app.isPackaged || Boolean(process.env.MCP_TOKENS_DEBUG), level: process.env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
+const isTrustedFrame = trustedRendererFrame(pathToFileURL(RENDERER_INDEX).href);
+const opener = externalOpener((url) => shell.openExternal(url), logger);
+let running: RunningApp | undefined;
+let quitting = false;
+// Electron drops a Notification's click handler when the object is collected: keep them.
+const liveNotifications = new Set<Notification>();
+
+function openOutside(url: string) {
+  if (!/^https?:/i.test(url)) return;
+  opener.open(url).catch((err: unknown) => logger.log('warn', `refused to open a link: ${err instanceof Error ? err.message : String(err)}`));
+}
+
+/** Applied to every web contents: no navigation away, no new windows, no webviews. */
+function harden(contents: WebContents) {
+  contents.setWindowOpenHandler(({ url }) => {
+    openOutside(url);
+    return { action: 'deny' };
+  });
+  contents.on('will-navigate', (event) => {
+    event.preventDefault();
+    openOutside(event.url);
+  });
+  contents.on('will-frame-navigate', (event) => {
+    if (!event.isMainFrame) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+function createWindow(initialRoute?: string): WindowHandle {
+  const win = new BrowserWindow({
+    title: APP_TITLE,
+    width: 1040,
+    height: 720,
+    minWidth: 720,
+    minHeight: 480,
+    show: false,
+    icon: path.join(ASSETS, 'icon.png'),
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  win.removeMenu();
+  // Closing the window keeps the app in the tray, where re-authorization lives; Quit quits.
+  win.on('close', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    win.hide();
+  });
+  // Events sent before the renderer has subscribed would be lost: hold them until it has loaded.
+  let pending: unknown[][] | undefined = [];
+  win.webContents.once('did-finish-load', () => {
+    const queued = pending ?? [];
+    pending = undefined;
+    for (const [channel, ...args] of queued) win.webContents.send(channel as string, ...args);
+  });
+  void win
+    .loadFile(RENDERER_INDEX, initialRoute !== undefined ? { hash: initialRoute } : {})
+    .catch((err: unknown) => logger.log('error', `could not load the window: ${String(err)}`));
+  return {
+    show() {
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+    },
+    route(hash) {
+      void win.loadFile(RENDERER_INDEX, { hash }).catch((err: unknown) => logger.log('warn', `could not open ${hash}: ${String(err)}`));
+    },
+    send(channel, ...args) {
+      if (win.isDestroyed()) return;
+      if (pending) pending.push([channel, ...args]);
+      else win.webContents.send(channel, ...args);
+    },
+    isDestroyed: () => win.isDestroyed(),
+  };
+}
+
+function createNotification(n: { title: string; body: string }): NotificationHandle | undefined {
+  if (!Notification.isSupported()) return undefined;
+  const note = new Notification({ title: n.title, body: n.body, icon: path.join(ASSETS, 'icon.png') });
+  liveNotifications.add(note);
+  const forget = () => liveNotifications.delete(note);
+  note.on('close', forget);
+  return {
+    show: () => note.show(),
+    onClick(fn) {
+      note.on('click', () => {
+        forget();
+        fn();
+      });
+    },
+  };
+}
+
+function trayIcons() {
+  // macOS menu bars want monochrome template images (the system tints them); others get colour.
+  const mac = process.platform === 'darwin';
+  const load = (name: string) => {
+    const img = nativeImage.createFromPath(path.join(ASSETS, name));
+    if (mac) img.setTemplateImage(true);
+    return img;
+  };
+  return mac ? { normal: load('trayTemplate.png'), attention: load('trayAttentionTemplate.png') } : { normal: load('tray.png'), attention: load('tray-attention.png') };
+}
+
+function secureSession() {
+  const ses = session.defaultSession;
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  const trustedUrl = (url: string | undefined) => url !== undefined && isTrustedFrame({ url });
+  ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    callback(ALLOWED_PERMISSIONS.has(permission) && details.isMainFrame && trustedUrl(details.requestingUrl));
+  });
+  ses.setPermissionCheckHandler((_contents, permission, _origin, details) => ALLOWED_PERMISSIONS.has(permission) && details.isMainFrame && trustedUrl(details.requestingUrl));
+}
+
+async function main() {
+  await app.whenReady();
+  secureSession();
+  const settingsBackend = new ElectronStore<Settings>({ name: 'settings', cwd: home, defaults: DEFAULT_SETTINGS, clearInvalidConfig: false });
+  const executable = process.env.APPIMAGE ?? process.execPath;
+  const loginItems = createLoginItems({
+    platform: process.platform,
+    env: process.env,
+    argv: process.argv,
+    executable,
+    setLoginItemSettings: (s) => app.setLoginItemSettings(s),
+    getLoginItemSettings: () => app.getLoginItemSettings(),
+  });
+  try {
+    running = await startApp({
+      home,
+      version: app.getVersion(),
+      platform: process.platform,
+      argv: process.argv,
+      logger,
+      fs: nodeFileSystem,
+      safeStorage,
+      ipcMain,
+      isTrustedSender: isTrustedFrame,
+      opener,
+      createWindow,
+      createNotification,
+      tray: {
+        createTray: (icon) => new Tray(icon),
+        buildMenu: (template) => Menu.buildFromTemplate(template),
+        icons: trayIcons(),
+        setBadgeCount: (n) => void app.setBadgeCount(n),
+      },
+      settingsBackend,
+      loginItems,
+      quit: () => app.quit(),
+    });
+  } catch (err) {
+    logger.log('error', `could not start: ${err instanceof Error ? err.message : String(err)}`);
+    const detail = isUserError(err) ? `${err.message}${err.hint ? `\n\n${err.hint}` : ''}` : 'An unexpected error stopped MCP Token Manager; see the log in the data folder.';
+    dialog.showErrorBox(`${APP_TITLE} could not start`, detail);
+    quitting = true;
+    app.exit(1);
+  }
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // The running instance got our argv through 'second-instance' and acts on it.
+  app.exit(0);
+} else {
+  app.on('second-instance', (_event, argv) => running?.handleArgv(argv));
+  app.on('web-contents-created', (_event, contents) => harden(contents));
+  // A tray app: closing every window is not quitting.
+  app.on('window-all-closed', () => undefined);
+  app.on('activate', () => running?.showWindow());
+  let shutDown = false;
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (shutDown || !running) return;
+    // Let the broker close its socket and in-flight work settle before the process ends.
+    event.preventDefault();
+    shutDown = true;
+    void running
+      .shutdown()
+      .catch((err: unknown) => logger.log('warn', `shutdown: ${String(err)}`))
+      .finally(() => app.quit());
+  });
+  process.on('uncaughtException', (err) => logger.log('error', `uncaught: ${err.message}`));
+  process.on('unhandledRejection', (err) => logger.log('error', `unhandled rejection: ${err instanceof Error ? err.message : String(err)}`));
+  void main();
+}
