@@ -17,13 +17,14 @@ export function rendererDir(): string {
 }
 
 export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: number; json: boolean; version: string }): Promise<number> {
-  let service: ReturnType<typeof createApiService> | undefined;
+  // The broker needs the service's consent hook, and the service needs the broker.
+  const late: { service?: ReturnType<typeof createApiService> } = {};
   const broker = new Broker({
     manager: ctx.manager,
     clock: systemClock,
     logger: ctx.logger,
     vaultStamp: () => ctx.vault.stamp(),
-    confirmLink: (url, requestedBy) => (service ? service.confirmLink(url, requestedBy) : Promise.resolve({ approve: false })),
+    confirmLink: (url, requestedBy) => (late.service ? late.service.confirmLink(url, requestedBy) : Promise.resolve({ approve: false })),
   });
   let brokerServer: BrokerServer | undefined;
   try {
@@ -32,7 +33,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     if (!(err instanceof BrokerAlreadyRunning)) throw err;
     process.stderr.write('Note: a token broker is already running (the daemon or the app); this UI works beside it.\n');
   }
-  service = createApiService({
+  const service = createApiService({
     home: ctx.home,
     manager: ctx.manager,
     broker,
@@ -44,6 +45,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     clock: systemClock,
     logger: ctx.logger,
   });
+  late.service = service;
   const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, ...(o.port !== undefined ? { port: o.port } : {}) });
   process.stderr.write(`MCP Token Manager UI: ${ui.url}\n(keep this terminal open; Ctrl-C stops it)\n`);
   if (o.json) process.stdout.write(`${JSON.stringify({ url: ui.url })}\n`);

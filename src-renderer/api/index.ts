@@ -1,0 +1,16 @@
+// Picks the host: the Electron preload's bridge when present, else `mcp-tokens ui` over HTTP.
+import type { Api } from '../../src-main/core/api/contract.js';
+import { createHttpApi } from './http.js';
+
+declare global {
+  interface Window {
+    /** Set by the Electron preload (contextBridge); absent in the browser host. */
+    mcpTokens?: Api;
+  }
+}
+
+export function chooseApi(w: Pick<Window, 'mcpTokens'> = window): Api {
+  return w.mcpTokens ?? createHttpApi();
+}
+
+export { ApiCallError, createHttpApi } from './http.js';

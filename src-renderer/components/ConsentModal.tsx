@@ -1,0 +1,46 @@
+// A bridge asked to link a server nobody linked yet: the person approves or denies here.
+import { useState } from 'react';
+import type { FlowKind } from '../../src-main/core/types.js';
+import type { ConsentItem } from '../store.js';
+import { hostOf, registrationLabel } from '../view/format.js';
+import { Modal, ProblemView } from './bits.js';
+import { ConsentFacts, FlowChoice } from './ConsentCard.js';
+import { useApp } from './hooks.js';
+
+function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
+  const answer = useApp((s) => s.answerConsent);
+  const { request } = item;
+  const { preview } = request;
+  const [flow, setFlow] = useState<FlowKind>(preview.defaultFlow);
+  const reg = registrationLabel(preview.registration);
+  const deny = () => void answer(request.requestId, false);
+  return (
+    <Modal open title={`${request.requestedBy} wants to connect to ${preview.resourceName ?? hostOf(preview.url)}`} onCancel={deny} className="consent-modal">
+      <div className="modal-body">
+        <p>
+          Approving signs you in to this server once. {request.requestedBy} then uses it through the bridge without ever seeing your tokens.
+        </p>
+        <ConsentFacts preview={preview} />
+        {reg.possible ? <FlowChoice flows={preview.flows} value={flow} onChange={setFlow} /> : null}
+        {item.error ? <ProblemView title="Could not send your answer" message={item.error.message} hint={item.error.hint} /> : null}
+        {more > 0 ? <p className="muted">{more === 1 ? 'One more request is waiting.' : `${more} more requests are waiting.`}</p> : null}
+      </div>
+      <div className="actions">
+        <button type="button" className="btn" disabled={item.busy} onClick={deny}>
+          Deny
+        </button>
+        <button type="button" className="btn btn-primary" disabled={item.busy || !reg.possible} onClick={() => void answer(request.requestId, true, flow)}>
+          Approve and sign in
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+export function ConsentModal() {
+  const consents = useApp((s) => s.consents);
+  const first = consents[0];
+  if (!first) return null;
+  // Keyed so each request gets a fresh dialog (and fresh focus).
+  return <ConsentBody key={first.request.requestId} item={first} more={consents.length - 1} />;
+}

@@ -1,0 +1,231 @@
+// One server: what was granted (never the tokens), what happened, and what can be done.
+import { useId, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { ServerSummary } from '../../src-main/core/api/contract.js';
+import type { FlowKind } from '../../src-main/core/types.js';
+import { flowsFor } from '../store.js';
+import {
+  activityLabel,
+  activityTone,
+  clientLabel,
+  expiryText,
+  flowLabel,
+  formatAgo,
+  formatTime,
+  hostOf,
+  registrationLabel,
+  scrubTokens,
+} from '../view/format.js';
+import { ConfirmDialog, NoticeView, Scopes, Spinner, StatusChipView } from './bits.js';
+import { ClientConfigPicker } from './ClientConfig.js';
+import { DeviceCodeView, ProgressLines } from './FlowView.js';
+import { useApp, useNow } from './hooks.js';
+import { ScreenHeading } from './ScreenHeading.js';
+
+function TokenFacts({ server }: { server: ServerSummary }) {
+  const now = useNow(1000);
+  const exp = server.expiresAt;
+  return (
+    <dl className="facts">
+      <dt>Scopes granted</dt>
+      <dd>
+        <Scopes scopes={server.scopes} />
+      </dd>
+      <dt>Audience</dt>
+      <dd className="mono">{server.resource}</dd>
+      <dt>Access token</dt>
+      <dd>
+        {server.status === 'needs-reauth' && server.reason === 'revoked' ? (
+          'none (revoked)'
+        ) : (
+          <>
+            <span className="countdown">{expiryText(exp, now, { seconds: true })}</span>
+            {exp ? <span className="muted block">{formatTime(exp)}</span> : null}
+          </>
+        )}
+      </dd>
+      <dt>Refresh token</dt>
+      <dd>{server.hasRefreshToken ? 'present' : 'none'}</dd>
+      <dt>Last refresh</dt>
+      <dd>{server.lastRefreshAt ? `${formatAgo(server.lastRefreshAt, now)} (${formatTime(server.lastRefreshAt)})` : 'not yet'}</dd>
+      <dt>Authorization server</dt>
+      <dd>
+        <strong>{hostOf(server.issuer)}</strong>
+        <span className="mono block">{server.issuer}</span>
+      </dd>
+      <dt>Registration</dt>
+      {/* The method only: a registered client id is long random text a person could take for a secret. */}
+      <dd>{registrationLabel(server.registration.method).label}</dd>
+      <dt>Sign-in</dt>
+      <dd>{flowLabel(server.flow)}</dd>
+      <dt>Used by</dt>
+      <dd>{server.usedBy.length ? server.usedBy.map(clientLabel).join(', ') : <span className="muted">no client yet</span>}</dd>
+      {server.lastError ? (
+        <>
+          <dt>Last error</dt>
+          <dd>{scrubTokens(server.lastError)}</dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+function Activity({ server }: { server: ServerSummary }) {
+  const entries = [...server.activity].sort((a, b) => b.at - a.at);
+  if (!entries.length) return <p className="muted">Nothing yet.</p>;
+  return (
+    <ol className="activity">
+      {entries.map((e, i) => (
+        <li key={`${e.at}-${i}`} className={`activity-${activityTone(e.kind)}`}>
+          <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
+          <span className="activity-kind">{activityLabel(e.kind)}</span>
+          {e.detail ? <span className="activity-detail">{scrubTokens(e.detail)}</span> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Actions({ server }: { server: ServerSummary }) {
+  const op = useApp((s) => s.ops[server.id]);
+  const refresh = useApp((s) => s.refresh);
+  const reauthorize = useApp((s) => s.reauthorize);
+  const revoke = useApp((s) => s.revoke);
+  const unlink = useApp((s) => s.unlink);
+  const clearNotice = useApp((s) => s.clearNotice);
+  const since = op?.busy === 'reauthorize' ? (op.since ?? 0) : Number.POSITIVE_INFINITY;
+  const flows = useApp(useShallow((s) => flowsFor(s.flows, server.url, since)));
+  const [flow, setFlow] = useState<FlowKind>(server.flow);
+  const [confirm, setConfirm] = useState<'revoke' | 'unlink' | undefined>();
+  const flowId = useId();
+  const busy = op?.busy;
+  const code = flows.find((f) => f.deviceCode && f.state === 'running')?.deviceCode;
+
+  return (
+    <section aria-labelledby="actions-title" className="card">
+      <h3 id="actions-title" className="card-title">
+        Actions
+      </h3>
+      <div className="actions actions-start">
+        <button type="button" className="btn" disabled={Boolean(busy) || !server.hasRefreshToken} onClick={() => void refresh(server.id)}>
+          {busy === 'refresh' ? 'Refreshing…' : 'Refresh now'}
+        </button>
+        <span className="group">
+          <button type="button" className={server.status === 'needs-reauth' ? 'btn btn-primary' : 'btn'} disabled={Boolean(busy)} onClick={() => void reauthorize(server.id, flow)}>
+            {busy === 'reauthorize' ? 'Re-authorizing…' : 'Re-authorize'}
+          </button>
+          <label htmlFor={flowId} className="visually-hidden">
+            Sign in with
+          </label>
+          <select id={flowId} value={flow} onChange={(e) => setFlow(e.target.value as FlowKind)} disabled={Boolean(busy)}>
+            <option value="browser">with the browser</option>
+            <option value="device">with a device code</option>
+          </select>
+        </span>
+        <button type="button" className="btn btn-danger" disabled={Boolean(busy) || server.reason === 'revoked'} onClick={() => setConfirm('revoke')}>
+          {busy === 'revoke' ? 'Revoking…' : 'Revoke'}
+        </button>
+        <button type="button" className="btn btn-danger" disabled={Boolean(busy)} onClick={() => setConfirm('unlink')}>
+          {busy === 'unlink' ? 'Unlinking…' : 'Unlink'}
+        </button>
+      </div>
+      {!server.hasRefreshToken ? <p className="help">No refresh token was granted, so refreshing needs a new sign-in (Re-authorize).</p> : null}
+      {busy === 'reauthorize' ? (
+        <div className="flow">
+          <Spinner label={code ? 'Waiting for you to enter the code…' : flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
+          {code ? <DeviceCodeView code={code} /> : null}
+          <ProgressLines lines={flows.flatMap((f) => f.lines)} label="Re-authorization progress" />
+        </div>
+      ) : null}
+      {op?.notice ? <NoticeView notice={op.notice} onClose={() => clearNotice(server.id)} /> : null}
+      <ConfirmDialog
+        open={confirm === 'revoke'}
+        title={`Revoke ${server.name}?`}
+        body={
+          <p>
+            The app asks {hostOf(server.issuer)} to revoke the access and refresh tokens, then forgets them. The server stays in the list and shows “Revoked” until you
+            re-authorize. MCP clients using it stop working until then.
+          </p>
+        }
+        confirmLabel="Revoke"
+        danger
+        onCancel={() => setConfirm(undefined)}
+        onConfirm={() => {
+          setConfirm(undefined);
+          void revoke(server.id);
+        }}
+      />
+      <ConfirmDialog
+        open={confirm === 'unlink'}
+        title={`Unlink ${server.name}?`}
+        body={
+          <p>
+            The app revokes the tokens at {hostOf(server.issuer)} and forgets this server and its registration. Client configs that run the bridge for it
+            {server.usedBy.length ? ` (${server.usedBy.map(clientLabel).join(', ')})` : ''} will stop working.
+          </p>
+        }
+        confirmLabel="Unlink"
+        danger
+        onCancel={() => setConfirm(undefined)}
+        onConfirm={() => {
+          setConfirm(undefined);
+          void unlink(server.id);
+        }}
+      />
+    </section>
+  );
+}
+
+export function DetailScreen({ id }: { id: string }) {
+  const server = useApp((s) => s.servers.find((x) => x.id === id));
+  const navigate = useApp((s) => s.navigate);
+  const ready = useApp((s) => s.ready);
+  const now = useNow(5000);
+  const back = (
+    <button type="button" className="btn btn-quiet" onClick={() => navigate({ name: 'servers' })}>
+      ← All servers
+    </button>
+  );
+  if (!server && !ready) return <p className="muted">Loading…</p>;
+  if (!server) {
+    return (
+      <section aria-labelledby="screen-title">
+        {back}
+        <ScreenHeading>Server not found</ScreenHeading>
+        <p>This server is no longer linked.</p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="screen-title">
+      {back}
+      <div className="screen-head">
+        <ScreenHeading>{server.name}</ScreenHeading>
+        <StatusChipView server={server} now={now} withReason />
+      </div>
+      <p className="mono muted">{server.url}</p>
+      <Actions key={server.id} server={server} />
+      <div className="columns">
+        <section className="card" aria-labelledby="facts-title">
+          <h3 id="facts-title" className="card-title">
+            Token
+          </h3>
+          <p className="help">What was granted. The tokens themselves stay encrypted in the app and are never shown.</p>
+          <TokenFacts server={server} />
+        </section>
+        <section className="card" aria-labelledby="activity-title">
+          <h3 id="activity-title" className="card-title">
+            Activity
+          </h3>
+          <Activity server={server} />
+        </section>
+      </div>
+      <section className="card" aria-labelledby="config-title">
+        <h3 id="config-title" className="card-title">
+          Use it from an MCP client
+        </h3>
+        <ClientConfigPicker serverId={server.id} />
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,493 @@
+// The renderer's one store. It is fed only by the typed Api: call results and pushed events.
+// UI-only state (which screen, what the add-a-server wizard is doing) lives here too so the
+// screens stay thin and the whole behaviour is testable without React.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  Api,
+  ApiEvents,
+  ApiResults,
+  AppInfo,
+  ArgsOf,
+  ClientKind,
+  LinkPreview,
+  LinkRequest,
+  ServerSummary,
+  Settings,
+} from '../src-main/core/api/contract.js';
+import type { FlowKind } from '../src-main/core/types.js';
+import { errorText, sameUrl, scrubTokens, type Tone } from './view/format.js';
+
+export type View = { name: 'servers' } | { name: 'add' } | { name: 'detail'; id: string } | { name: 'settings' };
+
+export interface Problem {
+  message: string;
+  hint?: string;
+}
+
+export interface Notice {
+  tone: Tone;
+  text: string;
+  hint?: string;
+}
+
+/** A link (or re-authorization) running in main, as told by its events. */
+export interface Flow {
+  flowId: string;
+  url?: string;
+  lines: string[];
+  deviceCode?: ApiEvents['link/deviceCode'];
+  state: 'running' | 'done' | 'error';
+  error?: Problem;
+  serverId?: string;
+  startedAt: number;
+  /** Time of the last event; a flow id reused by a later attempt counts from here. */
+  updatedAt: number;
+  /** A screen of this UI started it and reports its outcome itself. */
+  owned?: boolean;
+  dismissed?: boolean;
+}
+
+export type PreviewRequest = ArgsOf<'servers/preview'>[0];
+
+export type AddState =
+  | { stage: 'idle' }
+  | { stage: 'previewing'; request: PreviewRequest; since: number; lines: string[] }
+  | { stage: 'consent'; request: PreviewRequest; preview: LinkPreview; since: number }
+  | { stage: 'linking'; request: PreviewRequest; preview: LinkPreview; flow: FlowKind; since: number }
+  | { stage: 'done'; request: PreviewRequest; preview: LinkPreview; server: ServerSummary; flowId: string; since: number }
+  | { stage: 'failed'; step: 'preview' | 'link'; request: PreviewRequest; preview?: LinkPreview; error: Problem; since: number; lines?: string[] };
+
+export type OpKind = 'refresh' | 'reauthorize' | 'revoke' | 'unlink';
+
+export interface ServerOp {
+  busy?: OpKind;
+  since?: number;
+  notice?: Notice;
+}
+
+export interface ConsentItem {
+  request: ApiEvents['consent/request'];
+  busy?: boolean;
+  error?: Problem;
+}
+
+export interface AppState {
+  ready: boolean;
+  loadError?: Problem;
+  info?: AppInfo;
+  settings?: Settings;
+  settingsBusy: boolean;
+  settingsNotice?: Notice;
+  servers: ServerSummary[];
+  view: View;
+  flows: Record<string, Flow>;
+  add: AddState;
+  ops: Record<string, ServerOp>;
+  consents: ConsentItem[];
+  /** A short message for the whole window (e.g. after unlinking the server on screen). */
+  notice?: Notice;
+
+  /** Subscribes to events and loads everything; returns the unsubscribe. */
+  init(): () => void;
+  reload(): Promise<void>;
+  navigate(view: View): void;
+  preview(request: PreviewRequest): Promise<void>;
+  approve(choice: { flow: FlowKind; name?: string }): Promise<void>;
+  cancelAdd(): Promise<void>;
+  resetAdd(): void;
+  refresh(id: string): Promise<void>;
+  reauthorize(id: string, flow?: FlowKind): Promise<void>;
+  revoke(id: string): Promise<void>;
+  unlink(id: string): Promise<void>;
+  clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
+  answerConsent(requestId: string, approve: boolean, flow?: FlowKind): Promise<void>;
+  saveSettings(patch: Partial<Settings>): Promise<void>;
+  openExternal(url: string): Promise<void>;
+  dismissFlow(flowId: string): void;
+  clearNotice(id?: string): void;
+}
+
+export type AppStore = StoreApi<AppState>;
+
+const MAX_LINES = 200;
+const MAX_FLOWS = 50;
+
+export interface StoreOptions {
+  now?: () => number;
+}
+
+/** Flows about one server URL that began at or after `since`, oldest first. */
+export function flowsFor(flows: Record<string, Flow>, url: string | undefined, since = 0): Flow[] {
+  return Object.values(flows)
+    .filter((f) => f.updatedAt >= since && sameUrl(f.url, url))
+    .sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** The URL and start time whose flows the current screen shows itself. */
+export function screenClaim(s: Pick<AppState, 'view' | 'add' | 'servers' | 'ops'>): { url: string; since: number } | undefined {
+  if (s.view.name === 'add' && s.add.stage !== 'idle') return { url: addUrl(s.add), since: s.add.since };
+  if (s.view.name === 'detail') {
+    const id = s.view.id;
+    const server = s.servers.find((x) => x.id === id);
+    if (server) return { url: server.url, since: 0 };
+  }
+  return undefined;
+}
+
+/** Flows the global "in progress" panel shows: running ones no screen shows, and failures nobody reported. */
+export function backgroundFlows(s: Pick<AppState, 'view' | 'add' | 'servers' | 'ops' | 'flows'>): Flow[] {
+  const claim = screenClaim(s);
+  return Object.values(s.flows)
+    .filter((f) => !f.dismissed)
+    .filter((f) => f.state === 'running' || (f.state === 'error' && !f.owned))
+    .filter((f) => !(claim && f.updatedAt >= claim.since && sameUrl(f.url, claim.url)))
+    .sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** The server URL the wizard is about: the normalized one once the preview is known. */
+export function addUrl(a: Exclude<AddState, { stage: 'idle' }>): string {
+  return 'preview' in a && a.preview ? a.preview.url : a.request.url;
+}
+
+export function selectedServer(s: Pick<AppState, 'view' | 'servers'>): ServerSummary | undefined {
+  const v = s.view;
+  return v.name === 'detail' ? s.servers.find((x) => x.id === v.id) : undefined;
+}
+
+export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
+  const now = opts.now ?? (() => Date.now());
+  // Bumped by every servers/changed so a slower list answer never overwrites a newer push.
+  let serversSeq = 0;
+  // Bumped whenever the wizard starts over, so late answers to an abandoned attempt are dropped.
+  let addSeq = 0;
+
+  return createStore<AppState>()((set, get) => {
+    const upsertServer = (server: ServerSummary) => {
+      serversSeq++;
+      set((s) => {
+        const i = s.servers.findIndex((x) => x.id === server.id);
+        const servers = i < 0 ? [...s.servers, server] : s.servers.map((x, j) => (j === i ? server : x));
+        return { servers };
+      });
+    };
+
+    const patchFlow = (flowId: string, patch: (f: Flow) => Partial<Flow>) => {
+      set((s) => {
+        const t = now();
+        const existing: Flow = s.flows[flowId] ?? { flowId, lines: [], state: 'running', startedAt: t, updatedAt: t };
+        const flows = { ...s.flows, [flowId]: { ...existing, ...patch(existing), updatedAt: t } };
+        return { flows: prune(flows) };
+      });
+    };
+
+    /** Marks flows of `url` since `since` as finished by a call this UI made (their events may lag or never come). */
+    const settleFlows = (url: string, since: number, outcome: { ok: true; flowId?: string; serverId?: string } | { ok: false; error: Problem }) => {
+      set((s) => {
+        const flows = { ...s.flows };
+        for (const f of Object.values(s.flows)) {
+          const mine = outcome.ok && outcome.flowId ? f.flowId === outcome.flowId : f.updatedAt >= since && sameUrl(f.url, url);
+          if (!mine) continue;
+          const next: Flow = { ...f, owned: true };
+          if (f.state === 'running') {
+            if (outcome.ok) {
+              next.state = 'done';
+              if (outcome.serverId) next.serverId = outcome.serverId;
+            } else {
+              next.state = 'error';
+              next.error = outcome.error;
+            }
+          }
+          flows[f.flowId] = next;
+        }
+        return { flows };
+      });
+    };
+
+    const setOp = (id: string, op: ServerOp) => set((s) => ({ ops: { ...s.ops, [id]: op } }));
+
+    const runOp = async <T>(id: string, kind: OpKind, call: () => Promise<T>, after: (r: T) => Notice | undefined): Promise<boolean> => {
+      const since = now();
+      setOp(id, { busy: kind, since });
+      try {
+        const r = await call();
+        const notice = after(r);
+        setOp(id, notice ? { notice } : {});
+        return true;
+      } catch (err) {
+        const e = errorText(err);
+        setOp(id, { notice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+        return false;
+      }
+    };
+
+    const loadServers = async () => {
+      const seq = serversSeq;
+      const list = await api['servers/list']();
+      if (seq === serversSeq) set({ servers: list });
+    };
+
+    return {
+      ready: false,
+      settingsBusy: false,
+      servers: [],
+      view: { name: 'servers' },
+      flows: {},
+      add: { stage: 'idle' },
+      ops: {},
+      consents: [],
+
+      init() {
+        const offs = [
+          api.on('servers/changed', (servers) => {
+            serversSeq++;
+            set({ servers });
+          }),
+          api.on('link/progress', ({ flowId, url, line }) => {
+            // Discovery for the consent card is not a link: its lines belong to the wizard (and a
+            // line that arrives after the card is up is a straggler of it), not to a flow.
+            const a = get().add;
+            const known = get().flows[flowId]?.state === 'running';
+            if (!known && (a.stage === 'previewing' || a.stage === 'consent' || (a.stage === 'failed' && a.step === 'preview')) && sameUrl(url, a.request.url)) {
+              if (a.stage === 'previewing') set({ add: { ...a, lines: [...a.lines, scrubTokens(line)].slice(-MAX_LINES) } });
+              return;
+            }
+            patchFlow(flowId, (f) => ({
+              url: f.url ?? url,
+              lines: [...f.lines, scrubTokens(line)].slice(-MAX_LINES),
+            }));
+          }),
+          api.on('link/deviceCode', (code) => {
+            patchFlow(code.flowId, () => ({ deviceCode: code }));
+          }),
+          api.on('link/done', ({ flowId, ok, serverId, error }) => {
+            patchFlow(flowId, () => ({
+              state: ok ? 'done' : 'error',
+              ...(serverId ? { serverId } : {}),
+              ...(error ? { error: { message: scrubTokens(error.message), ...(error.hint ? { hint: scrubTokens(error.hint) } : {}) } } : {}),
+            }));
+          }),
+          api.on('consent/request', (request) => {
+            set((s) => (s.consents.some((c) => c.request.requestId === request.requestId) ? s : { consents: [...s.consents, { request }] }));
+          }),
+        ];
+        void get().reload();
+        return () => {
+          for (const off of offs) off();
+        };
+      },
+
+      async reload() {
+        try {
+          const [info, settings] = await Promise.all([api['app/info'](), api['settings/get'](), loadServers()]);
+          set({ info, settings, ready: true, loadError: undefined });
+        } catch (err) {
+          set({ ready: true, loadError: errorText(err) });
+        }
+      },
+
+      navigate(view) {
+        const s = get();
+        // Leaving a finished or untouched wizard starts it over; a running one keeps going in the background.
+        if (s.view.name === 'add' && view.name !== 'add' && s.add.stage !== 'previewing' && s.add.stage !== 'linking') get().resetAdd();
+        set({ view, notice: undefined });
+      },
+
+      async preview(request) {
+        const seq = ++addSeq;
+        const since = now();
+        const req: PreviewRequest = { ...request, url: request.url.trim() };
+        set({ add: { stage: 'previewing', request: req, since, lines: [] } });
+        try {
+          const preview = await api['servers/preview'](req);
+          if (seq !== addSeq) return;
+          set({ add: { stage: 'consent', request: req, preview, since } });
+        } catch (err) {
+          if (seq !== addSeq) return;
+          const error = errorText(err);
+          const a = get().add;
+          set({ add: { stage: 'failed', step: 'preview', request: req, error, since, lines: a.stage === 'previewing' ? a.lines : [] } });
+        }
+      },
+
+      async approve({ flow, name }) {
+        const a = get().add;
+        if (a.stage !== 'consent') return;
+        const seq = ++addSeq;
+        const since = now();
+        const { preview, request } = a;
+        set({ add: { stage: 'linking', request, preview, flow, since } });
+        const req: LinkRequest = { url: preview.url, flow };
+        const trimmed = name?.trim();
+        if (trimmed) req.name = trimmed;
+        if (request.clientId) req.clientId = request.clientId;
+        if (request.clientMetadataUrl) req.clientMetadataUrl = request.clientMetadataUrl;
+        if (request.scopes?.length) req.scopes = request.scopes;
+        try {
+          const { flowId, server } = await api['servers/link'](req);
+          settleFlows(preview.url, since, { ok: true, flowId, serverId: server.id });
+          upsertServer(server);
+          if (seq !== addSeq) return;
+          set({ add: { stage: 'done', request, preview, server, flowId, since } });
+        } catch (err) {
+          const error = errorText(err);
+          settleFlows(preview.url, since, { ok: false, error });
+          if (seq !== addSeq) return;
+          set({ add: { stage: 'failed', step: 'link', request, preview, error, since } });
+        }
+      },
+
+      async cancelAdd() {
+        const a = get().add;
+        if (a.stage === 'linking') {
+          const running = flowsFor(get().flows, a.preview.url, a.since).filter((f) => f.state === 'running');
+          // servers/link then rejects, which moves the wizard to "failed" with the reason.
+          await Promise.all(running.map((f) => api['servers/cancelLink'](f.flowId).catch(() => undefined)));
+          if (running.length) return;
+        }
+        get().resetAdd();
+      },
+
+      resetAdd() {
+        addSeq++;
+        const a = get().add;
+        if (a.stage !== 'idle') {
+          const url = addUrl(a);
+          set((s) => {
+            const flows = { ...s.flows };
+            for (const f of flowsFor(s.flows, url, a.since)) flows[f.flowId] = { ...f, owned: true, dismissed: f.state !== 'running' };
+            return { flows };
+          });
+        }
+        set({ add: { stage: 'idle' } });
+      },
+
+      async refresh(id) {
+        await runOp(id, 'refresh', () => api['servers/refresh'](id), (server) => {
+          upsertServer(server);
+          return { tone: 'ok', text: 'Refreshed.' };
+        });
+      },
+
+      async reauthorize(id, flow) {
+        const server = get().servers.find((x) => x.id === id);
+        const since = now();
+        const ok = await runOp(id, 'reauthorize', () => api['servers/reauthorize'](id, flow ? { flow } : {}), (updated) => {
+          upsertServer(updated);
+          return { tone: 'ok', text: 'Signed in again.' };
+        });
+        if (server) {
+          const notice = get().ops[id]?.notice;
+          settleFlows(server.url, since, ok ? { ok: true } : { ok: false, error: { message: notice?.text ?? 'Failed.' } });
+        }
+      },
+
+      async revoke(id) {
+        await runOp(id, 'revoke', () => api['servers/revoke'](id), (r) => {
+          upsertServer(r.server);
+          const at = r.revokedAtAs.length ? `Revoked at the authorization server: ${r.revokedAtAs.join(', ')}.` : 'Tokens dropped.';
+          return { tone: 'ok', text: r.note ? `${at} ${scrubTokens(r.note)}` : at };
+        });
+      },
+
+      async unlink(id) {
+        const server = get().servers.find((x) => x.id === id);
+        const since = now();
+        setOp(id, { busy: 'unlink', since });
+        try {
+          const r = await api['servers/unlink'](id);
+          serversSeq++;
+          set((s) => {
+            const ops = { ...s.ops };
+            delete ops[id];
+            const text = `Unlinked ${server?.name ?? id}.${r.revokedAtAs.length ? ` Revoked at the authorization server: ${r.revokedAtAs.join(', ')}.` : ''}`;
+            return {
+              servers: s.servers.filter((x) => x.id !== id),
+              ops,
+              view: s.view.name === 'detail' && s.view.id === id ? { name: 'servers' } : s.view,
+              notice: { tone: 'ok', text: r.note ? `${text} ${scrubTokens(r.note)}` : text },
+            };
+          });
+        } catch (err) {
+          const e = errorText(err);
+          setOp(id, { notice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+        }
+      },
+
+      clientConfig(id, client) {
+        return api['servers/clientConfig'](id, client);
+      },
+
+      async answerConsent(requestId, approve, flow) {
+        const mark = (patch: Partial<ConsentItem>) =>
+          set((s) => ({ consents: s.consents.map((c) => (c.request.requestId === requestId ? { ...c, ...patch } : c)) }));
+        mark({ busy: true, error: undefined });
+        try {
+          await api['consent/answer'](requestId, flow && approve ? { approve, flow } : { approve });
+          set((s) => {
+            const item = s.consents.find((c) => c.request.requestId === requestId);
+            const what = item ? (item.request.preview.resourceName ?? item.request.preview.url) : 'the server';
+            return {
+              consents: s.consents.filter((c) => c.request.requestId !== requestId),
+              notice: approve
+                ? { tone: 'ok', text: `Approved. Signing in to ${what}${flow === 'device' ? '…' : ' — finish in the browser window that opens.'}` }
+                : { tone: 'ok', text: `Declined: ${item?.request.requestedBy ?? 'the client'} will not connect to ${what}.` },
+            };
+          });
+        } catch (err) {
+          mark({ busy: false, error: errorText(err) });
+        }
+      },
+
+      async saveSettings(patch) {
+        const before = get().settings;
+        // Shown at once; put back if main refuses.
+        if (before) set({ settings: { ...before, ...patch } });
+        set({ settingsBusy: true, settingsNotice: undefined });
+        try {
+          const settings = await api['settings/set'](patch);
+          set({ settings, settingsBusy: false, settingsNotice: { tone: 'ok', text: 'Saved.' } });
+        } catch (err) {
+          const e = errorText(err);
+          set({ ...(before ? { settings: before } : {}), settingsBusy: false, settingsNotice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+        }
+      },
+
+      async openExternal(url) {
+        try {
+          await api['shell/openExternal'](url);
+        } catch (err) {
+          const e = errorText(err);
+          set({ notice: { tone: 'bad', text: `Could not open the link: ${e.message}`, ...(e.hint ? { hint: e.hint } : {}) } });
+        }
+      },
+
+      dismissFlow(flowId) {
+        set((s) => {
+          const f = s.flows[flowId];
+          return f ? { flows: { ...s.flows, [flowId]: { ...f, dismissed: true } } } : s;
+        });
+      },
+
+      clearNotice(id) {
+        if (id === undefined) set({ notice: undefined });
+        else
+          set((s) => {
+            const op = s.ops[id];
+            if (!op?.notice) return s;
+            const { notice: _drop, ...rest } = op;
+            return { ops: { ...s.ops, [id]: rest } };
+          });
+      },
+    };
+  });
+}
+
+/** Keeps the flow map bounded: drops the oldest finished flows first. */
+function prune(flows: Record<string, Flow>): Record<string, Flow> {
+  const all = Object.values(flows);
+  if (all.length <= MAX_FLOWS) return flows;
+  const finished = all.filter((f) => f.state !== 'running').sort((a, b) => a.startedAt - b.startedAt);
+  const out = { ...flows };
+  for (const f of finished.slice(0, all.length - MAX_FLOWS)) delete out[f.flowId];
+  return out;
+}

@@ -1,0 +1,234 @@
+// Pure view helpers: everything the screens say about a server is decided here, from data and a
+// clock, so it can be tested without a DOM.
+import type { ClientKind, LinkPreview, ServerSummary } from '../../src-main/core/api/contract.js';
+import type { ActivityEntry, FlowKind } from '../../src-main/core/types.js';
+
+export type Tone = 'ok' | 'warn' | 'bad';
+
+export interface StatusChip {
+  tone: Tone;
+  label: string;
+  /** A sentence saying why, when the label alone does not. */
+  reason?: string;
+  needsAttention: boolean;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "4 min", "2 h 5 min", "3 d"; with seconds: "4 min 12 s". Never negative. */
+export function formatDuration(ms: number, opts: { seconds?: boolean } = {}): string {
+  const t = Math.max(0, ms);
+  if (t < MINUTE) return opts.seconds ? `${Math.floor(t / 1000)} s` : 'less than a minute';
+  if (t < HOUR) {
+    const m = Math.floor(t / MINUTE);
+    const s = Math.floor((t % MINUTE) / 1000);
+    return opts.seconds && s > 0 ? `${m} min ${s} s` : `${m} min`;
+  }
+  if (t < DAY) {
+    const h = Math.floor(t / HOUR);
+    const m = Math.floor((t % HOUR) / MINUTE);
+    return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  }
+  const d = Math.floor(t / DAY);
+  const h = Math.floor((t % DAY) / HOUR);
+  return h > 0 && d < 7 ? `${d} d ${h} h` : `${d} d`;
+}
+
+/** Time left on the access token, as a phrase: "expires in 4 min", "expired 2 min ago", "no expiry given". */
+export function expiryText(expiresAt: string | undefined, now: number, opts: { seconds?: boolean } = {}): string {
+  if (!expiresAt) return 'no expiry given';
+  const at = Date.parse(expiresAt);
+  if (Number.isNaN(at)) return 'unknown';
+  const left = at - now;
+  if (left <= 0) return `expired ${formatDuration(-left, opts)} ago`;
+  return `expires in ${formatDuration(left, opts)}`;
+}
+
+const REASONS: Record<NonNullable<ServerSummary['reason']>, string> = {
+  revoked: 'Access was revoked.',
+  expired: 'The sign-in expired.',
+  rejected: 'The server no longer accepts the sign-in.',
+  'more-scope': 'The server asks for more permissions.',
+  'never-linked': 'Not signed in yet.',
+};
+
+export function reasonText(s: Pick<ServerSummary, 'reason' | 'detail'>): string | undefined {
+  const base = s.reason ? REASONS[s.reason] : undefined;
+  const detail = s.detail ? scrubTokens(s.detail) : undefined;
+  if (base && detail && detail !== base) return `${base} ${detail}`;
+  return base ?? detail;
+}
+
+/** The status chip of a server at `now`: what the list and the detail show first. */
+export function statusChip(s: ServerSummary, now: number): StatusChip {
+  if (s.status === 'needs-reauth') {
+    const reason = reasonText(s) ?? 'Sign in again to keep using this server.';
+    // The label already says "Revoked"; the reason only adds who or why, when known.
+    if (s.reason === 'revoked') return { tone: 'bad', label: 'Revoked', reason: (s.detail && scrubTokens(s.detail)) || REASONS.revoked, needsAttention: true };
+    return { tone: 'bad', label: 'Needs re-authorization', reason, needsAttention: true };
+  }
+  if (s.status === 'expiring') {
+    const at = s.expiresAt ? Date.parse(s.expiresAt) : NaN;
+    if (Number.isNaN(at)) return { tone: 'warn', label: 'Expiring soon', needsAttention: false };
+    const left = at - now;
+    if (left <= 0) {
+      // The broker refreshes on demand; without a refresh token it would already say needs-reauth.
+      return s.hasRefreshToken
+        ? { tone: 'warn', label: 'Expired — refreshes on next use', needsAttention: false }
+        : { tone: 'bad', label: 'Needs re-authorization', reason: REASONS.expired, needsAttention: true };
+    }
+    return { tone: 'warn', label: `Expires in ${formatDuration(left)}`, needsAttention: false };
+  }
+  return { tone: 'ok', label: 'Connected', needsAttention: false };
+}
+
+/** Servers the attention banner lists. */
+export function needingAttention(servers: ServerSummary[], now: number): ServerSummary[] {
+  return servers.filter((s) => statusChip(s, now).needsAttention);
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago"; future times (clock skew) read as "just now". */
+export function formatAgo(at: number | string | undefined, now: number): string {
+  if (at === undefined) return 'never';
+  const t = typeof at === 'number' ? at : Date.parse(at);
+  if (Number.isNaN(t)) return 'unknown';
+  const ago = now - t;
+  if (ago < MINUTE) return 'just now';
+  return `${formatDuration(ago)} ago`;
+}
+
+/** Absolute local time, for titles and the activity list. */
+export function formatTime(at: number | string, locale?: string): string {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return 'unknown time';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+export interface RegistrationLabel {
+  label: string;
+  explain: string;
+  /** False when the app has no way to get a client at this authorization server. */
+  possible: boolean;
+}
+
+export function registrationLabel(method: LinkPreview['registration'] | string): RegistrationLabel {
+  switch (method) {
+    case 'pre-registered':
+      return { label: 'Pre-registered client', explain: 'Uses the client ID you provided.', possible: true };
+    case 'metadata-document':
+      return {
+        label: 'Client metadata document',
+        explain: 'The app identifies itself by the URL of its published client metadata; nothing is registered at the server.',
+        possible: true,
+      };
+    case 'dynamic':
+      return { label: 'Dynamic registration', explain: 'The app registers itself with the authorization server (RFC 7591).', possible: true };
+    case 'reuse':
+      return { label: 'Existing registration', explain: 'Reuses the registration this app already has with this authorization server.', possible: true };
+    case 'impossible':
+      return {
+        label: 'Cannot register',
+        explain:
+          'This authorization server offers no way for the app to register itself (no registration endpoint, no metadata documents). Ask its operator for a client ID and enter it under “Advanced”.',
+        possible: false,
+      };
+    default:
+      return { label: method, explain: '', possible: true };
+  }
+}
+
+const CLIENTS: Record<ClientKind, string> = {
+  claude: 'Claude Desktop',
+  cursor: 'Cursor',
+  vscode: 'VS Code',
+  'claude-code': 'Claude Code',
+};
+
+export function clientLabel(kind: string): string {
+  return Object.hasOwn(CLIENTS, kind) ? CLIENTS[kind as ClientKind] : kind;
+}
+
+export function flowLabel(flow: FlowKind): string {
+  return flow === 'device' ? 'Device code' : 'Browser';
+}
+
+const ACTIVITY: Record<ActivityEntry['kind'], string> = {
+  linked: 'Linked',
+  refreshed: 'Token refreshed',
+  'refresh-failed': 'Refresh failed',
+  revoked: 'Revoked',
+  reauthorized: 'Re-authorized',
+  recovered: 'Recovered',
+};
+
+export function activityLabel(kind: string): string {
+  return Object.hasOwn(ACTIVITY, kind) ? ACTIVITY[kind as ActivityEntry['kind']] : kind;
+}
+
+export function activityTone(kind: string): Tone {
+  if (kind === 'refresh-failed' || kind === 'revoked') return 'bad';
+  return 'ok';
+}
+
+export function transportLabel(t: LinkPreview['transport']): string {
+  return t === 'sse' ? 'HTTP + SSE (legacy)' : 'Streamable HTTP';
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** Same server URL, ignoring case of scheme/host, default ports and a trailing slash. */
+export function sameUrl(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const norm = (s: string) => {
+    try {
+      const u = new URL(s.trim());
+      return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}${u.search}`;
+    } catch {
+      return s.trim().replace(/\/+$/, '');
+    }
+  };
+  return norm(a) === norm(b);
+}
+
+/**
+ * Hides anything shaped like a bearer token in free text (progress lines, errors). The API never
+ * sends one; this keeps a stray one in a server's error message off the screen.
+ */
+export function scrubTokens(text: string): string {
+  return text
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [hidden]')
+    .replace(/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[hidden token]')
+    .replace(/\b((?:access|refresh|id)_token|client_secret|code_verifier|code)=[^&\s"']+/gi, '$1=[hidden]');
+}
+
+/** The message (and hint) of anything thrown by an Api call, fit to show. */
+export function errorText(err: unknown): { message: string; hint?: string } {
+  let message: string;
+  let hint: string | undefined;
+  // The Electron preload rejects with a plain {message, code, hint} (contextBridge drops Error fields).
+  if (err instanceof Error || (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string')) {
+    message = (err as { message: string }).message;
+    const h = (err as { hint?: unknown }).hint;
+    if (typeof h === 'string' && h) hint = h;
+  } else if (typeof err === 'string') {
+    message = err;
+  } else {
+    message = 'Something went wrong.';
+  }
+  // Electron's ipcRenderer.invoke wraps handler errors as "Error invoking remote method 'x': Error: msg".
+  message = message.replace(/^Error invoking remote method '[^']*':\s*(?:[A-Za-z]*Error:\s*)?/, '');
+  return { message: scrubTokens(message || 'Something went wrong.'), ...(hint ? { hint: scrubTokens(hint) } : {}) };
+}
+
+/** The scope field of the advanced options: space or comma separated. */
+export function parseScopes(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+}

@@ -1,0 +1,133 @@
+// The renderer in real Chromium against `mcp-tokens ui` and the real rig: add a server through
+// the consent card (the scripted person completes the browser step), then see it Connected.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnv, ROOT, tempHome } from '../integration/cli-helpers.js';
+import { type Rig, startRig } from '../rig/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-results/e2e');
+
+let rig: Rig;
+let home: string;
+let ui: ChildProcess | undefined;
+let uiUrl: string;
+let browser: Browser | undefined;
+let page: Page;
+const problems: string[] = [];
+
+async function readUrl(child: ChildProcess): Promise<string> {
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mcp-tokens ui printed no URL in 15 s\nstderr:\n${err}`)), 15_000);
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.trim().startsWith('{'));
+      if (line && out.includes('\n')) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`mcp-tokens ui exited with ${code}\nstderr:\n${err}`)));
+  });
+}
+
+describe('manager UI in Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does.`);
+    if (!existsSync(join(ROOT, 'dist/renderer/index.html'))) throw new Error('The renderer is not built: run `npx vite build` (npm run build:renderer) first.');
+    if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('The CLI is not built: run `npm run build` first.');
+    await mkdir(SHOTS, { recursive: true });
+    rig = await startRig('own-as');
+    home = await tempHome();
+    ui = spawn(process.execPath, [BIN, 'ui', '--no-open', '--json'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    uiUrl = await readUrl(ui);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    page = await context.newPage();
+    // CSP refusals and script errors would mean the strict policy and the bundle disagree.
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (ui && ui.exitCode === null) {
+      ui.kill('SIGTERM');
+      await new Promise((r) => ui!.once('exit', r));
+    }
+    await rig?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('adds a server through the consent card and lists it Connected', async () => {
+    // The launch URL carries the session key; the server swaps it for a cookie and redirects to /.
+    await page.goto(uiUrl);
+    expect(new URL(page.url()).search).toBe('');
+    await expect.poll(() => page.getByRole('heading', { level: 2, name: 'Servers' }).isVisible()).toBe(true);
+    await page.getByText('No servers linked yet.').waitFor();
+    await page.screenshot({ path: join(SHOTS, '1-servers-empty.png'), fullPage: true });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Add a server' }).click();
+    await page.getByLabel('MCP server URL').fill(rig.mcpUrl);
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^Connect to / }) });
+    await card.waitFor({ timeout: 20_000 });
+    const issuerHost = new URL(rig.as.issuer).host;
+    await expect.poll(() => card.textContent()).toContain(issuerHost);
+    expect(await card.textContent()).toContain('Dynamic registration');
+    expect(await card.textContent()).toContain('mcp:tools');
+    // Plain http on 127.0.0.1: the card says so.
+    expect(await card.textContent()).toContain('Not encrypted.');
+    const browserChoice = card.getByRole('radio', { name: /Browser/ });
+    if (await browserChoice.count()) await browserChoice.check();
+    await page.screenshot({ path: join(SHOTS, '2-consent-card.png'), fullPage: true });
+
+    await card.getByRole('button', { name: 'Approve and sign in' }).click();
+    await page.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
+    await page.getByRole('button', { name: 'Add to Claude Desktop' }).click();
+    const snippet = page.getByRole('region').or(page.locator('pre.code')).filter({ hasText: 'bridge' }).first();
+    await snippet.waitFor();
+    expect(await page.locator('pre.code').textContent()).toMatch(/mcp-tokens[\s\S]*bridge/);
+    await page.screenshot({ path: join(SHOTS, '3-linked.png'), fullPage: true });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Servers' }).click();
+    const list = page.getByRole('list', { name: 'Linked servers' });
+    await list.waitFor();
+    const item = list.getByRole('listitem').filter({ hasText: rig.mcpUrl });
+    await expect.poll(() => item.getByText('Connected', { exact: true }).isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await item.textContent()).toContain(issuerHost);
+    await page.screenshot({ path: join(SHOTS, '4-servers-connected.png'), fullPage: true });
+
+    // The detail screen shows the grant's facts and never a token.
+    await item.getByRole('button').first().click();
+    await page.getByRole('heading', { level: 3, name: 'Token' }).waitFor();
+    expect(await page.getByText('present', { exact: true }).isVisible()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, '5-server-detail.png'), fullPage: true });
+    const html = await page.content();
+    const issued = [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens];
+    expect(issued.length).toBeGreaterThan(0);
+    for (const t of issued) expect(html).not.toContain(t);
+
+    // The hand-over route main uses for a link opened with the app: discovery starts by itself,
+    // and the card knows the server is linked already.
+    await page.goto(`${new URL(uiUrl).origin}/#/add?url=${encodeURIComponent(rig.mcpUrl)}`);
+    await page.getByRole('heading', { name: /^Connect to / }).waitFor({ timeout: 20_000 });
+    expect(await page.getByText(/already linked as/).isVisible()).toBe(true);
+    expect(new URL(page.url()).hash).toBe('#/add');
+
+    expect(problems).toEqual([]);
+  });
+});
