@@ -15,6 +15,10 @@ export function reauthMessage(displayName: string, serverUrl: string): string {
   return `Sign-in for '${displayName}' has expired or was revoked: re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${serverUrl}\`.`;
 }
 
+export function linkMessage(displayName: string, serverUrl: string): string {
+  return `'${displayName}' now asks for authorization: link it in MCP Token Manager or run \`mcp-tokens link ${serverUrl}\`.`;
+}
+
 export function scopeMessage(displayName: string, serverUrl: string, scopes: string[]): string {
   return `'${displayName}' needs permission that was not granted (scope: ${scopes.join(' ')}): re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${serverUrl}\`.`;
 }
@@ -96,7 +100,9 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
     const attempt = (token: string) => {
       const headers = new Headers(init?.headers);
-      headers.set('authorization', `Bearer ${token}`);
+      // The empty token (NO_AUTH): a server that wants none gets no Authorization header.
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      else headers.delete('authorization');
       return doFetch(url, { ...base, headers });
     };
 
@@ -105,6 +111,11 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     let steppedUp = false;
     for (;;) {
       const res = await attempt(token);
+      if (res.status === 401 && !token) {
+        await discard(res);
+        log('warn', `${origin} now asks for authorization (401)`);
+        throw fail(new BridgeAuthError(linkMessage(o.displayName, o.serverUrl)));
+      }
       if (res.status === 401) {
         await discard(res);
         if (refreshed) {
@@ -119,7 +130,7 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
       if (res.status === 403) {
         const challenge = bearerParams(res.headers.get('www-authenticate'));
         const scopes = (challenge.scope ?? '').split(/\s+/).filter(Boolean);
-        if (challenge.error === 'insufficient_scope' && scopes.length > 0) {
+        if (challenge.error === 'insufficient_scope' && scopes.length > 0 && token) {
           await discard(res);
           const asking = steppedUp ? undefined : stepUps.run(scopes, () => o.tokens.stepUp(scopes));
           if (!asking) {

@@ -1,11 +1,16 @@
 // The stdio <-> remote MCP proxy. It forwards raw JSON-RPC both ways (it is not an SDK Client),
 // adds the bearer token through its own fetch, and hides what the client cannot fix by itself:
-// a token to refresh, a session the server forgot, a legacy HTTP+SSE server.
+// a token to refresh, a session the server forgot, a legacy HTTP+SSE server, and a server of the
+// 2026-07-28 ("modern") era behind a client that only speaks the initialize-handshake revisions.
 import { randomUUID } from 'node:crypto';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { authorizingFetch, reauthMessage, StepUpBudget, type BridgeLog, type BridgeLogLevel } from './auth-fetch.js';
+import { rememberedEra, rememberEra } from './era.js';
+import { META, ModernHttpError, probe, ProtocolMismatch, type Answer as ModernAnswer, type ClientIdentity } from './modern.js';
+import { ModernSession, type ModernCall, type ModernHost } from './modern-session.js';
 import { errorLine, LineSplitter, MAX_LINE_BYTES, parseLine, type ErrorLine } from './stdio.js';
 import { BridgeAuthError, type TokenSource } from './token-source.js';
 
@@ -24,6 +29,8 @@ export interface BridgeOptions {
   fetchImpl?: typeof fetch;
   /** Longest accepted input line in bytes. Default 64 MiB. */
   maxLineBytes?: number;
+  /** Where to remember, across restarts, which era each server speaks (optional: in-process otherwise). */
+  dataDir?: string;
 }
 
 /** Resolves when the input ends (or the output is gone); the remote session is closed then. */
@@ -50,7 +57,7 @@ interface Link {
   authError?: BridgeAuthError;
 }
 
-interface Pending {
+interface Pending extends ModernCall {
   msg: JSONRPCRequest;
   key: string;
   link?: Link;
@@ -70,6 +77,9 @@ interface Opened {
 /** No answer in time; becomes -32000 for the client. */
 class NoAnswer extends Error {}
 
+/** How long server/discover may take before the server is taken for a legacy one. */
+const PROBE_TIMEOUT_MS = 10_000;
+
 /** JSON-RPC ids 1 and "1" differ. */
 function idKey(id: unknown): string {
   return `${typeof id}:${String(id)}`;
@@ -81,6 +91,13 @@ function isAnswer(m: JSONRPCMessage): m is Answer {
 
 function isRequest(m: JSONRPCMessage): m is JSONRPCRequest {
   return 'method' in m && 'id' in m && m.id !== undefined;
+}
+
+/** A request from a stdio client that speaks 2026-07-28 itself (per-request _meta, no handshake). */
+function isModernRequest(m: JSONRPCRequest): boolean {
+  if (m.method === 'server/discover') return true;
+  const meta = m.params?._meta as Record<string, unknown> | undefined;
+  return typeof meta?.[META.protocolVersion] === 'string';
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -98,6 +115,7 @@ function sleep(ms: number): Promise<void> {
 
 /** The HTTP status in a transport error, where there is one. */
 function httpStatus(err: unknown): number | undefined {
+  if (err instanceof ModernHttpError) return err.status;
   if (err instanceof StreamableHTTPError || err instanceof SseError) return typeof err.code === 'number' && err.code > 0 ? err.code : undefined;
   // SSEClientTransport's POST failures are plain errors: "Error POSTing to endpoint (HTTP 404): …"
   const m = err instanceof Error ? /\(HTTP (\d{3})\)/.exec(err.message) : null;
@@ -163,6 +181,15 @@ class Bridge {
   private outgoing = 0;
   private stopping = false;
   private outputOpen = true;
+
+  /** The 2026-07-28 side, once server/discover showed a modern server. */
+  private modern: ModernSession | undefined;
+  private modernFetch: FetchLike | undefined;
+  private deciding: Promise<'modern' | 'legacy'> | undefined;
+  /** Why the probe took the server for a legacy one: part of the "neither era" message. */
+  private probeNote: string | undefined;
+  /** The legacy transport came from memory, not from this run: a failure re-probes once. */
+  private kindFromMemory = false;
 
   constructor(private readonly o: BridgeOptions) {
     this.url = new URL(o.serverUrl);
@@ -249,7 +276,11 @@ class Bridge {
     this.stopping = true;
     const deadline = Date.now() + Math.min(this.timeoutMs, MAX_DRAIN_MS);
     while (this.outputOpen && (this.pending.size > 0 || this.outgoing > 0) && Date.now() < deadline) await sleep(20);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.controller?.abort();
+    }
+    this.modern?.close();
     this.pending.clear();
     this.byProgress.clear();
     const links = [...this.links];
@@ -306,6 +337,7 @@ class Bridge {
   }
 
   private fromClientNotification(msg: JSONRPCNotification): void {
+    if (this.modern) return this.fromClientNotificationModern(this.modern, msg);
     let target: Link | undefined;
     if (msg.method === 'notifications/initialized') this.clientInitialized = true;
     if (msg.method === 'notifications/cancelled') {
@@ -327,11 +359,28 @@ class Bridge {
     );
   }
 
+  /** 2026-07-28 has no client notifications over HTTP: each is handled here or dropped. */
+  private fromClientNotificationModern(modern: ModernSession, msg: JSONRPCNotification): void {
+    if (msg.method === 'notifications/initialized') {
+      this.clientInitialized = true;
+      modern.initialized();
+      return;
+    }
+    if (msg.method === 'notifications/cancelled') {
+      // Closing the request's response stream is the cancellation signal on modern HTTP.
+      const p = this.pending.get(idKey(msg.params?.requestId));
+      if (p && this.settle(p)) modern.cancel(p, typeof msg.params?.reason === 'string' ? msg.params.reason : 'cancelled by the client');
+      return;
+    }
+    this.log('debug', `dropped ${msg.method}: the 2026-07-28 server has no use for it`);
+  }
+
   private async answerServer(msg: Answer): Promise<void> {
     if (msg.id === undefined) {
       this.log('warn', 'dropped an error from the client that names no request');
       return;
     }
+    if (this.modern?.fromClient(msg as ModernAnswer)) return;
     const key = idKey(msg.id);
     const link = this.serverRequests.get(key);
     this.serverRequests.delete(key);
@@ -373,6 +422,7 @@ class Bridge {
     const seconds = Math.round(this.timeoutMs / 100) / 10;
     this.log('warn', `no answer to ${p.msg.method} from ${this.origin} within ${seconds} s`);
     this.finish(p, errorLine(p.msg.id, -32000, `No answer from ${this.origin} within ${seconds} s`));
+    if (!p.link && this.modern) this.modern.cancel(p, 'timeout');
     const link = p.link;
     if (link && !link.lost && p.msg.method !== 'initialize') {
       void this.track(this.sendQuiet(link, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: p.msg.id, reason: 'timeout' } }));
@@ -398,6 +448,19 @@ class Bridge {
       if (p.msg.method === 'initialize') {
         await this.clientInitialize(p);
         return;
+      }
+      const modernClient = isModernRequest(p.msg);
+      if (modernClient || this.modern) {
+        if ((await this.chooseEra()) === 'modern' && this.modern) {
+          if (p.done) return;
+          await (modernClient ? this.modern.passThrough(p) : this.modern.handle(p));
+          return;
+        }
+        if (p.msg.method === 'server/discover') {
+          // What a legacy server would say: a dual-era client falls back to initialize.
+          this.finish(p, errorLine(p.msg.id, -32601, `Method not found: ${this.origin} speaks a legacy MCP revision (use initialize)`));
+          return;
+        }
       }
       let link = await this.ensureLink();
       if (p.done) return;
@@ -441,7 +504,7 @@ class Bridge {
   private failure(err: unknown): { code: number; message: string } {
     const out = (code: number, message: string) => ({ code, message: this.clean(message) });
     if (err instanceof BridgeAuthError) return out(-32001, err.message || reauthMessage(this.o.displayName, this.o.serverUrl));
-    if (err instanceof NoAnswer) return out(-32000, err.message);
+    if (err instanceof NoAnswer || err instanceof ProtocolMismatch) return out(-32000, err.message);
     const status = httpStatus(err);
     if (status === 401) return out(-32001, reauthMessage(this.o.displayName, this.o.serverUrl));
     if (status !== undefined && err instanceof Error) {
@@ -472,6 +535,11 @@ class Bridge {
       this.write(msg);
       return;
     }
+    this.notifyClient(msg);
+  }
+
+  /** A server notification for the client; progress keeps its request alive. */
+  private notifyClient(msg: JSONRPCNotification): void {
     if (msg.method === 'notifications/progress') {
       const p = this.byProgress.get(idKey(msg.params?.progressToken));
       if (p && !p.done) this.arm(p);
@@ -565,18 +633,128 @@ class Bridge {
     return p;
   }
 
-  private async clientInitialize(p: Pending): Promise<void> {
+  private async clientInitialize(p: Pending, again = false): Promise<void> {
     this.initRequest = p.msg;
     this.clientInitialized = false;
     if (this.connecting) await this.connecting.catch(() => undefined);
+    if ((await this.chooseEra()) === 'modern' && this.modern) {
+      // No handshake on the wire: the answer comes from server/discover.
+      this.finish(p, { jsonrpc: '2.0', id: p.msg.id, result: this.modern.initialize(p.msg.params) });
+      return;
+    }
     const old = this.link;
     if (old) {
       // A new handshake is a new session.
       this.dropLink(old, 'the client started a new session');
       void this.closeLink(old);
     }
-    const opened = await this.startEstablish(p.msg, false);
+    let opened: Opened;
+    try {
+      opened = await this.startEstablish(p.msg, false);
+    } catch (err) {
+      if (again || !this.kindFromMemory || err instanceof BridgeAuthError || p.done) throw err;
+      // The remembered era is only a hint (versioning: "re-probing if the cached assumption later fails").
+      this.log('info', `${this.origin} no longer answers as remembered (${this.kind}); probing it again`);
+      this.kind = undefined;
+      this.kindFromMemory = false;
+      rememberEra(this.o.serverUrl, undefined, this.o.dataDir);
+      return this.clientInitialize(p, true);
+    }
     if (opened.answer) this.finish(p, { ...opened.answer, id: p.msg.id });
+  }
+
+  // ---- which era ----
+
+  /** Modern or legacy: from this bridge's own session, from memory, or by asking server/discover. */
+  private chooseEra(): Promise<'modern' | 'legacy'> {
+    if (this.modern) return Promise.resolve('modern');
+    if (this.kind) return Promise.resolve('legacy');
+    if (!this.deciding) {
+      const d = this.decideEra();
+      this.deciding = d;
+      const clear = () => {
+        if (this.deciding === d) this.deciding = undefined;
+      };
+      d.then(clear, clear);
+    }
+    return this.deciding;
+  }
+
+  private async decideEra(): Promise<'modern' | 'legacy'> {
+    const remembered = rememberedEra(this.o.serverUrl, this.o.dataDir);
+    if (remembered === 'streamable' || remembered === 'sse') {
+      this.kind = remembered;
+      this.kindFromMemory = true;
+      this.log('debug', `${this.origin} is remembered as a legacy server (${remembered === 'sse' ? 'HTTP+SSE' : 'Streamable HTTP'})`);
+      return 'legacy';
+    }
+    const result = await probe({
+      fetch: this.modernFetchFn(),
+      url: this.url,
+      identity: this.clientIdentity(),
+      timeoutMs: Math.min(this.timeoutMs, PROBE_TIMEOUT_MS),
+      id: () => this.newInternalId(),
+      log: (level, msg) => this.log(level, msg),
+    });
+    if (result.era === 'neither') {
+      this.log('warn', result.why);
+      throw new ProtocolMismatch(result.why);
+    }
+    if (result.era === 'legacy') {
+      this.probeNote = result.why;
+      this.log('info', `${this.origin} is not a 2026-07-28 server (${result.why}); using the legacy transports`);
+      return 'legacy';
+    }
+    this.modern = new ModernSession(this.modernHost(), result.version, result.info);
+    rememberEra(this.o.serverUrl, 'modern', this.o.dataDir);
+    this.log('info', `connected to ${this.origin} (MCP ${result.version}, no session)`);
+    return 'modern';
+  }
+
+  /** Who the client said it is, for the probe's _meta (ModernSession keeps its own copy). */
+  private clientIdentity(): ClientIdentity {
+    const params = this.initRequest?.params as { clientInfo?: unknown; capabilities?: unknown } | undefined;
+    const info = params?.clientInfo as { name?: unknown; version?: unknown } | undefined;
+    return {
+      clientInfo: typeof info?.name === 'string' ? { version: typeof info.version === 'string' ? info.version : '', ...(info as object), name: info.name } : { name: 'mcp-tokens-bridge', version: '0.1.0' },
+      capabilities: typeof params?.capabilities === 'object' && params.capabilities !== null ? (params.capabilities as Record<string, unknown>) : {},
+    };
+  }
+
+  private newInternalId(): string {
+    return `${this.internalPrefix}${++this.nextInternal}`;
+  }
+
+  /** One authorizing fetch for every modern request: same token rules as the legacy transports. */
+  private modernFetchFn(): FetchLike {
+    this.modernFetch ??= authorizingFetch({
+      serverUrl: this.o.serverUrl,
+      displayName: this.o.displayName,
+      tokens: this.o.tokens,
+      ...(this.o.fetchImpl ? { fetchImpl: this.o.fetchImpl } : {}),
+      log: (level, msg) => this.log(level, msg),
+      onToken: (t) => this.seenTokens.add(t),
+      stepUps: this.stepUps,
+    });
+    return this.modernFetch;
+  }
+
+  private modernHost(): ModernHost {
+    return {
+      url: this.url,
+      fetch: this.modernFetchFn(),
+      timeoutMs: this.timeoutMs,
+      write: (m) => this.write(m),
+      answer: (call, reply) => this.finish(call as Pending, reply),
+      notify: (m) => this.notifyClient(m),
+      hold: (call, held) => {
+        const p = call as Pending;
+        if (held) clearTimeout(p.timer);
+        else if (!p.done) this.arm(p);
+      },
+      internalId: () => this.newInternalId(),
+      log: (level, msg) => this.log(level, msg),
+    };
   }
 
   private async establish(init: JSONRPCRequest | undefined, reinit: boolean): Promise<Opened> {
@@ -620,12 +798,22 @@ class Bridge {
       } catch (sseErr) {
         if (sseErr instanceof BridgeAuthError) throw sseErr;
         this.log('warn', `legacy HTTP+SSE failed too: ${this.failure(sseErr).message}`);
+        if (this.probeNote) {
+          // No era answered: one message that says so, with what each attempt got.
+          throw new ProtocolMismatch(
+            `${this.origin} speaks neither MCP 2026-07-28 (${this.probeNote}) nor a legacy MCP revision (initialize answered HTTP ${status}: ${detail(err)})`,
+          );
+        }
         throw err;
       }
       this.kind = 'sse';
+      rememberEra(this.o.serverUrl, 'sse', this.o.dataDir);
       return opened;
     }
-    if (init) this.kind = 'streamable';
+    if (init) {
+      this.kind = 'streamable';
+      rememberEra(this.o.serverUrl, 'streamable', this.o.dataDir);
+    }
     return opened;
   }
 
@@ -636,7 +824,7 @@ class Bridge {
       await withTimeout(link.transport.start(), this.timeoutMs, noAnswer);
       link.started = true;
       if (!init) return { link };
-      const id = `${this.internalPrefix}${++this.nextInternal}`;
+      const id = this.newInternalId();
       const answer = await new Promise<Answer>((resolve, reject) => {
         const key = idKey(id);
         const done = () => {

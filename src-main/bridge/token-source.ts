@@ -16,3 +16,13 @@ export interface TokenSource {
   /** The person re-approves with these scopes; returns the new token. */
   stepUp(scopes: string[]): Promise<string>;
 }
+
+/**
+ * For a server that asks for no authorization at all: the empty token means "send none".
+ * authorizingFetch then adds no Authorization header, and a 401 becomes a "link it" message.
+ */
+export const NO_AUTH: TokenSource = {
+  getToken: async () => '',
+  reportRejected: async () => '',
+  stepUp: async () => '',
+};
