@@ -23,6 +23,10 @@ Commands:
   bridge <id|url> The stdio MCP bridge for MCP clients (links a new URL on first use)
   daemon          The headless token broker [--idle-exit SECONDS]
   ui              Serve the manager UI on 127.0.0.1 and open it [--no-open] [--port N]
+  config <claude|cursor|vscode|claude-code> <id> [--write [--file F]]
+                  Print a client's config entry for the bridge, or merge it (with a backup)
+  migrate [--write] [--import-tokens [--delete-plaintext]]
+                  Replace mcp-remote entries in MCP client configs with the bridge
 
 Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS_HOME when set.
 The browser is opened with $BROWSER when set, else the platform's opener.`;
@@ -38,6 +42,8 @@ const SPECS: Record<string, { values: readonly string[]; booleans: readonly stri
   daemon: { values: ['idle-exit'], booleans: COMMON.booleans, min: 0, max: 0 },
   bridge: { values: ['name'], booleans: ['help'], min: 1, max: 1 },
   ui: { values: ['port'], booleans: [...COMMON.booleans, 'no-open'], min: 0, max: 0 },
+  config: { values: ['file'], booleans: [...COMMON.booleans, 'write'], min: 2, max: 2 },
+  migrate: { values: [], booleans: [...COMMON.booleans, 'write', 'import-tokens', 'delete-plaintext'], min: 0, max: 0 },
 };
 
 function err(line: string) {
@@ -126,6 +132,38 @@ async function run(argv: string[]): Promise<number> {
     // The bridge never opens the vault: the broker is the one owner of tokens.
     const { runBridgeCommand } = await import('./bridge-command.js');
     return runBridgeCommand(a.positionals[0]!, { ...(a.values.name ? { name: a.values.name } : {}) });
+  }
+  if (cmd === 'config') {
+    const { runConfigCommand } = await import('./config-command.js');
+    return runConfigCommand(a.positionals, { write: a.flags.has('write'), json, ...(a.values.file ? { file: a.values.file } : {}) });
+  }
+  if (cmd === 'migrate') {
+    const { runMigrateCommand } = await import('./migrate-command.js');
+    const importTokens = a.flags.has('import-tokens');
+    if (a.flags.has('delete-plaintext') && !importTokens) throw new UsageError('--delete-plaintext needs --import-tokens.');
+    const ctx = importTokens ? await openContext({ progress: err }) : undefined;
+    return runMigrateCommand({ write: a.flags.has('write'), json, importTokens, deletePlaintext: a.flags.has('delete-plaintext') }, process.env, {
+      ...(ctx
+        ? {
+            importGrant: async (g) => {
+              const expiresAt = typeof g.tokens.expires_at === 'number' ? g.tokens.expires_at : undefined;
+              const v = await ctx.manager.importGrant(g.serverUrl, {
+                accessToken: g.tokens.access_token,
+                ...(g.tokens.refresh_token ? { refreshToken: g.tokens.refresh_token } : {}),
+                ...(expiresAt !== undefined ? { expiresAt } : {}),
+                ...(typeof g.tokens.scope === 'string' ? { scope: g.tokens.scope } : {}),
+                clientId: g.clientInfo?.client_id ?? '',
+                ...(g.clientInfo?.client_secret ? { clientSecret: g.clientInfo.client_secret } : {}),
+                ...(g.clientInfo?.token_endpoint_auth_method ? { tokenEndpointAuthMethod: g.clientInfo.token_endpoint_auth_method } : {}),
+                ...(g.clientInfo?.redirect_uris ? { redirectUris: g.clientInfo.redirect_uris } : {}),
+                ...(g.issuer ? { issuer: g.issuer } : {}),
+                source: 'mcp-remote',
+              });
+              return { id: v.id };
+            },
+          }
+        : {}),
+    });
   }
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());

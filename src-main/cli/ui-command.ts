@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApiService, memorySettings } from '../core/api/service.js';
+import { configSnippet, findBridgeUsers } from '../core/clients/index.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
@@ -44,6 +45,8 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     version: o.version,
     clock: systemClock,
     logger: ctx.logger,
+    usedBy: () => findBridgeUsers(process.env),
+    clientConfig: (kind, server) => configSnippet(kind, server),
   });
   late.service = service;
   const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, ...(o.port !== undefined ? { port: o.port } : {}) });

@@ -2,6 +2,7 @@
 // each handed in by main.ts as a small interface (window, notification and tray factories,
 // shell, ipcMain, safeStorage, electron-store). No decisions here: the tray model, notification
 // de-duplication, the start-hidden rule and the URL policy are core functions.
+import { configSnippet, findBridgeUsers, type Launcher } from '../core/clients/index.js';
 import type { WebFrameMain } from 'electron';
 import type { ApiService, ServerSummary } from '../core/api/contract.js';
 import { createApiService, toApiError } from '../core/api/service.js';
@@ -39,6 +40,8 @@ export interface NotificationHandle {
 }
 
 export interface AppDeps<Icon, Menu> {
+  /** How MCP client configs launch the bridge (the packaged app's own binary, or undefined for npx). */
+  bridgeLauncher?: Launcher;
   home: string;
   version: string;
   platform: NodeJS.Platform;
@@ -130,6 +133,9 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
     version: d.version,
     clock,
     logger: d.logger,
+    usedBy: () => findBridgeUsers(process.env),
+    // The packaged app's own bridge (no global Node needed) when it has one; else npx.
+    clientConfig: (kind, server) => configSnippet(kind, server, d.bridgeLauncher),
   });
   late.service = api;
   const unregisterIpc = registerIpc(d.ipcMain, api, d.isTrustedSender, d.logger);

@@ -266,9 +266,10 @@ export interface TextEdit {
 }
 
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => b.offset - a.offset);
+  // From the end backwards; at one offset, the edit listed first must end up first in the text.
+  const sorted = edits.map((e, i) => ({ e, i })).sort((a, b) => b.e.offset - a.e.offset || b.i - a.i);
   let out = text;
-  for (const e of sorted) out = out.slice(0, e.offset) + e.content + out.slice(e.offset + e.length);
+  for (const { e } of sorted) out = out.slice(0, e.offset) + e.content + out.slice(e.offset + e.length);
   return out;
 }
 
@@ -304,7 +305,7 @@ function firstOnLine(text: string, offset: number): boolean {
   return /^[ \t]*$/.test(text.slice(lineStartOf(text, offset), offset));
 }
 
-function isPrimitive(v: JsonValue): boolean {
+function isPrimitive(v: JsonValue): v is null | boolean | number | string {
   return v === null || typeof v !== 'object';
 }
 
@@ -385,6 +386,7 @@ function insertProp(text: string, obj: ObjectNode, key: string, value: JsonValue
       return [{ offset: obj.start + 1, length: between.length, content: `${style.eol}${inner}${prop}${style.eol}${outer}` }];
     }
     // Only comments inside: put the property first; the comments follow it.
+    if (!between.includes('\n')) return [{ offset: obj.start + 1, length: 0, content: ` ${k}: ${inlineJson(value)}` }];
     return [{ offset: obj.start + 1, length: 0, content: `${style.eol}${inner}${prop}` }];
   }
   const comma = commaAfter(text, last.value.end);

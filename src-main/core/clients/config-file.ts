@@ -1,0 +1,292 @@
+// Reading and changing a client's config file without losing anything of the user's: the text
+// is edited in place (never re-serialised), the result is re-parsed and checked to be exactly
+// the intended change, a timestamped backup is written first, and the new file replaces the
+// old atomically. A file that does not parse is never touched.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { errnoCode, writeFileAtomic } from '../fs.js';
+import { bridgeEntry, bridgeTargetOf, entrySlug, NPX_LAUNCHER, type BridgeServer, type Launcher } from './entries.js';
+import { applyEdits, jsonEqual, JsonSyntaxError, parseTree, setEdits, toValue, withValue, type JsonNode, type JsonValue, type Syntax } from './jsonc.js';
+import { CLIENT_FORMATS, CLIENT_NAMES, defaultConfigPath, type ClientKind } from './locations.js';
+
+/** The file operations this module needs; node:fs backs it, tests may inject failures. */
+export interface ClientFs {
+  readFile(p: string): Promise<Buffer>;
+  /** Temp file in the same dir, fsync, rename over. */
+  writeFileAtomic(p: string, data: string | Buffer, mode: number): Promise<void>;
+  /** Recursive; the client's own dirs, so the umask decides the mode. */
+  mkdir(p: string): Promise<void>;
+  /** Permission bits of the file, or undefined when there is none. */
+  mode(p: string): Promise<number | undefined>;
+  realpath(p: string): Promise<string>;
+  readdir(p: string): Promise<string[]>;
+  unlink(p: string): Promise<void>;
+}
+
+export const nodeClientFs: ClientFs = {
+  readFile: (p) => fsp.readFile(p),
+  writeFileAtomic: (p, data, mode) => writeFileAtomic(p, data, mode),
+  async mkdir(p) {
+    await fsp.mkdir(p, { recursive: true });
+  },
+  async mode(p) {
+    try {
+      return (await fsp.stat(p)).mode & 0o777;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
+  realpath: (p) => fsp.realpath(p),
+  readdir: (p) => fsp.readdir(p),
+  unlink: (p) => fsp.unlink(p),
+};
+
+/** A config file that cannot be used as it is; nothing was written. */
+export class ConfigFileError extends UserError {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  constructor(file: string, message: string, hint: string, pos?: { line: number; column: number }, options?: { cause?: unknown }) {
+    // ErrorCode has no entry for client config files; 'vault' is the closest ("local data"), exit 1.
+    super('vault', message, hint, options);
+    this.name = 'ConfigFileError';
+    this.file = file;
+    this.line = pos?.line;
+    this.column = pos?.column;
+  }
+}
+
+const UNTOUCHED = 'Nothing was changed. Fix the file (or move it aside to start a new one) and run the command again.';
+
+export interface LoadedConfig {
+  path: string;
+  exists: boolean;
+  /** The bytes read, for the backup and to notice a concurrent writer. */
+  bytes: Buffer | undefined;
+  text: string;
+  /** Undefined for a missing or blank file. */
+  root: JsonNode | undefined;
+  value: { [k: string]: JsonValue };
+  hasComments: boolean;
+}
+
+function readError(file: string, err: unknown): ConfigFileError {
+  return new ConfigFileError(file, `Cannot read ${file} (${errnoCode(err) ?? 'error'}).`, UNTOUCHED, undefined, { cause: err });
+}
+
+/** Reads and parses a config file; a missing or blank file is an empty object. */
+export async function loadConfig(fs: ClientFs, file: string, syntax: Syntax): Promise<LoadedConfig> {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw readError(file, err);
+  }
+  const text = bytes === undefined ? '' : bytes.toString('utf8');
+  if (text.replace(/^\uFEFF/, '').trim() === '') return { path: file, exists: bytes !== undefined, bytes, text, root: undefined, value: {}, hasComments: false };
+  let parsed;
+  try {
+    parsed = parseTree(text, syntax);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    const what = syntax === 'json' ? 'valid JSON' : 'valid JSON with comments (JSONC)';
+    throw new ConfigFileError(file, `${file} is not ${what}: ${err.reason} at line ${err.line}, column ${err.column}.`, UNTOUCHED, err);
+  }
+  if (parsed.root.type !== 'object') {
+    throw new ConfigFileError(file, `${file} does not hold a JSON object at the top level.`, UNTOUCHED);
+  }
+  return { path: file, exists: true, bytes, text, root: parsed.root, value: toValue(parsed.root) as { [k: string]: JsonValue }, hasComments: parsed.hasComments };
+}
+
+/** The entries object at `container`, or {} when absent; an error when something else is there. */
+export function entriesAt(cfg: LoadedConfig, container: readonly string[]): { [k: string]: JsonValue } {
+  let v: JsonValue | undefined = cfg.value;
+  for (const k of container) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) break;
+    v = Object.hasOwn(v, k) ? v[k] : undefined;
+  }
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new ConfigFileError(cfg.path, `In ${cfg.path}, "${container.join('.')}" is not an object.`, UNTOUCHED);
+  }
+  return v;
+}
+
+export interface SetOp {
+  path: string[];
+  value: JsonValue;
+}
+
+/**
+ * The new text: each set applied as a minimal text edit, then re-parsed and compared with the
+ * intended value. Comments, order and spacing outside the changed values stay byte for byte.
+ */
+export function editText(cfg: LoadedConfig, syntax: Syntax, sets: readonly SetOp[]): string {
+  let text = cfg.root === undefined ? `${cfg.text.startsWith('\uFEFF') ? '\uFEFF' : ''}{}\n` : cfg.text;
+  let expected: JsonValue = cfg.value;
+  for (const s of sets) {
+    const { root } = parseTree(text, syntax);
+    text = applyEdits(text, setEdits(text, root, s.path, s.value));
+    expected = withValue(expected, s.path, s.value);
+  }
+  const check = toValue(parseTree(text, syntax).root);
+  if (!jsonEqual(check, expected)) throw new Error(`Internal error: the edit of ${cfg.path} did not produce the intended content; nothing was written.`);
+  return text;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `YYYYMMDD-HHMMSS` in local time: people read these names. */
+export function backupStamp(d: Date): string {
+  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}
+
+export interface WriteOptions {
+  fs?: ClientFs;
+  now?: () => Date;
+}
+
+export interface WriteOutcome {
+  /** The file written (symlinks resolved: the link stays, its target changes). */
+  path: string;
+  created: boolean;
+  backup?: string;
+}
+
+/**
+ * Backs up the old bytes, then writes `text` atomically. Throws, writing nothing, when the file
+ * changed since `cfg` was read (the client saved it meanwhile): the caller reloads and retries.
+ */
+export async function writeConfig(cfg: LoadedConfig, text: string, opts: WriteOptions = {}): Promise<WriteOutcome> {
+  const fs = opts.fs ?? nodeClientFs;
+  const now = opts.now ?? (() => new Date());
+  let current: Buffer | undefined;
+  try {
+    current = await fs.readFile(cfg.path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw readError(cfg.path, err);
+  }
+  const same = current === undefined ? cfg.bytes === undefined : cfg.bytes !== undefined && current.equals(cfg.bytes);
+  if (!same) throw new ConcurrentChange(cfg.path);
+
+  // Write through a symlink (dotfile managers link these files) instead of replacing it.
+  const target = cfg.bytes === undefined ? cfg.path : await fs.realpath(cfg.path);
+  let backup: string | undefined;
+  if (cfg.bytes !== undefined) {
+    const base = `${target}.bak-${backupStamp(now())}`;
+    backup = base;
+    for (let i = 1; (await fs.mode(backup)) !== undefined; i++) backup = `${base}-${i}`;
+    // 0600: env blocks in these files often carry API keys.
+    await fs.writeFileAtomic(backup, cfg.bytes, 0o600);
+  } else {
+    await fs.mkdir(path.dirname(target));
+  }
+  const mode = (await fs.mode(target)) ?? 0o600;
+  await fs.writeFileAtomic(target, text, mode);
+  return { path: target, created: cfg.bytes === undefined, ...(backup !== undefined ? { backup } : {}) };
+}
+
+export class ConcurrentChange extends Error {
+  constructor(file: string) {
+    super(`${file} changed while it was being edited`);
+    this.name = 'ConcurrentChange';
+  }
+}
+
+/** Runs load → change → write, again from the start if the file changed underneath (a few times). */
+export async function withFreshConfig<T>(file: string, syntax: Syntax, fs: ClientFs, attempt: (cfg: LoadedConfig) => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    const cfg = await loadConfig(fs, file, syntax);
+    try {
+      return await attempt(cfg);
+    } catch (err) {
+      if (!(err instanceof ConcurrentChange) || i >= 2) {
+        if (err instanceof ConcurrentChange) {
+          throw new ConfigFileError(file, `${file} keeps changing while mcp-tokens edits it.`, 'Quit the client that owns it and run the command again; nothing was changed.');
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+/** URLs compare as the vault stores them (parsed, no fragment); anything else as written. */
+function sameUrlKey(s: string): string {
+  try {
+    const u = new URL(s);
+    u.hash = '';
+    return u.href;
+  } catch {
+    return s;
+  }
+}
+
+export interface UpsertOptions extends WriteOptions {
+  kind: ClientKind;
+  server: BridgeServer;
+  /** Default: the client's user-scope file. */
+  file?: string;
+  launcher?: Launcher;
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+}
+
+export interface UpsertResult {
+  file: string;
+  client: string;
+  /** The entry's key in the file. */
+  name: string;
+  action: 'added' | 'updated' | 'unchanged';
+  created: boolean;
+  backup?: string;
+  /** Set when the wanted name was taken by another entry, which was left alone. */
+  nameTakenBy?: string;
+  entry: JsonValue;
+}
+
+/**
+ * Adds (or updates) the one bridge entry for `server` in a client's config. An entry that
+ * already bridges this server (by id or URL) is updated under its own name; an unrelated
+ * entry holding the wanted name is never replaced: the new one gets `name-2`.
+ */
+export async function upsertBridgeEntry(opts: UpsertOptions): Promise<UpsertResult> {
+  const fs = opts.fs ?? nodeClientFs;
+  const format = CLIENT_FORMATS[opts.kind];
+  const file = opts.file ?? defaultConfigPath(opts.kind, opts.env ?? process.env, opts.platform ?? process.platform);
+  const container = [format.container];
+  const entry = bridgeEntry(opts.kind, opts.server.id, opts.launcher ?? NPX_LAUNCHER);
+  return withFreshConfig(file, format.syntax, fs, async (cfg) => {
+    const entries = entriesAt(cfg, container);
+    const base = entrySlug(opts.server.name, opts.server.id);
+    const url = sameUrlKey(opts.server.url);
+    const ours = Object.keys(entries).find((k) => {
+      const t = bridgeTargetOf(entries[k]);
+      return t !== undefined && (t === opts.server.id || sameUrlKey(t) === url);
+    });
+    let name = ours ?? base;
+    let nameTakenBy: string | undefined;
+    if (ours === undefined && Object.hasOwn(entries, base)) {
+      nameTakenBy = base;
+      for (let i = 2; Object.hasOwn(entries, name); i++) name = `${base}-${i}`;
+    }
+    const result = { file: cfg.path, client: CLIENT_NAMES[opts.kind], name, ...(nameTakenBy !== undefined ? { nameTakenBy } : {}) };
+    const old = Object.hasOwn(entries, name) ? entries[name] : undefined;
+    // Keep whatever else the user put in our entry (env, "disabled", …); only the command is ours.
+    const merged: JsonValue = old !== null && typeof old === 'object' && !Array.isArray(old) ? { ...old, ...entry } : entry;
+    if (old !== undefined && jsonEqual(old, merged)) return { ...result, action: 'unchanged' as const, created: false, entry: merged };
+    // Set only the keys that change, so comments inside an existing entry survive.
+    const sets: SetOp[] =
+      old !== null && typeof old === 'object' && !Array.isArray(old)
+        ? Object.keys(entry)
+            .filter((k) => !jsonEqual(Object.hasOwn(old, k) ? old[k] : undefined, entry[k]))
+            .map((k) => ({ path: [...container, name, k], value: entry[k]! }))
+        : [{ path: [...container, name], value: merged }];
+    const text = editText(cfg, format.syntax, sets);
+    const w = await writeConfig(cfg, text, opts);
+    return { ...result, file: w.path, action: old === undefined ? ('added' as const) : ('updated' as const), created: w.created, ...(w.backup !== undefined ? { backup: w.backup } : {}), entry: merged };
+  });
+}

@@ -1,0 +1,111 @@
+// The bridge entry each client wants, in its own shape, and how to recognise one already there.
+import type { JsonValue } from './jsonc.js';
+import { CLIENT_FORMATS, defaultConfigPath, type ClientKind } from './locations.js';
+
+/**
+ * How a client starts the mcp-tokens CLI; `bridge <target>` is appended. The app passes its
+ * bundled binary here; otherwise `npx mcp-tokens`, which needs Node on the client's PATH.
+ */
+export interface Launcher {
+  command: string;
+  args: string[];
+}
+
+export const NPX_LAUNCHER: Launcher = { command: 'npx', args: ['mcp-tokens'] };
+
+export interface BridgeServer {
+  id: string;
+  name: string;
+  url: string;
+}
+
+/** `command` and `args` of a bridge entry for `target` (a server id or URL). */
+export function bridgeCommand(target: string, launcher: Launcher = NPX_LAUNCHER): { command: string; args: string[] } {
+  return { command: launcher.command, args: [...launcher.args, 'bridge', target] };
+}
+
+/** The entry object, in the client's schema. */
+export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = NPX_LAUNCHER): { [k: string]: JsonValue } {
+  const { command, args } = bridgeCommand(target, launcher);
+  // VS Code requires "type"; Claude Code writes it itself, so we match what `claude mcp add` leaves.
+  if (kind === 'vscode' || kind === 'claude-code') return { type: 'stdio', command, args };
+  return { command, args };
+}
+
+/**
+ * The entry's key: the server's name made safe to type. Letters of any script stay (a name in
+ * Japanese keeps being Japanese); accents are folded; anything else becomes one dash.
+ */
+export function entrySlug(name: string, fallback: string): string {
+  const slug = name
+    .normalize('NFKD')
+    // Only Latin accents fold (é → e); marks are part of other scripts' letters (バ is ハ + ゙).
+    .replace(/(\p{Script=Latin})\p{M}+/gu, '$1')
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_]+/gu, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
+  return slug || fallback;
+}
+
+/** POSIX shell quoting, only when needed, for commands people paste. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface Snippet {
+  snippet: string;
+  /** The user-scope file the snippet belongs in. */
+  file?: string;
+}
+
+/**
+ * What to paste into (or run for) a client. Claude Code gets its own CLI command, which edits
+ * its config safely even while it runs.
+ */
+export function configSnippet(
+  kind: ClientKind,
+  server: BridgeServer,
+  launcher?: Launcher,
+  where: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {},
+): Snippet {
+  const name = entrySlug(server.name, server.id);
+  const file = defaultConfigPath(kind, where.env ?? process.env, where.platform ?? process.platform);
+  if (kind === 'claude-code') {
+    const { command, args } = bridgeCommand(server.id, launcher);
+    const snippet = ['claude', 'mcp', 'add', '--scope', 'user', name, '--', command, ...args].map(shellQuote).join(' ');
+    return { snippet, file };
+  }
+  const doc = { [CLIENT_FORMATS[kind].container]: { [name]: bridgeEntry(kind, server.id, launcher) } };
+  return { snippet: JSON.stringify(doc, null, 2), file };
+}
+
+function baseName(p: string): string {
+  return (p.split(/[\\/]/).pop() ?? p).toLowerCase();
+}
+
+const OUR_NAMES = /mcp-tokens|mcp-token-manager|mcp token manager/i;
+
+/**
+ * The target of a bridge entry (`… mcp-tokens bridge <target>`), or undefined for any other
+ * entry. Recognises npx, a global install, `node …/mcp-tokens.js` and the app's own binary.
+ */
+export function bridgeTargetOf(entry: JsonValue | undefined): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+  const { command, args } = entry;
+  if (typeof command !== 'string' || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) return undefined;
+  const argv = [command, ...(args as string[])];
+  const at = argv.indexOf('bridge');
+  if (at < 1 || !argv.slice(0, at).some((a) => OUR_NAMES.test(baseName(a)) || OUR_NAMES.test(a))) return undefined;
+  for (let i = at + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--name') {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
