@@ -1,7 +1,7 @@
 // `mcp-tokens bridge <id|url>`: what Claude Desktop launches. Tokens come only from the broker
 // (started on demand); stdout carries only JSON-RPC, everything else goes to stderr and the log.
 import { spawn } from 'node:child_process';
-import { BridgeAuthError, type TokenSource } from '../bridge/token-source.js';
+import { BridgeAuthError, NO_AUTH, type TokenSource } from '../bridge/token-source.js';
 import { BrokerClient } from '../core/broker/client.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { isUserError } from '../core/errors.js';
@@ -87,8 +87,15 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
       view = (await client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000)).server;
     }
   } catch (err) {
-    log('error', isUserError(err) ? err.message : String(err));
     client.close();
+    if (isUserError(err) && err.code === 'no-auth' && looksLikeUrl(target)) {
+      // An open server: nothing to hold a token for, but the bridge still carries the session.
+      log('info', `${target} asks for no authorization; bridging without a token`);
+      const { runBridge } = await import('../bridge/bridge.js');
+      await runBridge({ serverUrl: target, displayName: opts.name ?? new URL(target).host, tokens: NO_AUTH, input: process.stdin, output: process.stdout, log, dataDir: home });
+      return 0;
+    }
+    log('error', isUserError(err) ? err.message : String(err));
     return 1;
   }
   if (!view) {
@@ -106,6 +113,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
       input: process.stdin,
       output: process.stdout,
       log,
+      dataDir: home,
     });
   } finally {
     client.close();

@@ -9,6 +9,32 @@ import type { AsMetadata } from './types.js';
 import { canonicalResource, displayUrl, safeHttpUrl } from './urls.js';
 
 export const PROBE_PROTOCOL_VERSION = '2025-11-25';
+/** The 2026-07-28 revision: no handshake; version, identity and capabilities ride in every request. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/**
+ * A probe request as a well-behaved client of either era sends it: the version header, the
+ * `Mcp-Method` header (2026-07-28 standard headers), and `_meta` with the version, identity and
+ * (no) capabilities, which 2026-07-28 requires on every request and older servers ignore.
+ */
+function probeRequest(method: string, id: number, version: string, params: Record<string, unknown>, sessionId?: string | null): RequestInit {
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': version,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'mcp-token-manager', version: '0.1.0' },
+  };
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': version,
+      'mcp-method': method,
+      ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta } }),
+  };
+}
 
 export interface ProbeResult {
   status: number;
@@ -51,19 +77,25 @@ const ENDPOINT_FIELDS = [
 export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise<ProbeResult> {
   const fetchFn = opts.fetchFn ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-token-manager', version: '0.1.0' } },
-  });
-  const post = await rawProbe(serverUrl, fetchFn, timeoutMs, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': PROBE_PROTOCOL_VERSION },
-    body,
-  });
+  const post = await rawProbe(
+    serverUrl,
+    fetchFn,
+    timeoutMs,
+    probeRequest('initialize', 0, PROBE_PROTOCOL_VERSION, { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-token-manager', version: '0.1.0' } }),
+  );
   if (post.status === 401 || post.status === 403) {
     return { status: post.status, transport: 'streamable-http', challenge: bearerParams(post.wwwAuthenticate) };
+  }
+  if ((post.status >= 200 && post.status < 300) || post.status === 400) {
+    // Some servers let the handshake through and ask for authorization only from the first real
+    // request on (a 2025-11-25 server that guards its tools), and a 2026-07-28 server refuses a
+    // handshake it does not have (400). Either way, ask for the tools as a client would next.
+    const modern = post.status === 400;
+    const next = await rawProbe(serverUrl, fetchFn, timeoutMs, probeRequest('tools/list', 1, modern ? MODERN_PROTOCOL_VERSION : PROBE_PROTOCOL_VERSION, {}, modern ? undefined : post.sessionId));
+    if (next.status === 401 || next.status === 403) {
+      return { status: next.status, transport: 'streamable-http', challenge: bearerParams(next.wwwAuthenticate) };
+    }
+    if (next.status >= 200 && next.status < 300) return noAuth(serverUrl);
   }
   if (post.status === 404 || post.status === 405 || post.status === 400) {
     // Possibly a legacy HTTP+SSE endpoint: it is opened with GET.
@@ -82,15 +114,15 @@ export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise
 }
 
 function noAuth(url: URL): never {
-  throw new UserError('discovery', `${displayUrl(url)} answered without asking for authorization, so there is nothing to link.`, 'Use it directly from your MCP client; no token is needed.');
+  throw new UserError('no-auth', `${displayUrl(url)} answered without asking for authorization, so there is nothing to link.`, 'Use it directly from your MCP client; no token is needed.');
 }
 
-async function rawProbe(url: URL, fetchFn: FetchFn, timeoutMs: number, init: RequestInit): Promise<{ status: number; wwwAuthenticate: string | null }> {
+async function rawProbe(url: URL, fetchFn: FetchFn, timeoutMs: number, init: RequestInit): Promise<{ status: number; wwwAuthenticate: string | null; sessionId: string | null }> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(new Error('timeout')), timeoutMs);
   try {
     const res = await fetchFn(url, { ...init, redirect: 'manual', signal: ctl.signal });
-    const out = { status: res.status, wwwAuthenticate: res.headers.get('www-authenticate') };
+    const out = { status: res.status, wwwAuthenticate: res.headers.get('www-authenticate'), sessionId: res.headers.get('mcp-session-id') };
     // Never read a body here: an SSE stream would not end.
     ctl.abort();
     return out;

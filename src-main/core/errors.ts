@@ -3,6 +3,7 @@
 export type ErrorCode =
   | 'usage'
   | 'discovery'
+  | 'no-auth'
   | 'resource-mismatch'
   | 'issuer-mismatch'
   | 'no-pkce'

@@ -19,11 +19,33 @@ export function makeConfig(as: AsMetadata, creds: ClientCredentials): client.Con
   let auth: client.ClientAuth;
   if (method === 'none' || !creds.clientSecret) auth = client.None();
   else if (method === 'client_secret_post') auth = client.ClientSecretPost(creds.clientSecret);
-  else auth = client.ClientSecretBasic(creds.clientSecret);
+  else auth = clientSecretBasic(creds.clientSecret);
   const config = new client.Configuration(as as client.ServerMetadata, creds.record.clientId, { token_endpoint_auth_method: method }, auth);
   config.timeout = OAUTH_TIMEOUT_S;
   if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
   return config;
+}
+
+/**
+ * application/x-www-form-urlencoded for a client_secret_basic credential (RFC 6749 §2.3.1). Only
+ * what the form encoding must escape is escaped: `-`, `.`, `_` and `*` stay as they are.
+ */
+export function formEncodeCredential(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+/**
+ * client_secret_basic. openid-client's own also percent-encodes `-`, `.`, `_` and `*`, so an
+ * authorization server that does not decode the credentials (many do not) sees another client
+ * id ("pre%2Dregistered-client") and refuses a correct pre-registered client.
+ */
+export function clientSecretBasic(secret: string): client.ClientAuth {
+  return (_as, c, _body, headers) => {
+    const pair = `${formEncodeCredential(c.client_id)}:${formEncodeCredential(secret)}`;
+    headers.set('authorization', `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`);
+  };
 }
 
 /** Token endpoint auth method for a confidential client, from what the AS supports (RFC 8414 default: basic). */
@@ -70,7 +92,11 @@ export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Pr
   try {
     out = await oauth.processDynamicClientRegistrationResponse(res);
   } catch (err) {
-    throw new UserError('registration', `The authorization server refused to register this app: ${describeOAuthError(err)}.`, 'If the server requires a pre-registered client, pass --client-id (and --client-secret-file).', { cause: err });
+    const lenient = registrationWithoutSecretExpiry(err);
+    if (!lenient) {
+      throw new UserError('registration', `The authorization server refused to register this app: ${describeOAuthError(err)}.`, 'If the server requires a pre-registered client, pass --client-id (and --client-secret-file).', { cause: err });
+    }
+    out = lenient;
   }
   return {
     clientId: out.client_id,
@@ -80,6 +106,21 @@ export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Pr
     redirectUris: Array.isArray(out.redirect_uris) ? (out.redirect_uris as string[]) : req.redirectUris,
     grantTypes: Array.isArray(out.grant_types) ? (out.grant_types as string[]) : req.grantTypes,
   };
+}
+
+/**
+ * RFC 7591 requires `client_secret_expires_at` beside an issued secret, and oauth4webapi refuses
+ * a registration without it. Many authorization servers omit it; the registration is otherwise
+ * complete, so it is accepted with the secret treated as not expiring (the RFC's 0). Any other
+ * fault in the response is still refused.
+ */
+export function registrationWithoutSecretExpiry(err: unknown): oauth.OmitSymbolProperties<oauth.Client> | undefined {
+  if (!(err instanceof oauth.OperationProcessingError) || err.code !== oauth.INVALID_RESPONSE) return undefined;
+  const body = (err.cause as { body?: unknown } | undefined)?.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const b = body as Record<string, unknown>;
+  if (typeof b.client_id !== 'string' || !b.client_id || typeof b.client_secret !== 'string' || b.client_secret_expires_at !== undefined) return undefined;
+  return { ...b, client_id: b.client_id, client_secret_expires_at: 0 } as oauth.OmitSymbolProperties<oauth.Client>;
 }
 
 export interface TokenResult {
