@@ -130,4 +130,44 @@ describe('manager UI in Chromium', () => {
 
     expect(problems).toEqual([]);
   });
+
+  it('refreshes, revokes, re-authorizes and unlinks from the detail screen, checked at the AS', async () => {
+    await page.goto(`${new URL(uiUrl).origin}/`);
+    const list = page.getByRole('list', { name: 'Linked servers' });
+    const item = list.getByRole('listitem').filter({ hasText: rig.mcpUrl });
+    await item.waitFor();
+    await item.getByRole('button').first().click();
+    await page.getByRole('heading', { level: 3, name: 'Actions' }).waitFor();
+
+    const refreshesBefore = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token' && t.status === 200).length;
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await expect.poll(() => rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token' && t.status === 200).length, { timeout: 10_000 }).toBe(refreshesBefore + 1);
+    await page.getByRole('button', { name: 'Refresh now' }).waitFor();
+
+    // Revoke asks first; Cancel changes nothing.
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(rig.as.revocations).toEqual([]);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => rig.as.revocations.length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.getByText(/Revoked|Needs re-authorization/).first().isVisible(), { timeout: 10_000 }).toBe(true);
+    await page.screenshot({ path: join(SHOTS, '6-revoked.png'), fullPage: true });
+
+    // Re-authorize runs the browser flow (the scripted person approves) and the server is back.
+    const codesBefore = rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length;
+    await page.getByRole('button', { name: 'Re-authorize' }).click();
+    await expect.poll(() => rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length, { timeout: 30_000 }).toBe(codesBefore + 1);
+    await expect.poll(() => page.getByText('Connected', { exact: true }).first().isVisible(), { timeout: 10_000 }).toBe(true);
+
+    // Unlink forgets it.
+    await page.getByRole('button', { name: 'Unlink' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
+    await page.getByText('No servers linked yet.').waitFor({ timeout: 10_000 });
+    const html = await page.content();
+    for (const t of [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens]) expect(html).not.toContain(t);
+    expect(problems).toEqual([]);
+  });
 });
