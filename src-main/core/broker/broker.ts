@@ -29,12 +29,15 @@ interface Backoff {
 }
 
 const POLL_MS = 300;
+/** At most one automatic sign-in per server in this window after an AS migration. */
+const AUTO_RELINK_WINDOW_MS = 5 * 60_000;
 
 export class Broker {
   private readonly d: BrokerDeps;
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly backoffs = new Map<string, Backoff>();
   private readonly links = new Map<string, Promise<ServerView>>();
+  private readonly autoRelinks = new Map<string, number>();
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly lastStatus = new Map<string, string>();
   private watchTimer: NodeJS.Timeout | undefined;
@@ -107,10 +110,39 @@ export class Broker {
 
   async reportRejected(server: string, token: string): Promise<TokenGrant> {
     const v = await this.idOf(server);
-    return this.serial(v.id, async () => {
-      this.checkBackoff(v.id);
-      return this.guarded(v.id, () => this.d.manager.reportRejected(v.id, token));
-    });
+    try {
+      return await this.serial(v.id, async () => {
+        this.checkBackoff(v.id);
+        return this.guarded(v.id, () => this.d.manager.reportRejected(v.id, token));
+      });
+    } catch (err) {
+      if (!(err instanceof UserError && err.code === 'needs-reauth') || !(await this.asMoved(v))) throw err;
+      // The server now names another authorization server: the old grant can never work
+      // again, so sign in there (a new registration, keyed by the new issuer) once.
+      this.d.logger.log('info', `${v.id}: the authorization server changed from ${v.issuer}; signing in again`);
+      this.autoRelinks.set(v.id, this.d.clock.now());
+      let flow: 'browser' | 'device' | undefined;
+      if (this.d.confirmLink) {
+        // In the app the person sees the new AS on a consent card first.
+        const answer = await this.d.confirmLink(v.url, `'${v.name}' moved to a new authorization server`);
+        if (!answer.approve) throw err;
+        flow = answer.flow;
+      }
+      await this.linkOnce(v.url, { name: v.name, ...(flow ? { flow } : {}) });
+      return this.getToken(v.id, 0);
+    }
+  }
+
+  /** Whether the server's resource metadata now names another AS (bounded: once per window). */
+  private async asMoved(v: ServerView): Promise<boolean> {
+    const last = this.autoRelinks.get(v.id);
+    if (last !== undefined && this.d.clock.now() - last < AUTO_RELINK_WINDOW_MS) return false;
+    try {
+      const p = await this.d.manager.preview(v.url);
+      return p.issuer !== v.issuer;
+    } catch {
+      return false;
+    }
   }
 
   /** Resolves with a token once the person has re-authorized (in the app or with `link`), bounded. */
