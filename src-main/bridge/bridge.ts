@@ -55,7 +55,16 @@ interface Link {
   lost: boolean;
   /** The last auth failure its fetch threw; the SSE stream reports it only as text. */
   authError?: BridgeAuthError;
+  /**
+   * Settles once the server has answered the standalone GET stream the SDK opens after
+   * `notifications/initialized` (or after a short wait). Server-initiated requests go on that
+   * stream, and servers drop them while it is not open yet, so requests wait for it.
+   */
+  streamReady?: Promise<void>;
+  onStandaloneAnswer?: () => void;
 }
+
+const STANDALONE_STREAM_WAIT_MS = 1500;
 
 interface Pending extends ModernCall {
   msg: JSONRPCRequest;
@@ -354,6 +363,15 @@ class Bridge {
           this.log('debug', `dropped ${msg.method}: no session with ${this.origin}`);
           return;
         }
+        if (msg.method === 'notifications/initialized' && link.kind === 'streamable') {
+          link.streamReady = new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, STANDALONE_STREAM_WAIT_MS);
+            link.onStandaloneAnswer = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
         await this.sendQuiet(link, msg);
       })(),
     );
@@ -487,6 +505,7 @@ class Bridge {
     p.link = link;
     p.sending = true;
     try {
+      if (link.streamReady) await link.streamReady;
       await link.transport.send(p.msg);
     } finally {
       p.sending = false;
@@ -574,7 +593,16 @@ class Bridge {
       },
       stepUps: this.stepUps,
     });
-    const transport = kind === 'streamable' ? new StreamableHTTPClientTransport(this.url, { fetch: fetchFn }) : new SSEClientTransport(this.url, { fetch: fetchFn });
+    // Notices the answer to the standalone GET stream (any status: 405 means there is none).
+    const observed = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+      const standalone = (init?.method ?? 'GET').toUpperCase() === 'GET';
+      try {
+        return await fetchFn(input, init);
+      } finally {
+        if (standalone) link.onStandaloneAnswer?.();
+      }
+    };
+    const transport = kind === 'streamable' ? new StreamableHTTPClientTransport(this.url, { fetch: observed }) : new SSEClientTransport(this.url, { fetch: fetchFn });
     const link: Link = { transport, kind, started: false, closing: false, lost: false };
     transport.onmessage = (m) => this.fromServer(link, m);
     transport.onerror = (e) => this.onTransportError(link, e);
