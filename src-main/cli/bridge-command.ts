@@ -1,6 +1,9 @@
 // `mcp-tokens bridge <id|url>`: what Claude Desktop launches. Tokens come only from the broker
 // (started on demand); stdout carries only JSON-RPC, everything else goes to stderr and the log.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APP_LAUNCHER_FILE, APP_SEALED_KEY_FILE, brokerToStart, parseAppLauncher, STARTED_BY_BRIDGE } from '../core/app-launcher.js';
 import { BridgeAuthError, NO_AUTH, type TokenSource } from '../bridge/token-source.js';
 import { BrokerClient } from '../core/broker/client.js';
 import { brokerAddress } from '../core/broker/protocol.js';
@@ -10,13 +13,37 @@ import type { ServerView } from '../core/manager.js';
 import { dataHome } from '../core/paths.js';
 import { redact } from '../core/redact.js';
 
-/** Starts the headless broker detached; it exits by itself once no bridge is left. */
-function startDaemon(env: NodeJS.ProcessEnv) {
-  const entry = process.argv[1];
-  if (!entry) return;
-  const child = spawn(process.execPath, [entry, 'daemon', '--idle-exit', env.MCP_TOKENS_DAEMON_IDLE ?? '30'], { detached: true, stdio: 'ignore', env });
-  child.on('error', () => {});
+/**
+ * Starts a broker detached: the desktop app when it sealed the vault (only it can open it),
+ * else the headless daemon, which exits by itself once no bridge is left.
+ */
+function startBroker(home: string, env: NodeJS.ProcessEnv, log: (level: 'info' | 'error', msg: string) => void) {
+  const launcher = parseAppLauncher(readIfPresent(join(home, APP_LAUNCHER_FILE)));
+  const plan = brokerToStart({ appSealed: existsSync(join(home, APP_SEALED_KEY_FILE)), launcher });
+  let child;
+  if (plan.kind === 'none') {
+    log('error', plan.why);
+    return;
+  } else if (plan.kind === 'app') {
+    // The app must run as Electron, not as the Node it may have been started from.
+    const { ELECTRON_RUN_AS_NODE: _drop, ...appEnv } = env;
+    log('info', 'starting MCP Token Manager (it holds this vault)');
+    child = spawn(plan.launcher.command, [...plan.launcher.args, STARTED_BY_BRIDGE], { detached: true, stdio: 'ignore', env: appEnv });
+  } else {
+    const entry = process.argv[1];
+    if (!entry) return;
+    child = spawn(process.execPath, [entry, 'daemon', '--idle-exit', env.MCP_TOKENS_DAEMON_IDLE ?? '30'], { detached: true, stdio: 'ignore', env });
+  }
+  child.on('error', (e) => log('error', `could not start the token broker: ${e.message}`));
   child.unref();
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function asAuthError(err: unknown): BridgeAuthError {
@@ -78,7 +105,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
   const home = dataHome(env);
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
-  const client = new BrokerClient({ address: brokerAddress(home), start: () => startDaemon(env), clientName: 'bridge' });
+  const client = new BrokerClient({ address: brokerAddress(home), start: () => startBroker(home, env, log), clientName: 'bridge' });
   let view: ServerView | null;
   try {
     view = (await client.request('resolve', { server: target })).server;

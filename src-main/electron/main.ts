@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type WebContents } from 'electron';
 import ElectronStore from 'electron-store';
 import { DEFAULT_SETTINGS, type Settings } from '../core/api/contract.js';
+import { APP_LAUNCHER_FILE, type AppLauncher } from '../core/app-launcher.js';
 import { isUserError } from '../core/errors.js';
 import { nodeFileSystem } from '../core/fs.js';
 import { createLogger } from '../core/log.js';
@@ -193,6 +194,9 @@ async function main() {
       loginItems,
       quit: () => app.quit(),
     });
+    // How a bridge starts this app when no broker answers (only the app can unseal its vault).
+    const launcher: AppLauncher = { command: executable, args: app.isPackaged ? [] : [app.getAppPath()] };
+    await nodeFileSystem.writeFileAtomic(path.join(home, APP_LAUNCHER_FILE), JSON.stringify(launcher), 0o600).catch((e: Error) => logger.log('warn', `could not record the app launcher: ${e.message}`));
   } catch (err) {
     logger.log('error', `could not start: ${err instanceof Error ? err.message : String(err)}`);
     const detail = isUserError(err) ? `${err.message}${err.hint ? `\n\n${err.hint}` : ''}` : 'An unexpected error stopped MCP Token Manager; see the log in the data folder.';
