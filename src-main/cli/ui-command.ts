@@ -20,8 +20,10 @@ export function rendererDir(): string {
 export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: number; json: boolean; version: string }): Promise<number> {
   // The broker needs the service's consent hook, and the service needs the broker.
   const late: { service?: ReturnType<typeof createApiService> } = {};
+  const settings = memorySettings();
   const broker = new Broker({
     manager: ctx.manager,
+    refreshAheadS: async () => (await settings.get()).refreshAheadMinutes * 60,
     clock: systemClock,
     logger: ctx.logger,
     vaultStamp: () => ctx.vault.stamp(),
@@ -40,7 +42,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     broker,
     cipher: ctx.cipher,
     opener: ctx.opener,
-    settings: memorySettings(),
+    settings,
     host: 'browser',
     version: o.version,
     clock: systemClock,

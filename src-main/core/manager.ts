@@ -9,7 +9,7 @@ import type { FetchFn } from './http.js';
 import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from './loopback.js';
 import * as wire from './oauth.js';
 import type { BrowserOpener, Cipher, Clock, Logger } from './platform.js';
-import { needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
+import { minValidityMs, needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
 import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from './types.js';
 import { displayUrl, safeHttpUrl } from './urls.js';
 import { VaultWriteError } from './vault.js';
@@ -466,15 +466,17 @@ export class Manager {
    * A token valid for at least `minValidityS`, refreshing if needed. Compare-and-refresh:
    * if another process already refreshed, its token is used and the AS is not called again.
    */
-  async getToken(id: string, minValidityS = 60): Promise<{ accessToken: string; expiresAt?: number }> {
+  async getToken(id: string, minValidityS = 60, refreshAheadS = 0): Promise<{ accessToken: string; expiresAt?: number }> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
     const sec = data.secrets.tokens[rec.id];
     const now = this.d.clock.now();
-    if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minValidityS * 1000)) {
+    const lifetime = (r: ServerRecord) => (r.grant?.expiresAt !== undefined ? r.grant.expiresAt - r.grant.obtainedAt : undefined);
+    const minMs = (r: ServerRecord) => minValidityMs(minValidityS * 1000, refreshAheadS * 1000, lifetime(r));
+    if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minMs(rec))) {
       return { accessToken: sec.accessToken, ...(rec.grant?.expiresAt !== undefined ? { expiresAt: rec.grant.expiresAt } : {}) };
     }
-    await this.refreshIf(rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, this.d.clock.now(), minValidityS * 1000));
+    await this.refreshIf(rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, this.d.clock.now(), minMs(r)));
     const after = await this.d.vault.read();
     const tok = after.secrets.tokens[rec.id];
     if (!tok?.accessToken) throw this.reauthError(after.servers[rec.id]!);

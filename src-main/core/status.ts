@@ -31,6 +31,16 @@ export function needsRefresh(expiresAt: number | undefined, now: number, minVali
   return expiresAt - now <= minValidityMs;
 }
 
+/**
+ * How much validity a token must have left before it is handed out without a refresh: what the
+ * caller asks, or the "refresh ahead" setting, whichever is more, but never more than half the
+ * token's lifetime (short-lived tokens would otherwise be refreshed on every request).
+ */
+export function minValidityMs(requestedMs: number, aheadMs: number, lifetimeMs: number | undefined): number {
+  const ahead = lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(aheadMs, lifetimeMs / 2) : aheadMs;
+  return Math.max(requestedMs, ahead);
+}
+
 /** A stable, readable id from a name or URL: "linear" for https://mcp.linear.app/mcp. */
 export function suggestId(url: string, name?: string): string {
   const slug = (s: string) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);

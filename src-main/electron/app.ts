@@ -103,8 +103,16 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
   // ------------------------------------------------------------------ service and broker
   // The broker needs the service's consent hook and the service needs the broker.
   const late: { service?: ReturnType<typeof createApiService> } = {};
+  const settings = electronSettings({
+    backend: d.settingsBackend,
+    logger: d.logger,
+    apply: async (next, prev) => {
+      if (next.launchAtLogin !== prev.launchAtLogin) await d.loginItems.set(next.launchAtLogin);
+    },
+  });
   const broker = new Broker({
     manager,
+    refreshAheadS: async () => (await settings.get()).refreshAheadMinutes * 60,
     clock,
     logger: d.logger,
     vaultStamp: () => vault.stamp(),
@@ -113,13 +121,6 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
       if (!late.service) return Promise.resolve({ approve: false });
       showWindow();
       return late.service.confirmLink(url, requestedBy);
-    },
-  });
-  const settings = electronSettings({
-    backend: d.settingsBackend,
-    logger: d.logger,
-    apply: async (next, prev) => {
-      if (next.launchAtLogin !== prev.launchAtLogin) await d.loginItems.set(next.launchAtLogin);
     },
   });
   const api = createApiService({

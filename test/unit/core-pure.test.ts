@@ -130,3 +130,15 @@ describe('argv and browser command', () => {
     expect(browserCommand('https://u', {}, 'linux')).toEqual(['xdg-open', 'https://u']);
   });
 });
+
+describe('refresh ahead', () => {
+  it('uses the larger of the request and the setting, capped at half the token lifetime', async () => {
+    const { minValidityMs } = await import('../../src-main/core/status.js');
+    expect(minValidityMs(60_000, 300_000, 3_600_000)).toBe(300_000);
+    expect(minValidityMs(60_000, 300_000, 120_000)).toBe(60_000);
+    expect(minValidityMs(60_000, 300_000, 900_000)).toBe(300_000);
+    expect(minValidityMs(60_000, 600_000, 900_000)).toBe(450_000);
+    expect(minValidityMs(60_000, 300_000, undefined)).toBe(300_000);
+    expect(minValidityMs(60_000, 0, 3_600_000)).toBe(60_000);
+  });
+});

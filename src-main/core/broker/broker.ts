@@ -13,6 +13,8 @@ export interface BrokerDeps {
   logger: Logger;
   /** A cheap fingerprint of the vault file, to notice other processes' writes. */
   vaultStamp: () => Promise<string>;
+  /** The "refresh ahead" setting, in seconds (the app's settings; headless: none). */
+  refreshAheadS?: () => Promise<number>;
   /** First and maximum delay after a transient AS failure. */
   backoff?: { firstMs: number; maxMs: number };
   /**
@@ -104,7 +106,8 @@ export class Broker {
           });
         }
       }
-      return this.guarded(v.id, () => this.d.manager.getToken(v.id, minValiditySeconds));
+      const ahead = (await this.d.refreshAheadS?.().catch(() => 0)) ?? 0;
+      return this.guarded(v.id, () => this.d.manager.getToken(v.id, minValiditySeconds, ahead));
     });
   }
 
