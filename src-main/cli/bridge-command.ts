@@ -97,6 +97,12 @@ export class BrokerTokenSource implements TokenSource {
   }
 }
 
+/** MCP_TOKENS_MAX_LINE_BYTES lowers (or raises) the longest stdin line the bridge accepts. */
+function maxLine(env: NodeJS.ProcessEnv): { maxLineBytes?: number } {
+  const n = Number(env.MCP_TOKENS_MAX_LINE_BYTES);
+  return Number.isSafeInteger(n) && n >= 1024 ? { maxLineBytes: n } : {};
+}
+
 function looksLikeUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }
@@ -137,6 +143,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
       serverUrl: view.url,
       displayName: view.name,
       tokens: new BrokerTokenSource(client, view.id),
+      ...maxLine(env),
       input: process.stdin,
       output: process.stdout,
       log,

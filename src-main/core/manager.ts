@@ -471,7 +471,7 @@ export class Manager {
     const rec = this.find(data, id);
     const sec = data.secrets.tokens[rec.id];
     const now = this.d.clock.now();
-    const lifetime = (r: ServerRecord) => (r.grant?.expiresAt !== undefined ? r.grant.expiresAt - r.grant.obtainedAt : undefined);
+    const lifetime = (r: ServerRecord) => (r.grant?.expiresAt !== undefined ? r.grant.expiresAt - (r.grant.lastRefreshAt ?? r.grant.obtainedAt) : undefined);
     const minMs = (r: ServerRecord) => minValidityMs(minValidityS * 1000, refreshAheadS * 1000, lifetime(r));
     if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minMs(rec))) {
       return { accessToken: sec.accessToken, ...(rec.grant?.expiresAt !== undefined ? { expiresAt: rec.grant.expiresAt } : {}) };

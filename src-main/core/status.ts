@@ -34,11 +34,11 @@ export function needsRefresh(expiresAt: number | undefined, now: number, minVali
 /**
  * How much validity a token must have left before it is handed out without a refresh: what the
  * caller asks, or the "refresh ahead" setting, whichever is more, but never more than half the
- * token's lifetime (short-lived tokens would otherwise be refreshed on every request).
+ * token's lifetime (tokens shorter-lived than that would otherwise be refreshed on every request).
  */
 export function minValidityMs(requestedMs: number, aheadMs: number, lifetimeMs: number | undefined): number {
-  const ahead = lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(aheadMs, lifetimeMs / 2) : aheadMs;
-  return Math.max(requestedMs, ahead);
+  const wanted = Math.max(requestedMs, aheadMs);
+  return lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(wanted, lifetimeMs / 2) : wanted;
 }
 
 /** A stable, readable id from a name or URL: "linear" for https://mcp.linear.app/mcp. */

@@ -18,6 +18,8 @@ export async function openBridge(env: NodeJS.ProcessEnv, target: string, opts: {
     args: [BIN, 'bridge', target],
     env: env as Record<string, string>,
     stderr: 'pipe',
+    // Claude Desktop reads lines of any size; the SDK's reader stops at 10 MiB unless told.
+    maxBufferSize: 64 * 1024 * 1024,
   });
   let err = '';
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString()));

@@ -1,8 +1,12 @@
 // The bridge as Claude Desktop runs it (StdioClientTransport), against the rig, with the broker
 // the bridge starts itself. Every check is made from the outside: the AS's and server's records.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BrokerClient } from '../../src-main/core/broker/client.js';
+import { brokerAddress } from '../../src-main/core/broker/protocol.js';
 import { type ProfileName, type Rig, type RigOptions, startRig } from '../rig/index.js';
 import { isAlive, openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
 import { BIN, allFiles, cliEnv, filesContaining, runCli, tempHome } from './cli-helpers.js';
@@ -58,34 +62,125 @@ describe('bridge', () => {
     expect(await filesContaining(home, allSecrets(rig))).toEqual([]);
   });
 
-  it('carries a large result intact', async () => {
+  it('carries a 20 MB result intact', async () => {
     const { env, id } = await linked('own-as');
     const b = await openBridge(env, id);
     try {
-      const r = await b.client.callTool({ name: 'big', arguments: { bytes: 5_000_000 } });
-      expect(textOf(r).length).toBe(5_000_000);
+      const r = await b.client.callTool({ name: 'big', arguments: { bytes: 20_000_000 } });
+      const text = textOf(r);
+      expect(text.length).toBe(20_000_000);
+      expect(/^x+$/.test(text)).toBe(true);
     } finally {
       await b.close();
     }
   });
 
-  it('several bridges with short-lived tokens and rotating refresh tokens: one refresh at a time, none lost', async () => {
-    // 30 s tokens are always "about to expire" for a bridge asking 60 s of validity: every call refreshes.
-    const { rig, home, env, id } = await linked('api-path-rotating', { accessTokenTtl: 30 });
-    const bridges = await Promise.all([0, 1, 2, 3].map(() => openBridge(env, id)));
+  it('10 bridges on one server whose access token has expired: every call succeeds and the AS sees exactly one refresh', async () => {
+    // 10 s tokens with rotation; wait until the linked one has expired.
+    const { rig, home, env, id } = await linked('api-path-rotating', { accessTokenTtl: 10 });
+    const exp = (await readVault(home)).servers[id]!.grant!.expiresAt!;
+    await new Promise((r) => setTimeout(r, Math.max(0, exp - Date.now()) + 300));
+    const before = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token').length;
+    const bridges = await Promise.all(Array.from({ length: 10 }, () => openBridge(env, id)));
     try {
-      const calls = bridges.flatMap((b, i) => [0, 1, 2].map((j) => b.client.callTool({ name: 'echo', arguments: { text: `${i}.${j}` } })));
-      const out = await Promise.all(calls);
-      expect(out.map(textOf).sort()).toEqual(bridges.flatMap((_, i) => [0, 1, 2].map((j) => `${i}.${j}`)).sort());
+      const out = await Promise.all(bridges.map((b, i) => b.client.callTool({ name: 'echo', arguments: { text: `bridge ${i}` } })));
+      expect(out.map(textOf).sort()).toEqual(bridges.map((_, i) => `bridge ${i}`).sort());
     } finally {
       await Promise.all(bridges.map((b) => b.close()));
     }
-    const refreshes = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token');
-    expect(refreshes.length).toBeGreaterThan(0);
-    // A refresh race with rotation would show up as a rejected refresh (reuse of a rotated token).
-    expect(refreshes.filter((t) => t.status !== 200)).toEqual([]);
+    const refreshes = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token').slice(before);
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]!.status).toBe(200);
     const v = await readVault(home);
     expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
+  });
+
+  it('AS down when the token needs refreshing: calls fail cleanly within 10 s, the grant is kept, and calls resume when it is back', async () => {
+    const { rig, home, env, id } = await linked('api-path-rotating', { accessTokenTtl: 10 });
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'up' } }))).toBe('up');
+      const grantBefore = (await readVault(home)).secrets.tokens[id];
+      await rig.as.setDown(true);
+      const exp = (await readVault(home)).servers[id]!.grant!.expiresAt!;
+      await new Promise((r) => setTimeout(r, Math.max(0, exp - Date.now()) + 300));
+      const t0 = Date.now();
+      const err = await b.client.callTool({ name: 'echo', arguments: { text: 'down' } }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(err?.message).toMatch(/authorization server|Could not reach/i);
+      expect((await readVault(home)).secrets.tokens[id]).toEqual(grantBefore);
+      await rig.as.setDown(false);
+      // The broker backs off after the failure; calls succeed again once it retries.
+      let ok: string | undefined;
+      for (let i = 0; i < 20 && !ok; i++) {
+        ok = await b.client.callTool({ name: 'echo', arguments: { text: 'back' } }).then(textOf, () => undefined);
+        if (!ok) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(ok).toBe('back');
+      expect(rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code')).toHaveLength(1);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('the broker killed while bridges run: they reconnect to a new one, and no grant is lost', async () => {
+    const { rig, home, env, id } = await linked('own-as');
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'one' } }))).toBe('one');
+      const c = new BrokerClient({ address: brokerAddress(home) });
+      const { pid } = await c.request('hello', {}, 2000);
+      c.close();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => !isAlive(pid), 5000, 'the broker to die');
+      const grant = (await readVault(home)).secrets.tokens[id];
+      // A new bridge (Claude Desktop starts them at will) brings a new broker up.
+      const b2 = await openBridge(env, id);
+      try {
+        expect(textOf(await b2.client.callTool({ name: 'echo', arguments: { text: 'two' } }))).toBe('two');
+      } finally {
+        await b2.close();
+      }
+      expect((await readVault(home)).secrets.tokens[id]).toEqual(grant);
+      const c2 = new BrokerClient({ address: brokerAddress(home) });
+      const again = await c2.request('hello', {}, 5000);
+      c2.close();
+      expect(again.pid).not.toBe(pid);
+      // The first bridge reconnects to it too when it next needs the broker (a 401 makes it ask).
+      rig.mcp.rejectNextTokens(1);
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'three' } }))).toBe('three');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a server that redirects to another origin never receives the token there', async () => {
+    const { rig, env, id } = await linked('own-as');
+    const seen: Array<string | undefined> = [];
+    const catcher = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => catcher.listen(0, '127.0.0.1', () => r()));
+    const port = (catcher.address() as AddressInfo).port;
+    rig.mcp.redirectTo(`http://127.0.0.1:${port}/mcp`);
+    try {
+      const failed = await openBridge(env, id).then(
+        async (b) => {
+          await b.close();
+          return false;
+        },
+        () => true,
+      );
+      expect(failed).toBe(true);
+      expect(seen.filter(Boolean)).toEqual([]);
+    } finally {
+      rig.mcp.redirectTo(undefined);
+      await new Promise<void>((r) => catcher.close(() => r()));
+    }
   });
 
   it('a grant revoked at the provider gives one clear error, and the bridge resumes after re-authorization', async () => {
@@ -95,10 +190,18 @@ describe('bridge', () => {
       expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe('before');
       const tok = (await readVault(home)).secrets.tokens[id]!;
       await rig.as.revokeGrantOf(tok.refreshToken!);
+      const tokenRequestsBefore = rig.as.tokenRequests.length;
+      const t0 = Date.now();
       const err = await b.client.callTool({ name: 'echo', arguments: { text: 'during' } }).then(
         () => undefined,
         (e: Error) => e,
       );
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      // One refresh attempt, no loop.
+      const tries = rig.as.tokenRequests.slice(tokenRequestsBefore);
+      expect(tries.length).toBeGreaterThanOrEqual(1);
+      expect(tries.length).toBeLessThanOrEqual(3);
+      expect(tries.every((t) => t.grantType === 'refresh_token' && t.error === 'invalid_grant')).toBe(true);
       expect(err?.message).toMatch(/re-authorize/i);
       expect(err?.message).toContain('mcp-tokens link');
       for (const s of allSecrets(rig)) expect(err?.message).not.toContain(s);
@@ -157,19 +260,32 @@ describe('bridge', () => {
     expect((JSON.parse(list.stdout) as { servers: Array<{ url: string }> }).servers.map((s) => s.url)).toEqual([rig.mcpUrl]);
   });
 
-  it('answers a malformed line with a parse error and keeps going; stdout carries only JSON-RPC', async () => {
+  it('answers bad input (non-JSON, an over-long line, an unknown method) with errors and stays up; stdout carries only JSON-RPC', async () => {
     const { env, id } = await linked('own-as');
-    const child = spawn(process.execPath, [BIN, 'bridge', id], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'bridge', id], { env: { ...env, MCP_TOKENS_MAX_LINE_BYTES: '65536' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const answers = () => out.split('\n').filter(Boolean);
     child.stdin.write('this is not json\n');
+    await waitFor(() => answers().length >= 1, 20_000, 'the parse error');
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping', params: { pad: 'y'.repeat(100_000) } })}\n`);
+    await waitFor(() => answers().length >= 2, 20_000, 'the too-long error');
     child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
-    await waitFor(() => out.split('\n').filter(Boolean).length >= 2, 20_000, 'two answers');
+    await waitFor(() => answers().length >= 3, 20_000, 'initialize');
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'frobnicate/everything', params: {} })}\n`);
+    await waitFor(() => answers().length >= 4, 20_000, 'the unknown method');
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: { text: 'still up' } } })}\n`);
+    await waitFor(() => answers().length >= 5, 20_000, 'the tool call');
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
-    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: unknown; error?: { code: number }; result?: { serverInfo?: unknown } });
+    const lines = answers().map((l) => JSON.parse(l) as { id: unknown; error?: { code: number; message: string }; result?: { serverInfo?: unknown; content?: unknown } });
     expect(lines[0]).toMatchObject({ id: null, error: { code: -32700 } });
-    expect(lines[1]).toMatchObject({ id: 1, result: { serverInfo: { name: 'rig-mcp' } } });
+    expect(lines[1]).toMatchObject({ id: null, error: { code: -32700 } });
+    expect(lines[1]!.error!.message).toMatch(/65536/);
+    expect(lines[2]).toMatchObject({ id: 1, result: { serverInfo: { name: 'rig-mcp' } } });
+    expect(lines[3]).toMatchObject({ id: 2, error: { code: -32601 } });
+    expect(lines[4]).toMatchObject({ id: 3, result: { content: [{ type: 'text', text: 'still up' }] } });
   });
 
   it('the broker a bridge started exits once the bridges are gone', async () => {

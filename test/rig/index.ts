@@ -46,7 +46,7 @@ export interface Rig {
     revokeGrantOf(token: string): Promise<void>;
     setDown(down: boolean): Promise<void>;
   };
-  mcp: { requests: RigMcp['requests']; restart(): Promise<void> };
+  mcp: { requests: RigMcp['requests']; restart(): Promise<void>; redirectTo(url: string | undefined): void; rejectNextTokens(n: number): void };
   close(): Promise<void>;
 }
 
@@ -234,7 +234,16 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
         down = d;
       },
     },
-    mcp: { requests: mcp.requests, restart: () => mcp.restart() },
+    mcp: {
+      requests: mcp.requests,
+      restart: () => mcp.restart(),
+      redirectTo: (u) => {
+        mcp.redirectTo = u;
+      },
+      rejectNextTokens: (n) => {
+        mcp.rejectNext = n;
+      },
+    },
     async close() {
       await mcp.close();
       await Promise.all(

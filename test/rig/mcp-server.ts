@@ -96,12 +96,22 @@ export class RigMcp {
 
   constructor(private readonly o: RigMcpOptions & { paths: { mcp: string; sse: string; messages: string } }) {}
 
+  /** Authorized requests still to be answered 401 as if the token were invalid. */
+  rejectNext = 0;
+
+  /** When set, the endpoint answers 307 to this URL (a server that moved to another origin). */
+  redirectTo: string | undefined;
+
   /** True when the request was for this server (and has been answered). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://rig');
     const p = this.o.paths;
     const mine = this.o.transport === 'streamable' ? url.pathname === p.mcp : url.pathname === p.sse || url.pathname === p.messages;
     if (!mine) return false;
+    if (this.redirectTo) {
+      res.writeHead(307, { location: this.redirectTo }).end();
+      return true;
+    }
     const rec: McpRequestRecord = { at: Date.now(), method: req.method ?? '', path: url.pathname, rpcMethods: [], status: 0, authorized: false };
     this.requests.push(rec);
     res.on('finish', () => (rec.status = res.statusCode));
@@ -125,7 +135,12 @@ export class RigMcp {
     }
 
     const m = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
-    const facts = m ? await this.o.validate(m[1]!) : undefined;
+    let facts = m ? await this.o.validate(m[1]!) : undefined;
+    if (facts && this.rejectNext > 0) {
+      // As a resource server that stopped trusting a token early (key rotation, a restart).
+      this.rejectNext--;
+      facts = undefined;
+    }
     if (!facts) {
       res.writeHead(401, { 'www-authenticate': this.o.challenge(m ? 'invalid_token' : undefined), 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: m ? 'invalid_token' : 'unauthorized' }));

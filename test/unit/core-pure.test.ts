@@ -136,6 +136,7 @@ describe('refresh ahead', () => {
     const { minValidityMs } = await import('../../src-main/core/status.js');
     expect(minValidityMs(60_000, 300_000, 3_600_000)).toBe(300_000);
     expect(minValidityMs(60_000, 300_000, 120_000)).toBe(60_000);
+    expect(minValidityMs(60_000, 300_000, 4_000)).toBe(2_000);
     expect(minValidityMs(60_000, 300_000, 900_000)).toBe(300_000);
     expect(minValidityMs(60_000, 600_000, 900_000)).toBe(450_000);
     expect(minValidityMs(60_000, 300_000, undefined)).toBe(300_000);
