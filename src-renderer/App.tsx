@@ -9,6 +9,7 @@ import { AddScreen } from './components/AddScreen.js';
 import { BackgroundFlows } from './components/BackgroundFlows.js';
 import { ConsentModal } from './components/ConsentModal.js';
 import { DetailScreen } from './components/DetailScreen.js';
+import { MigrateScreen } from './components/MigrateScreen.js';
 import { useApp, useAppStore, useNow } from './components/hooks.js';
 import { ServersScreen } from './components/ServersScreen.js';
 import { SettingsScreen } from './components/SettingsScreen.js';
@@ -29,7 +30,7 @@ function Nav() {
     <nav aria-label="Main">
       <ul className="nav">
         {NAV.map((item) => {
-          const current = view.name === item.view.name || (item.view.name === 'servers' && view.name === 'detail');
+          const current = view.name === item.view.name || (item.view.name === 'servers' && (view.name === 'detail' || view.name === 'migrate'));
           return (
             <li key={item.label}>
               <button type="button" className="nav-item" aria-current={current ? 'page' : undefined} onClick={() => navigate(item.view)}>
@@ -59,6 +60,8 @@ function Screen() {
       return <DetailScreen key={view.id} id={view.id} />;
     case 'settings':
       return <SettingsScreen />;
+    case 'migrate':
+      return <MigrateScreen />;
   }
 }
 

@@ -1,5 +1,5 @@
 // Hash routes, so main (tray, notifications, a second launch with a link) can open a screen:
-// #/servers, #/servers/<id>, #/add, #/add?url=<server url>, #/settings.
+// #/servers, #/servers/<id>, #/add, #/add?url=<server url>, #/settings, #/migrate.
 import type { View } from './store.js';
 
 export interface Route {
@@ -26,6 +26,7 @@ export function parseRoute(hash: string): Route {
     return url && /^https?:\/\//i.test(url) ? { view: { name: 'add' }, addUrl: url } : { view: { name: 'add' } };
   }
   if (path === '/settings') return { view: { name: 'settings' } };
+  if (path === '/migrate') return { view: { name: 'migrate' } };
   return { view: { name: 'servers' } };
 }
 
@@ -39,6 +40,8 @@ export function routeHash(view: View): string {
       return `#/servers/${encodeURIComponent(view.id)}`;
     case 'settings':
       return '#/settings';
+    case 'migrate':
+      return '#/migrate';
   }
 }
 

@@ -8,16 +8,20 @@ import type {
   ApiResults,
   AppInfo,
   ArgsOf,
+  ClientAddResult,
   ClientKind,
   LinkPreview,
   LinkRequest,
+  MigrateOptions,
+  MigrationPlanSummary,
+  MigrationResultSummary,
   ServerSummary,
   Settings,
 } from '../src-main/core/api/contract.js';
 import type { FlowKind } from '../src-main/core/types.js';
-import { errorText, sameUrl, scrubTokens, type Tone } from './view/format.js';
+import { clientAddNotice, errorText, sameUrl, scrubTokens, type Tone } from './view/format.js';
 
-export type View = { name: 'servers' } | { name: 'add' } | { name: 'detail'; id: string } | { name: 'settings' };
+export type View = { name: 'servers' } | { name: 'add' } | { name: 'detail'; id: string } | { name: 'settings' } | { name: 'migrate' };
 
 export interface Problem {
   message: string;
@@ -71,6 +75,19 @@ export interface ConsentItem {
   error?: Problem;
 }
 
+/** The mcp-remote entries found in MCP client configs, and a migration of them. */
+export interface MigrationState {
+  loading: boolean;
+  plan?: MigrationPlanSummary;
+  error?: Problem;
+  applying: boolean;
+  result?: MigrationResultSummary;
+  applyError?: Problem;
+}
+
+/** The outcome of writing the bridge entry into a client's config, ready to show. */
+export type ClientAddOutcome = { ok: true; result: ClientAddResult; notice: Notice } | { ok: false; error: Problem };
+
 export interface AppState {
   ready: boolean;
   loadError?: Problem;
@@ -86,6 +103,7 @@ export interface AppState {
   consents: ConsentItem[];
   /** A short message for the whole window (e.g. after unlinking the server on screen). */
   notice?: Notice;
+  migration: MigrationState;
 
   /** Subscribes to events and loads everything; returns the unsubscribe. */
   init(): () => void;
@@ -100,6 +118,10 @@ export interface AppState {
   revoke(id: string): Promise<void>;
   unlink(id: string): Promise<void>;
   clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
+  /** Writes the bridge entry into the client's config file (main backs the file up first). */
+  addToClient(id: string, client: ClientKind): Promise<ClientAddOutcome>;
+  loadMigrationPlan(): Promise<void>;
+  migrate(options: MigrateOptions): Promise<void>;
   answerConsent(requestId: string, approve: boolean, flow?: FlowKind): Promise<void>;
   saveSettings(patch: Partial<Settings>): Promise<void>;
   openExternal(url: string): Promise<void>;
@@ -160,6 +182,8 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
   let serversSeq = 0;
   // Bumped whenever the wizard starts over, so late answers to an abandoned attempt are dropped.
   let addSeq = 0;
+  // Bumped by every plan request, so a slower older answer never replaces a newer one.
+  let planSeq = 0;
 
   return createStore<AppState>()((set, get) => {
     const upsertServer = (server: ServerSummary) => {
@@ -235,6 +259,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       add: { stage: 'idle' },
       ops: {},
       consents: [],
+      migration: { loading: false, applying: false },
 
       init() {
         const offs = [
@@ -283,6 +308,8 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         } catch (err) {
           set({ ready: true, loadError: errorText(err) });
         }
+        // Apart from the rest: an unreadable client config must not stop the app from loading.
+        void get().loadMigrationPlan();
       },
 
       navigate(view) {
@@ -415,6 +442,43 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
 
       clientConfig(id, client) {
         return api['servers/clientConfig'](id, client);
+      },
+
+      async addToClient(id, client) {
+        try {
+          const result = await api['clients/add'](id, client);
+          return { ok: true, result, notice: clientAddNotice(result) };
+        } catch (err) {
+          return { ok: false, error: errorText(err) };
+        }
+      },
+
+      async loadMigrationPlan() {
+        const seq = ++planSeq;
+        set((s) => ({ migration: { ...s.migration, loading: true } }));
+        try {
+          const plan = await api['clients/migrationPlan']();
+          if (seq !== planSeq) return;
+          set((s) => ({ migration: { ...s.migration, loading: false, plan, error: undefined } }));
+        } catch (err) {
+          if (seq !== planSeq) return;
+          set((s) => ({ migration: { ...s.migration, loading: false, error: errorText(err) } }));
+        }
+      },
+
+      async migrate(options) {
+        if (get().migration.applying) return;
+        // Deleting mcp-remote's files only makes sense for sign-ins that were imported.
+        const o: MigrateOptions = { importTokens: options.importTokens, deletePlaintext: options.importTokens && options.deletePlaintext };
+        set((s) => ({ migration: { ...s.migration, applying: true, result: undefined, applyError: undefined } }));
+        try {
+          const result = await api['clients/migrate'](o);
+          set((s) => ({ migration: { ...s.migration, applying: false, result } }));
+        } catch (err) {
+          set((s) => ({ migration: { ...s.migration, applying: false, applyError: errorText(err) } }));
+        }
+        // What is left (entries kept on mcp-remote, ones that failed) is shown from a fresh plan.
+        await get().loadMigrationPlan();
       },
 
       async answerConsent(requestId, approve, flow) {

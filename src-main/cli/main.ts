@@ -139,30 +139,12 @@ async function run(argv: string[]): Promise<number> {
   }
   if (cmd === 'migrate') {
     const { runMigrateCommand } = await import('./migrate-command.js');
+    const { managerGrantImporter } = await import('../core/clients/import-grant.js');
     const importTokens = a.flags.has('import-tokens');
     if (a.flags.has('delete-plaintext') && !importTokens) throw new UsageError('--delete-plaintext needs --import-tokens.');
     const ctx = importTokens ? await openContext({ progress: err }) : undefined;
     return runMigrateCommand({ write: a.flags.has('write'), json, importTokens, deletePlaintext: a.flags.has('delete-plaintext') }, process.env, {
-      ...(ctx
-        ? {
-            importGrant: async (g) => {
-              const expiresAt = typeof g.tokens.expires_at === 'number' ? g.tokens.expires_at : undefined;
-              const v = await ctx.manager.importGrant(g.serverUrl, {
-                accessToken: g.tokens.access_token,
-                ...(g.tokens.refresh_token ? { refreshToken: g.tokens.refresh_token } : {}),
-                ...(expiresAt !== undefined ? { expiresAt } : {}),
-                ...(typeof g.tokens.scope === 'string' ? { scope: g.tokens.scope } : {}),
-                clientId: g.clientInfo?.client_id ?? '',
-                ...(g.clientInfo?.client_secret ? { clientSecret: g.clientInfo.client_secret } : {}),
-                ...(g.clientInfo?.token_endpoint_auth_method ? { tokenEndpointAuthMethod: g.clientInfo.token_endpoint_auth_method } : {}),
-                ...(g.clientInfo?.redirect_uris ? { redirectUris: g.clientInfo.redirect_uris } : {}),
-                ...(g.issuer ? { issuer: g.issuer } : {}),
-                source: 'mcp-remote',
-              });
-              return { id: v.id };
-            },
-          }
-        : {}),
+      ...(ctx ? { importGrant: managerGrantImporter(ctx.manager) } : {}),
     });
   }
   const ac = new AbortController();

@@ -47,6 +47,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     version: o.version,
     clock: systemClock,
     logger: ctx.logger,
+    env: process.env,
     usedBy: () => findBridgeUsers(process.env),
     clientConfig: (kind, server) => configSnippet(kind, server),
   });

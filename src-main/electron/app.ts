@@ -134,9 +134,11 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
     version: d.version,
     clock,
     logger: d.logger,
+    env: process.env,
     usedBy: () => findBridgeUsers(process.env),
     // The packaged app's own bridge (no global Node needed) when it has one; else npx.
     clientConfig: (kind, server) => configSnippet(kind, server, d.bridgeLauncher),
+    ...(d.bridgeLauncher ? { launcher: d.bridgeLauncher } : {}),
   });
   late.service = api;
   const unregisterIpc = registerIpc(d.ipcMain, api, d.isTrustedSender, d.logger);

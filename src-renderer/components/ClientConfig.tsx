@@ -1,8 +1,10 @@
-// The config entry an MCP client needs to run the bridge for a server, ready to copy.
+// The config entry an MCP client needs to run the bridge for a server: written into the
+// client's config file by main (with a backup), or shown ready to copy.
 import { useId, useState } from 'react';
 import type { ApiResults, ClientKind } from '../../src-main/core/api/contract.js';
+import type { ClientAddOutcome } from '../store.js';
 import { clientLabel, errorText } from '../view/format.js';
-import { CopyButton, ProblemView, Spinner } from './bits.js';
+import { CopyButton, NoticeView, ProblemView, Spinner } from './bits.js';
 import { useApp } from './hooks.js';
 
 const KINDS: ClientKind[] = ['claude', 'cursor', 'vscode', 'claude-code'];
@@ -42,6 +44,26 @@ function useLoader(serverId: string) {
   return [loaded, load] as const;
 }
 
+type Adding = { state: 'idle' } | { state: 'busy'; kind: ClientKind } | { state: 'done'; kind: ClientKind; outcome: ClientAddOutcome };
+
+function useAdder(serverId: string) {
+  const addToClient = useApp((s) => s.addToClient);
+  const [adding, setAdding] = useState<Adding>({ state: 'idle' });
+  const add = async (kind: ClientKind) => {
+    setAdding({ state: 'busy', kind });
+    setAdding({ state: 'done', kind, outcome: await addToClient(serverId, kind) });
+  };
+  return [adding, add] as const;
+}
+
+function AddedView({ adding }: { adding: Adding }) {
+  if (adding.state === 'busy') return <Spinner label={`Adding it to ${clientLabel(adding.kind)}…`} />;
+  if (adding.state !== 'done') return null;
+  const o = adding.outcome;
+  if (o.ok) return <NoticeView notice={o.notice} />;
+  return <ProblemView title={`Could not add it to ${clientLabel(adding.kind)}`} message={o.error.message} hint={o.error.hint} />;
+}
+
 function LoadedView({ loaded }: { loaded: Loaded }) {
   if (loaded.state === 'loading') return <Spinner label="Preparing the configuration…" />;
   if (loaded.state === 'error') return <ProblemView title="Could not prepare the configuration" message={loaded.message} hint={loaded.hint} />;
@@ -53,6 +75,7 @@ function LoadedView({ loaded }: { loaded: Loaded }) {
 export function ClientConfigPicker({ serverId }: { serverId: string }) {
   const [kind, setKind] = useState<ClientKind>('claude');
   const [loaded, load] = useLoader(serverId);
+  const [adding, add] = useAdder(serverId);
   const selectId = useId();
   return (
     <div className="client-config">
@@ -65,28 +88,43 @@ export function ClientConfigPicker({ serverId }: { serverId: string }) {
             </option>
           ))}
         </select>
+        <button type="button" className="btn btn-primary" disabled={adding.state === 'busy'} onClick={() => void add(kind)}>
+          Add to {clientLabel(kind)}
+        </button>
         <button type="button" className="btn" onClick={() => void load(kind)}>
           Show config
         </button>
       </div>
+      <p className="help">“Add” writes the entry into {clientLabel(kind)}’s own config file, keeping everything else in it and saving a backup first.</p>
       <div aria-live="polite">
+        <AddedView adding={adding} />
         <LoadedView loaded={loaded} />
       </div>
     </div>
   );
 }
 
-/** The one-click next step after linking. */
+/** The one-click next step after linking, with the copy-it-yourself way beside it. */
 export function AddToClaude({ serverId }: { serverId: string }) {
   const [loaded, load] = useLoader(serverId);
+  const [adding, add] = useAdder(serverId);
+  const added = adding.state === 'done' && adding.outcome.ok;
   return (
     <div className="client-config">
-      {loaded.state === 'idle' ? (
-        <button type="button" className="btn btn-primary" onClick={() => void load('claude')}>
-          Add to Claude Desktop
-        </button>
-      ) : null}
+      <div className="actions actions-start">
+        {!added ? (
+          <button type="button" className="btn btn-primary" disabled={adding.state === 'busy'} aria-busy={adding.state === 'busy'} onClick={() => void add('claude')}>
+            Add to Claude Desktop
+          </button>
+        ) : null}
+        {loaded.state === 'idle' ? (
+          <button type="button" className="btn" onClick={() => void load('claude')}>
+            Show the config to copy
+          </button>
+        ) : null}
+      </div>
       <div aria-live="polite">
+        <AddedView adding={adding} />
         <LoadedView loaded={loaded} />
       </div>
     </div>

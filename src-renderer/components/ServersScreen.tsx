@@ -1,7 +1,7 @@
 // Every linked server at a glance, with a banner when any needs the person.
 import { useShallow } from 'zustand/react/shallow';
 import type { ServerSummary } from '../../src-main/core/api/contract.js';
-import { clientLabel, formatAgo, formatTime, hostOf, needingAttention, statusChip } from '../view/format.js';
+import { clientLabel, formatAgo, formatTime, hostOf, migrationBanner, needingAttention, statusChip } from '../view/format.js';
 import { Scopes, StatusChipView } from './bits.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
@@ -47,6 +47,24 @@ function AttentionBanner({ servers, now }: { servers: ServerSummary[]; now: numb
           );
         })}
       </ul>
+    </section>
+  );
+}
+
+/** MCP clients that still run mcp-remote: offer to move them onto the bridge. */
+function MigrationBanner() {
+  const plan = useApp((s) => s.migration.plan);
+  const navigate = useApp((s) => s.navigate);
+  const banner = migrationBanner(plan);
+  if (!banner) return null;
+  return (
+    <section className="banner banner-info" aria-labelledby="migration-title">
+      <h3 id="migration-title" className="banner-title">
+        {banner.text}
+      </h3>
+      <button type="button" className="btn" onClick={() => navigate({ name: 'migrate' })} aria-describedby="migration-title">
+        Review
+      </button>
     </section>
   );
 }
@@ -98,6 +116,7 @@ export function ServersScreen() {
         </button>
       </div>
       <AttentionBanner servers={servers} now={now} />
+      <MigrationBanner />
       {!ready ? (
         <p className="muted">Loading…</p>
       ) : servers.length === 0 ? (

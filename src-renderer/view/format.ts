@@ -1,6 +1,6 @@
 // Pure view helpers: everything the screens say about a server is decided here, from data and a
 // clock, so it can be tested without a DOM.
-import type { ClientKind, LinkPreview, ServerSummary } from '../../src-main/core/api/contract.js';
+import type { ClientAddResult, ClientKind, LinkPreview, MigrationNoteSummary, MigrationPlanSummary, MigrationResultSummary, ServerSummary } from '../../src-main/core/api/contract.js';
 import type { ActivityEntry, FlowKind } from '../../src-main/core/types.js';
 
 export type Tone = 'ok' | 'warn' | 'bad';
@@ -231,4 +231,64 @@ export function errorText(err: unknown): { message: string; hint?: string } {
 /** The scope field of the advanced options: space or comma separated. */
 export function parseScopes(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+}
+
+/** A message with a tone, as the screens show it. */
+export interface ToneText {
+  tone: Tone;
+  text: string;
+  hint?: string;
+}
+
+/** What to tell the person after the bridge entry was written into a client's config. */
+export function clientAddNotice(r: ClientAddResult): ToneText {
+  const label = clientLabel(r.client);
+  const next = r.note ?? `Restart ${label} to use it.`;
+  const hints = [
+    r.backup ? `Backup of the previous file: ${r.backup}` : undefined,
+    r.nameTakenBy ? `Another entry was already called “${r.nameTakenBy}”; it was left as it was and this one is “${r.name}”.` : undefined,
+  ].filter((x): x is string => Boolean(x));
+  const hint = hints.length ? { hint: hints.join(' ') } : {};
+  if (r.action === 'unchanged') return { tone: 'ok', text: `${label} already has this server (${r.file}); nothing changed.`, ...hint };
+  const did = r.action === 'added' ? `Added to ${label}` : `Updated the entry in ${label}`;
+  // "restart Claude Desktop to use it" reads as one sentence after the file.
+  const tail = r.note ? `. ${next}` : `; ${next.charAt(0).toLowerCase()}${next.slice(1)}`;
+  return { tone: 'ok', text: `${did} (${r.file}${r.created ? ', a new file' : ''})${tail}`, ...hint };
+}
+
+/** The Servers screen's banner, when some client still runs mcp-remote that the bridge can replace. */
+export function migrationBanner(plan: MigrationPlanSummary | undefined): { count: number; text: string } | undefined {
+  if (!plan || !plan.entries.some((e) => e.action === 'replace')) return undefined;
+  const n = plan.entries.length;
+  return { count: n, text: n === 1 ? '1 MCP client entry still uses mcp-remote' : `${n} MCP client entries still use mcp-remote` };
+}
+
+const NOTE_KINDS: Record<MigrationNoteSummary['kind'], string> = {
+  automatic: 'Handled automatically',
+  dropped: 'Not needed',
+  action: 'Your step',
+  blocking: 'Keeps it on mcp-remote',
+};
+
+export function noteKindLabel(kind: MigrationNoteSummary['kind']): string {
+  return NOTE_KINDS[kind];
+}
+
+/** A migration's outcome, one message per file and per imported sign-in. */
+export function migrationResultNotices(r: MigrationResultSummary): ToneText[] {
+  const out: ToneText[] = [];
+  for (const i of r.imports) {
+    if (i.ok) out.push({ tone: 'ok', text: `Imported the sign-in for ${i.server}${i.id ? ` as “${i.id}”` : ''}${i.deletedFiles ? `; deleted ${i.deletedFiles} plaintext file${i.deletedFiles === 1 ? '' : 's'}` : ''}.` });
+    else out.push({ tone: 'warn', text: `Could not import the sign-in for ${i.server}: ${scrubTokens(i.error ?? 'unknown error')}`, hint: 'The bridge will ask you to sign in on first use.' });
+  }
+  for (const f of r.files) {
+    const skipped = f.skipped.length ? { hint: f.skipped.map((s) => `Skipped ${s.name}: ${s.reason}.`).join(' ') } : {};
+    if (f.error) out.push({ tone: 'bad', text: `Not changed: ${f.file}: ${scrubTokens(f.error)}`, ...skipped });
+    else if (f.replaced.length) out.push({ tone: 'ok', text: `Updated ${f.client} (${f.file}): ${f.replaced.join(', ')}.${f.backup ? ` Backup: ${f.backup}` : ''}`, ...skipped });
+    else if (f.skipped.length) out.push({ tone: 'warn', text: `Nothing changed in ${f.file}.`, ...skipped });
+  }
+  const clients = [...new Set(r.files.filter((f) => f.replaced.length && !f.error).map((f) => f.client))];
+  if (clients.length) out.push({ tone: 'ok', text: `Restart ${clients.join(', ')} to use MCP Token Manager.` });
+  if (!out.length) out.push({ tone: 'ok', text: 'Nothing needed changing.' });
+  return out;
 }

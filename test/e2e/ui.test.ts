@@ -19,6 +19,17 @@ let uiUrl: string;
 let browser: Browser | undefined;
 let page: Page;
 const problems: string[] = [];
+/** Every API answer and every event the renderer received, to prove none carries a token. */
+const apiBodies: string[] = [];
+const pending: Array<Promise<unknown>> = [];
+
+async function everythingTheRendererSaw(): Promise<string> {
+  await Promise.allSettled(pending);
+  const events = (await page.evaluate(() => (window as unknown as { __events?: string[] }).__events ?? [])) as string[];
+  expect(apiBodies.length).toBeGreaterThan(5);
+  expect(events.length).toBeGreaterThan(0);
+  return [...apiBodies, ...events, await page.content()].join('\n');
+}
 
 async function readUrl(child: ChildProcess): Promise<string> {
   let out = '';
@@ -59,6 +70,24 @@ describe('manager UI in Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
+    page.on('response', (r) => {
+      if (r.url().includes('/api/call/')) pending.push(r.text().then((t) => apiBodies.push(t)));
+    });
+    // Records each server-sent event's data as the renderer's listeners receive it.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __events: string[] };
+      w.__events = [];
+      const proto = EventSource.prototype;
+      const add = proto.addEventListener;
+      proto.addEventListener = function (this: EventSource, type: string, fn: EventListenerOrEventListenerObject | null, o?: boolean | AddEventListenerOptions) {
+        const wrapped = (e: Event) => {
+          if (e instanceof MessageEvent) w.__events.push(String(e.data));
+          if (typeof fn === 'function') fn.call(this, e);
+          else fn?.handleEvent(e);
+        };
+        add.call(this, type, wrapped, o);
+      } as typeof proto.addEventListener;
+    });
   });
 
   afterAll(async () => {
@@ -97,8 +126,12 @@ describe('manager UI in Chromium', () => {
 
     await card.getByRole('button', { name: 'Approve and sign in' }).click();
     await page.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
+    // The button writes Claude Desktop's config (under the test's HOME) and says where.
     await page.getByRole('button', { name: 'Add to Claude Desktop' }).click();
-    const snippet = page.getByRole('region').or(page.locator('pre.code')).filter({ hasText: 'bridge' }).first();
+    await page.getByText(/^Added to Claude Desktop \(.*claude_desktop_config\.json, a new file\); restart Claude Desktop to use it\.$/).waitFor({ timeout: 10_000 });
+    // Copying the entry by hand stays possible.
+    await page.getByRole('button', { name: 'Show the config to copy' }).click();
+    const snippet = page.locator('pre.code').filter({ hasText: 'bridge' }).first();
     await snippet.waitFor();
     expect(await page.locator('pre.code').textContent()).toMatch(/mcp-tokens[\s\S]*bridge/);
     await page.screenshot({ path: join(SHOTS, '3-linked.png'), fullPage: true });
@@ -166,8 +199,10 @@ describe('manager UI in Chromium', () => {
     await page.getByRole('button', { name: 'Unlink' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
     await page.getByText('No servers linked yet.').waitFor({ timeout: 10_000 });
-    const html = await page.content();
-    for (const t of [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens]) expect(html).not.toContain(t);
+    const seen = await everythingTheRendererSaw();
+    const issued = [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens];
+    expect(issued.length).toBeGreaterThanOrEqual(4);
+    for (const t of issued) expect(seen).not.toContain(t);
     expect(problems).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
 // HTTP, events over SSE, and a bridge's consent request answered through the UI.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Rig, startRig } from '../rig/index.js';
 import { openBridge, textOf, waitFor } from './bridge-helpers.js';
@@ -70,7 +71,7 @@ async function call(channel: string, args: unknown[], headers: Record<string, st
     headers: { cookie, origin: url.origin, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ args }),
   });
-  return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string } } };
+  return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string } } };
 }
 
 function rawGet(path: string, host: string): Promise<number> {
@@ -156,5 +157,64 @@ describe('mcp-tokens ui', () => {
     } finally {
       await other.close();
     }
+  });
+  it('writes the bridge entry into Claude Desktop’s config, finds and replaces mcp-remote entries, and refuses a broken file', async () => {
+    let servers = (await call('servers/list', [])).body.result as Array<{ id: string; usedBy: string[] }>;
+    if (!servers.length) {
+      expect((await call('servers/link', [{ url: rig.mcpUrl, name: 'Demo' }])).status).toBe(200);
+      servers = (await call('servers/list', [])).body.result as Array<{ id: string; usedBy: string[] }>;
+    }
+    const id = servers[0]!.id;
+    // Linux location, from HOME (the test's temp dir) as the ui process sees it.
+    const file = join(home, '.config', 'Claude', 'claude_desktop_config.json');
+    const other = { command: 'uvx', args: ['mcp-server-time'], env: { TZ: 'Europe/Paris' } };
+    const legacyUrl = 'https://legacy.example.com/mcp';
+    const legacy = { command: 'npx', args: ['-y', 'mcp-remote', legacyUrl] };
+    await mkdir(dirname(file), { recursive: true });
+    const original = `{\n  "globalShortcut": "Ctrl+Space",\n  "mcpServers": {\n    "time": ${JSON.stringify(other)},\n    "legacy": ${JSON.stringify(legacy)}\n  }\n}\n`;
+    await writeFile(file, original);
+    const backups = async () => (await readdir(dirname(file))).filter((f) => f.includes('.bak-')).sort();
+
+    const added = await call('clients/add', [id, 'claude']);
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    const r = added.body.result as { client: string; file: string; action: string; backup?: string; name: string };
+    expect(r).toMatchObject({ client: 'claude', file, action: 'added' });
+    expect(await readFile(r.backup!, 'utf8')).toBe(original);
+    const cfg = JSON.parse(await readFile(file, 'utf8')) as { globalShortcut: string; mcpServers: Record<string, unknown> };
+    expect(cfg.globalShortcut).toBe('Ctrl+Space');
+    expect(cfg.mcpServers.time).toEqual(other);
+    expect(cfg.mcpServers.legacy).toEqual(legacy);
+    expect(cfg.mcpServers[r.name]).toEqual({ command: 'npx', args: ['mcp-tokens', 'bridge', id] });
+    const used = (await call('servers/get', [id])).body.result as { usedBy: string[] };
+    expect(used.usedBy).toContain('Claude Desktop');
+    expect((await call('clients/add', [id, 'claude'])).body.result).toMatchObject({ action: 'unchanged' });
+
+    const plan = await call('clients/migrationPlan', []);
+    expect(plan.status).toBe(200);
+    const entries = (plan.body.result as { entries: Array<Record<string, unknown>> }).entries;
+    expect(entries).toEqual([expect.objectContaining({ client: 'Claude Desktop', file, name: 'legacy', url: legacyUrl, action: 'replace', hasGrant: false })]);
+
+    const migrated = await call('clients/migrate', [{ importTokens: false, deletePlaintext: false }]);
+    expect(migrated.body.result).toMatchObject({ files: [{ file, replaced: ['legacy'] }], imports: [] });
+    const after = JSON.parse(await readFile(file, 'utf8')) as { mcpServers: Record<string, unknown> };
+    expect(after.mcpServers.legacy).toEqual({ command: 'npx', args: ['mcp-tokens', 'bridge', legacyUrl] });
+    expect(after.mcpServers.time).toEqual(other);
+    expect(((await call('clients/migrationPlan', [])).body.result as { entries: unknown[] }).entries).toEqual([]);
+    expect((await call('clients/migrate', [{ importTokens: false, deletePlaintext: true }])).status).toBe(400);
+
+    // A file that is not valid JSON: the error says where, and nothing is written.
+    const broken = '{\n  "mcpServers": {\n    "time": { "command": "uvx", }\n  }\n}\n';
+    await writeFile(file, broken);
+    const before = await backups();
+    const refused = await call('clients/add', [id, 'claude']);
+    expect(refused.status).toBe(422);
+    expect(refused.body.ok).toBe(false);
+    expect(refused.body.error?.message).toContain(file);
+    expect(refused.body.error?.message).toMatch(/not valid JSON: .*line 3, column \d+/);
+    expect(refused.body.error?.hint).toMatch(/Nothing was changed/);
+    expect(await readFile(file, 'utf8')).toBe(broken);
+    expect(await backups()).toEqual(before);
+    const unreadable = (await call('clients/migrationPlan', [])).body.result as { unreadable: Array<{ file: string; error: string }> };
+    expect(unreadable.unreadable).toEqual([expect.objectContaining({ file, error: expect.stringMatching(/line 3/) })]);
   });
 });

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   activityLabel,
+  clientAddNotice,
   clientLabel,
   errorText,
   expiryText,
   formatAgo,
   formatDuration,
+  migrationBanner,
+  migrationResultNotices,
   needingAttention,
+  noteKindLabel,
   parseScopes,
   reasonText,
   registrationLabel,
@@ -146,5 +150,55 @@ describe('text safety and parsing', () => {
   it('parses the scope field', () => {
     expect(parseScopes(' a  b,c a ')).toEqual(['a', 'b', 'c']);
     expect(parseScopes('')).toEqual([]);
+  });
+});
+
+describe('MCP client configs in words', () => {
+  const FILE = '/home/me/.config/Claude/claude_desktop_config.json';
+  const added = { client: 'claude' as const, file: FILE, name: 'rig', action: 'added' as const, created: false };
+
+  it('says where the entry went and what to do next', () => {
+    expect(clientAddNotice(added)).toEqual({ tone: 'ok', text: `Added to Claude Desktop (${FILE}); restart Claude Desktop to use it.` });
+    expect(clientAddNotice({ ...added, created: true, action: 'added' }).text).toBe(`Added to Claude Desktop (${FILE}, a new file); restart Claude Desktop to use it.`);
+    expect(clientAddNotice({ ...added, action: 'updated', backup: `${FILE}.bak-1`, nameTakenBy: 'rig', name: 'rig-2' })).toEqual({
+      tone: 'ok',
+      text: `Updated the entry in Claude Desktop (${FILE}); restart Claude Desktop to use it.`,
+      hint: `Backup of the previous file: ${FILE}.bak-1 Another entry was already called “rig”; it was left as it was and this one is “rig-2”.`,
+    });
+    expect(clientAddNotice({ ...added, action: 'unchanged' }).text).toBe(`Claude Desktop already has this server (${FILE}); nothing changed.`);
+    expect(clientAddNotice({ ...added, client: 'claude-code', file: '/home/me/.claude.json', note: 'New Claude Code sessions pick it up.' }).text).toBe(
+      'Added to Claude Code (/home/me/.claude.json). New Claude Code sessions pick it up.',
+    );
+  });
+
+  it('shows the migration banner only when something can move to the bridge', () => {
+    const e = { client: 'Cursor', kind: 'cursor' as const, scope: 'user' as const, file: '/f', name: 'a', action: 'replace' as const, before: 'npx mcp-remote https://a', notes: [], hasGrant: false };
+    const plan = (entries: (typeof e | (Omit<typeof e, 'action'> & { action: 'keep' }))[]) => ({ entries, unreadable: [], unmatchedGrants: 0, authDir: '/d' });
+    expect(migrationBanner(undefined)).toBeUndefined();
+    expect(migrationBanner(plan([]))).toBeUndefined();
+    expect(migrationBanner(plan([{ ...e, action: 'keep' }]))).toBeUndefined();
+    expect(migrationBanner(plan([e]))).toEqual({ count: 1, text: '1 MCP client entry still uses mcp-remote' });
+    expect(migrationBanner(plan([e, { ...e, name: 'b', action: 'keep' }]))?.text).toBe('2 MCP client entries still use mcp-remote');
+    expect(noteKindLabel('blocking')).toBe('Keeps it on mcp-remote');
+  });
+
+  it('reports a migration file by file and sign-in by sign-in', () => {
+    const n = migrationResultNotices({
+      files: [
+        { file: '/a.json', client: 'Claude Desktop', backup: '/a.json.bak-1', replaced: ['x', 'y'], skipped: [{ name: 'z', reason: 'the entry changed since the plan was made' }] },
+        { file: '/b.json', client: 'Cursor', replaced: [], skipped: [], error: '/b.json is not valid JSON: at line 2, column 1.' },
+      ],
+      imports: [
+        { server: 'https://x.example/mcp', ok: true, id: 'x', deletedFiles: 3 },
+        { server: 'https://y.example/mcp', ok: false, error: 'discovery failed: Bearer abcdefghijklmnop', deletedFiles: 0 },
+      ],
+    });
+    expect(n.map((x) => x.tone)).toEqual(['ok', 'warn', 'ok', 'bad', 'ok']);
+    expect(n[0]!.text).toBe('Imported the sign-in for https://x.example/mcp as “x”; deleted 3 plaintext files.');
+    expect(n[1]!.text).toBe('Could not import the sign-in for https://y.example/mcp: discovery failed: Bearer [hidden]');
+    expect(n[2]).toEqual({ tone: 'ok', text: 'Updated Claude Desktop (/a.json): x, y. Backup: /a.json.bak-1', hint: 'Skipped z: the entry changed since the plan was made.' });
+    expect(n[3]!.text).toMatch(/^Not changed: \/b\.json: .*line 2, column 1/);
+    expect(n[4]!.text).toBe('Restart Claude Desktop to use MCP Token Manager.');
+    expect(migrationResultNotices({ files: [], imports: [] })).toEqual([{ tone: 'ok', text: 'Nothing needed changing.' }]);
   });
 });

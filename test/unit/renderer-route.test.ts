@@ -8,6 +8,7 @@ describe('hash routes', () => {
     expect(parseRoute('#/servers/my%20server')).toEqual({ view: { name: 'detail', id: 'my server' } });
     expect(parseRoute('#/settings/')).toEqual({ view: { name: 'settings' } });
     expect(parseRoute('#/add')).toEqual({ view: { name: 'add' } });
+    expect(parseRoute('#/migrate')).toEqual({ view: { name: 'migrate' } });
     expect(parseRoute(`#/add?url=${encodeURIComponent('https://mcp.example.com/mcp?x=1')}`)).toEqual({ view: { name: 'add' }, addUrl: 'https://mcp.example.com/mcp?x=1' });
   });
 
@@ -18,7 +19,7 @@ describe('hash routes', () => {
   });
 
   it('round-trips every view', () => {
-    for (const view of [{ name: 'servers' }, { name: 'add' }, { name: 'settings' }, { name: 'detail', id: 'a/b c' }] as const) {
+    for (const view of [{ name: 'servers' }, { name: 'add' }, { name: 'settings' }, { name: 'migrate' }, { name: 'detail', id: 'a/b c' }] as const) {
       expect(parseRoute(routeHash(view)).view).toEqual(view);
       expect(sameView(parseRoute(routeHash(view)).view, view)).toBe(true);
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { MigrationEntrySummary, MigrationPlanSummary, MigrationResultSummary } from '../../src-main/core/api/contract.js';
 import { ApiCallError } from '../../src-renderer/api/http.js';
 import { backgroundFlows, createAppStore, flowsFor, selectedServer } from '../../src-renderer/store.js';
 import { deferred, fakeApi, preview, server, tick } from './renderer-fake-api.js';
@@ -323,5 +324,106 @@ describe('renderer store: settings', () => {
     });
     await store.getState().openExternal('https://as.example/device');
     expect(store.getState().notice?.text).toBe('Could not open the link: Refusing to open a non-http link.');
+  });
+});
+
+describe('renderer store: MCP client configs', () => {
+  const FILE = '/home/me/.config/Claude/claude_desktop_config.json';
+  const entry = (over: Partial<MigrationEntrySummary> = {}): MigrationEntrySummary => ({
+    client: 'Claude Desktop',
+    kind: 'claude',
+    scope: 'user',
+    file: FILE,
+    name: 'linear',
+    url: 'https://mcp.linear.app/sse',
+    action: 'replace',
+    before: 'npx -y mcp-remote https://mcp.linear.app/sse',
+    after: 'npx mcp-tokens bridge https://mcp.linear.app/sse',
+    notes: [],
+    hasGrant: true,
+    grantHasRefreshToken: true,
+    ...over,
+  });
+  const plan = (entries: MigrationEntrySummary[]): MigrationPlanSummary => ({ entries, unreadable: [], unmatchedGrants: 0, authDir: '/home/me/.mcp-auth' });
+
+  it('adds the bridge entry to Claude Desktop and words the outcome, backup included', async () => {
+    const { f, store } = await started();
+    f.handle('clients/add', async (_id, client) => ({ client, file: FILE, name: 'rig', action: 'added', created: false, backup: `${FILE}.bak-20250506-070809` }));
+    const r = await store.getState().addToClient('rig', 'claude');
+    expect(f.calls.at(-1)).toEqual({ channel: 'clients/add', args: ['rig', 'claude'] });
+    expect(r).toMatchObject({ ok: true, result: { action: 'added' } });
+    if (!r.ok) throw new Error('unreachable');
+    expect(r.notice).toEqual({ tone: 'ok', text: `Added to Claude Desktop (${FILE}); restart Claude Desktop to use it.`, hint: `Backup of the previous file: ${FILE}.bak-20250506-070809` });
+  });
+
+  it('reports a config file main refused, with its line and column', async () => {
+    const { f, store } = await started();
+    f.handle('clients/add', async () => {
+      throw new ApiCallError(`${FILE} is not valid JSON: unexpected "}" at line 3, column 31.`, 'vault', 'Nothing was changed. Fix the file (or move it aside to start a new one) and run the command again.');
+    });
+    const r = await store.getState().addToClient('rig', 'claude');
+    expect(r).toEqual({ ok: false, error: { message: `${FILE} is not valid JSON: unexpected "}" at line 3, column 31.`, hint: expect.stringMatching(/Nothing was changed/) } });
+  });
+
+  it('loads the migration plan with everything else, and a failing plan does not stop the app loading', async () => {
+    const s = setup();
+    s.f.handle('clients/migrationPlan', async () => plan([entry()]));
+    s.store.getState().init();
+    await tick();
+    await tick();
+    expect(s.store.getState().migration).toMatchObject({ loading: false, plan: { entries: [{ name: 'linear' }] } });
+
+    const broken = setup();
+    broken.f.handle('clients/migrationPlan', async () => {
+      throw new ApiCallError('Cannot read /home/me/.cursor/mcp.json (EACCES).', 'vault');
+    });
+    broken.store.getState().init();
+    await tick();
+    await tick();
+    expect(broken.store.getState().ready).toBe(true);
+    expect(broken.store.getState().loadError).toBeUndefined();
+    expect(broken.store.getState().migration.error?.message).toMatch(/EACCES/);
+  });
+
+  it('keeps the newest plan when answers arrive out of order', async () => {
+    const { f, store } = await started();
+    const slow = deferred<MigrationPlanSummary>();
+    f.handle('clients/migrationPlan', () => slow.promise);
+    const first = store.getState().loadMigrationPlan();
+    f.handle('clients/migrationPlan', async () => plan([]));
+    await store.getState().loadMigrationPlan();
+    slow.resolve(plan([entry()]));
+    await first;
+    expect(store.getState().migration.plan?.entries).toEqual([]);
+  });
+
+  it('migrates once at a time, never deletes plaintext it did not import, then shows what is left', async () => {
+    const { f, store } = await started();
+    const d = deferred<MigrationResultSummary>();
+    f.handle('clients/migrate', () => d.promise);
+    f.handle('clients/migrationPlan', async () => plan([entry({ name: 'tickets', action: 'keep', after: undefined })]));
+    const running = store.getState().migrate({ importTokens: false, deletePlaintext: true });
+    expect(store.getState().migration.applying).toBe(true);
+    await store.getState().migrate({ importTokens: false, deletePlaintext: false });
+    expect(f.calls.filter((c) => c.channel === 'clients/migrate')).toEqual([{ channel: 'clients/migrate', args: [{ importTokens: false, deletePlaintext: false }] }]);
+    const result: MigrationResultSummary = { files: [{ file: FILE, client: 'Claude Desktop', backup: `${FILE}.bak-1`, replaced: ['linear'], skipped: [] }], imports: [] };
+    d.resolve(result);
+    await running;
+    const m = store.getState().migration;
+    expect(m).toMatchObject({ applying: false, result });
+    expect(m.applyError).toBeUndefined();
+    expect(m.plan?.entries.map((e) => e.name)).toEqual(['tickets']);
+  });
+
+  it('keeps the reason when the migration fails', async () => {
+    const { f, store } = await started();
+    f.handle('clients/migrate', async () => {
+      throw new ApiCallError('A migration is already running.', 'usage', 'Wait for it to finish.');
+    });
+    f.handle('clients/migrationPlan', async () => plan([entry()]));
+    await store.getState().migrate({ importTokens: true, deletePlaintext: true });
+    expect(f.calls.find((c) => c.channel === 'clients/migrate')?.args).toEqual([{ importTokens: true, deletePlaintext: true }]);
+    expect(store.getState().migration).toMatchObject({ applying: false, applyError: { message: 'A migration is already running.', hint: 'Wait for it to finish.' } });
+    expect(store.getState().migration.result).toBeUndefined();
   });
 });

@@ -38,6 +38,13 @@ export const settingsSchema = z
 export type Settings = z.infer<typeof settingsSchema>;
 export const DEFAULT_SETTINGS: Settings = { launchAtLogin: false, startInTray: true, refreshAheadMinutes: 5, notifyOnReauth: true };
 
+export const migrateOptionsSchema = z
+  .object({ importTokens: z.boolean(), deletePlaintext: z.boolean() })
+  .strict()
+  // Deleting mcp-remote's files without importing them would sign the person out.
+  .refine((o) => o.importTokens || !o.deletePlaintext, { message: 'deletePlaintext needs importTokens' });
+export type MigrateOptions = z.infer<typeof migrateOptionsSchema>;
+
 /** Argument schemas, one tuple per channel. */
 export const requestSchemas = {
   'app/info': z.tuple([]),
@@ -51,6 +58,9 @@ export const requestSchemas = {
   'servers/revoke': z.tuple([serverId]),
   'servers/unlink': z.tuple([serverId]),
   'servers/clientConfig': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  'clients/add': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  'clients/migrationPlan': z.tuple([]),
+  'clients/migrate': z.tuple([migrateOptionsSchema]),
   'consent/answer': z.tuple([z.string().uuid(), z.object({ approve: z.boolean(), flow: z.enum(['browser', 'device']).optional() }).strict()]),
   'settings/get': z.tuple([]),
   'settings/set': z.tuple([settingsSchema.partial().strict()]),
@@ -105,6 +115,68 @@ export interface AppInfo {
   dataDir: string;
 }
 
+/** The bridge entry written into an MCP client's config file. */
+export interface ClientAddResult {
+  client: ClientKind;
+  /** The file written (symlinks resolved). */
+  file: string;
+  /** The entry's key in the file. */
+  name: string;
+  action: 'added' | 'updated' | 'unchanged';
+  /** The file did not exist before. */
+  created: boolean;
+  /** A copy of the previous file, written before the change. */
+  backup?: string;
+  /** An unrelated entry already had the wanted name; it was left alone. */
+  nameTakenBy?: string;
+  /** What to do next, when it is not "restart the client". */
+  note?: string;
+}
+
+/** What `migrate` says about one flag of an mcp-remote entry (see core/clients/mcp-remote.ts). */
+export interface MigrationNoteSummary {
+  flag: string;
+  kind: 'automatic' | 'dropped' | 'action' | 'blocking';
+  text: string;
+}
+
+/** One mcp-remote entry found in a client config: no header values, no URL query values, no tokens. */
+export interface MigrationEntrySummary {
+  client: string;
+  kind: ClientKind;
+  scope: 'user' | 'project';
+  file: string;
+  name: string;
+  /** The server URL, query values hidden. */
+  url?: string;
+  action: 'replace' | 'keep';
+  /** The command line now and after the change, header values hidden. */
+  before: string;
+  after?: string;
+  notes: MigrationNoteSummary[];
+  /** A `mcp-tokens link …` command that carries registration settings over, to run before first use. */
+  linkCommand?: string;
+  /** mcp-remote has a stored sign-in for this server that can be imported. */
+  hasGrant: boolean;
+  grantHasRefreshToken?: boolean;
+  grantExpiresAt?: string;
+}
+
+export interface MigrationPlanSummary {
+  entries: MigrationEntrySummary[];
+  /** Config files that could not be read (e.g. not valid JSON); left alone. */
+  unreadable: Array<{ file: string; client: string; error: string; mentionsMcpRemote: boolean }>;
+  /** mcp-remote grants no entry accounts for (left alone). */
+  unmatchedGrants: number;
+  /** mcp-remote's token directory. */
+  authDir: string;
+}
+
+export interface MigrationResultSummary {
+  files: Array<{ file: string; client: string; backup?: string; replaced: string[]; skipped: Array<{ name: string; reason: string }>; error?: string }>;
+  imports: Array<{ server: string; ok: boolean; id?: string; error?: string; deletedFiles: number }>;
+}
+
 export interface ApiResults {
   'app/info': AppInfo;
   'servers/list': ServerSummary[];
@@ -117,6 +189,9 @@ export interface ApiResults {
   'servers/revoke': { server: ServerSummary; revokedAtAs: string[]; note?: string };
   'servers/unlink': { id: string; revokedAtAs: string[]; note?: string };
   'servers/clientConfig': { client: ClientKind; snippet: string; file?: string };
+  'clients/add': ClientAddResult;
+  'clients/migrationPlan': MigrationPlanSummary;
+  'clients/migrate': MigrationResultSummary;
   'consent/answer': { ok: true };
   'settings/get': Settings;
   'settings/set': Settings;

@@ -2,12 +2,14 @@
 // over the manager and the broker, and the event stream. Only metadata leaves this module.
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
+import type { ClientFs, ImportGrant, Launcher } from '../clients/index.js';
 import { UserError } from '../errors.js';
 import type { Manager, ServerView } from '../manager.js';
 import type { BrowserOpener, Cipher, Clock, Logger } from '../platform.js';
 import { redact } from '../redact.js';
 import type { FlowKind } from '../types.js';
 import { safeHttpUrl } from '../urls.js';
+import { clientsApi } from './clients.js';
 import {
   type ApiEvents,
   type ApiHandlers,
@@ -36,7 +38,14 @@ export interface ApiServiceDeps {
   version: string;
   clock: Clock;
   logger: Logger;
+  /** Where MCP client configs are found (HOME, APPDATA…); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** How entries written into MCP client configs start the bridge (the packaged app's own binary); default npx. */
+  launcher?: Launcher;
+  /** Re-seals an mcp-remote grant during a migration; default the manager's import, as the CLI does. */
+  importGrant?: ImportGrant;
+  /** Client config file access, platform and mcp-remote's token dir, for tests. */
+  clientFiles?: { fs?: ClientFs; platform?: NodeJS.Platform; authDir?: string; now?: () => Date };
   /** Which MCP clients run a bridge for a target (id or URL). */
   usedBy?: () => Promise<Map<string, string[]>>;
   /** The config entry for an MCP client. */
@@ -136,6 +145,14 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
 
   const unsubscribeBroker = d.broker.subscribe(() => void changed());
 
+  const clients = clientsApi({
+    manager: d.manager,
+    ...(d.env ? { env: d.env } : {}),
+    ...(d.launcher ? { launcher: d.launcher } : {}),
+    ...(d.importGrant ? { importGrant: d.importGrant } : {}),
+    ...d.clientFiles,
+  });
+
   async function runLink(url: string, opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[] }): Promise<{ flowId: string; server: ServerSummary }> {
     const flowId = randomUUID();
     const ac = new AbortController();
@@ -203,6 +220,19 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       const v = await d.manager.status(id);
       const make = d.clientConfig ?? defaultClientConfig;
       return { client: kind, ...make(kind, { id: v.id, name: v.name, url: v.url }) };
+    },
+    'clients/add': async (id, kind) => {
+      const r = await clients.add(id, kind);
+      // "Used by" on the server changes with the new entry.
+      void changed();
+      return r;
+    },
+    'clients/migrationPlan': () => clients.plan(),
+    'clients/migrate': async (o) => {
+      const r = await clients.migrate(o);
+      // Imported grants are new servers, and replaced entries change "used by".
+      void changed();
+      return r;
     },
     'consent/answer': async (requestId, answer) => {
       const resolve = consents.get(requestId);

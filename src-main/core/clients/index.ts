@@ -6,3 +6,4 @@ export { findBridgeUsers, scanClientConfigs, type ScanOptions } from './scan.js'
 export { parseMcpRemote, migrationNotes, mcpRemoteHashes, type McpRemoteInvocation, type MigrationNote, type NoteKind } from './mcp-remote.js';
 export { readMcpRemoteGrants, mcpRemoteAuthDir, summarizeGrant, deleteGrantFiles, type McpRemoteGrant, type McpRemoteTokens, type McpRemoteClientInfo, type GrantSummary } from './grants.js';
 export { planMigration, applyMigration, type MigrationPlan, type PlannedEntry, type PlannedFile, type GrantToImport, type ImportGrant, type ApplyOptions, type ApplyResult } from './migrate.js';
+export { importArgsOf, managerGrantImporter } from './import-grant.js';

@@ -1,0 +1,120 @@
+// The mcp-remote migration in real Chromium against `mcp-tokens ui`: the Servers banner, the
+// review (reached and driven by keyboard), the replacement and its result. HOME is a temp dir
+// holding a Claude Desktop config with an mcp-remote entry and a broken Cursor config.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnv, ROOT, tempHome } from '../integration/cli-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-results/e2e');
+const LEGACY_URL = 'https://legacy.example.com/mcp';
+const OTHER = { command: 'uvx', args: ['mcp-server-time'] };
+
+let home: string;
+let claudeFile: string;
+let ui: ChildProcess | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let uiUrl: string;
+const problems: string[] = [];
+
+function readUrl(child: ChildProcess): Promise<string> {
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mcp-tokens ui printed no URL in 15 s\nstderr:\n${err}`)), 15_000);
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.trim().startsWith('{'));
+      if (line && out.includes('\n')) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`mcp-tokens ui exited with ${code}\nstderr:\n${err}`)));
+  });
+}
+
+describe('mcp-remote migration in Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does.`);
+    if (!existsSync(join(ROOT, 'dist/renderer/index.html'))) throw new Error('The renderer is not built: run `npm run build` first.');
+    await mkdir(SHOTS, { recursive: true });
+    home = await tempHome();
+    claudeFile = join(home, '.config', 'Claude', 'claude_desktop_config.json');
+    await mkdir(dirname(claudeFile), { recursive: true });
+    await writeFile(claudeFile, JSON.stringify({ mcpServers: { time: OTHER, legacy: { command: 'npx', args: ['-y', 'mcp-remote', LEGACY_URL, '--transport', 'http-first'] } } }, null, 2));
+    const cursorFile = join(home, '.cursor', 'mcp.json');
+    await mkdir(dirname(cursorFile), { recursive: true });
+    await writeFile(cursorFile, '{ "mcpServers": { "x": { "command": "npx", "args": ["mcp-remote", "https://a.example/mcp"] } ');
+    ui = spawn(process.execPath, [BIN, 'ui', '--no-open', '--json'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    uiUrl = await readUrl(ui);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (ui && ui.exitCode === null) {
+      ui.kill('SIGTERM');
+      await new Promise((r) => ui!.once('exit', r));
+    }
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('offers the review from the Servers screen, replaces the entry with a backup, and reports it', async () => {
+    await page.goto(uiUrl);
+    const banner = page.getByRole('region', { name: '1 MCP client entry still uses mcp-remote' });
+    await banner.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, '7-migrate-banner.png'), fullPage: true });
+
+    // Keyboard only: focus the banner's button and press Enter.
+    await banner.getByRole('button', { name: 'Review' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Entries that use mcp-remote' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/migrate');
+
+    const entry = page.getByRole('article', { name: 'legacy' });
+    expect(await entry.textContent()).toContain('Will be replaced');
+    expect(await entry.textContent()).toContain(LEGACY_URL);
+    expect(await entry.getByRole('list', { name: 'Notes on legacy' }).textContent()).toMatch(/Handled automatically:.*--transport http-first/);
+    // The broken Cursor file is named with where it breaks, and left alone.
+    const skipped = page.getByRole('alert').filter({ hasText: 'mcp.json' });
+    expect(await skipped.textContent()).toMatch(/line 1, column \d+/);
+    expect(await skipped.textContent()).toMatch(/mentions mcp-remote/);
+    // No saved mcp-remote sign-in here: importing is not offered, nor deleting.
+    expect(await page.getByRole('checkbox', { name: 'Import their sign-ins so you don’t sign in again' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'Delete mcp-remote’s plaintext token files afterwards' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, '8-migrate-review.png'), fullPage: true });
+
+    const replace = page.getByRole('button', { name: 'Replace with MCP Token Manager' });
+    await replace.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Restart Claude Desktop to use MCP Token Manager.').waitFor({ timeout: 15_000 });
+    expect(await page.getByText(/^Updated Claude Desktop \(.*claude_desktop_config\.json\): legacy\. Backup: /).isVisible()).toBe(true);
+    await page.getByText('No MCP client entry uses mcp-remote any more.').waitFor();
+    await page.screenshot({ path: join(SHOTS, '9-migrated.png'), fullPage: true });
+
+    const cfg = JSON.parse(await readFile(claudeFile, 'utf8')) as { mcpServers: Record<string, unknown> };
+    expect(cfg.mcpServers).toEqual({ time: OTHER, legacy: { command: 'npx', args: ['mcp-tokens', 'bridge', LEGACY_URL] } });
+    expect((await readdir(dirname(claudeFile))).some((f) => f.includes('.bak-'))).toBe(true);
+
+    // Back on the Servers screen the banner is gone.
+    await page.getByRole('button', { name: '← All servers' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Servers' }).waitFor();
+    expect(await banner.count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
