@@ -173,6 +173,10 @@ async function main() {
   try {
     running = await startApp({
       home,
+      // Packaged: client configs run the bridge bundled with the app, with the app's own runtime.
+      ...(app.isPackaged
+        ? { bridgeLauncher: { command: executable, args: [path.join(process.resourcesPath, 'app.asar.unpacked', 'dist', 'electron', 'mcp-tokens.mjs')], env: { ELECTRON_RUN_AS_NODE: '1' } } }
+        : {}),
       version: app.getVersion(),
       platform: process.platform,
       argv: process.argv,

@@ -9,6 +9,8 @@ import { CLIENT_FORMATS, defaultConfigPath, type ClientKind } from './locations.
 export interface Launcher {
   command: string;
   args: string[];
+  /** Set for the app's own binary, which runs the bundled bridge as Node (ELECTRON_RUN_AS_NODE). */
+  env?: Record<string, string>;
 }
 
 export const NPX_LAUNCHER: Launcher = { command: 'npx', args: ['mcp-tokens'] };
@@ -27,9 +29,10 @@ export function bridgeCommand(target: string, launcher: Launcher = NPX_LAUNCHER)
 /** The entry object, in the client's schema. */
 export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = NPX_LAUNCHER): { [k: string]: JsonValue } {
   const { command, args } = bridgeCommand(target, launcher);
+  const entry: { [k: string]: JsonValue } = kind === 'vscode' || kind === 'claude-code' ? { type: 'stdio', command, args } : { command, args };
   // VS Code requires "type"; Claude Code writes it itself, so we match what `claude mcp add` leaves.
-  if (kind === 'vscode' || kind === 'claude-code') return { type: 'stdio', command, args };
-  return { command, args };
+  if (launcher.env && Object.keys(launcher.env).length) entry.env = { ...launcher.env };
+  return entry;
 }
 
 /**
