@@ -129,7 +129,7 @@ function Actions({ server }: { server: ServerSummary }) {
           {busy === 'unlink' ? 'Unlinking…' : 'Unlink'}
         </button>
       </div>
-      {!server.hasRefreshToken ? <p className="help">No refresh token was granted, so refreshing needs a new sign-in (Re-authorize).</p> : null}
+      {!server.hasRefreshToken && server.status !== 'needs-reauth' ? <p className="help">No refresh token was granted, so refreshing needs a new sign-in (Re-authorize).</p> : null}
       {busy === 'reauthorize' ? (
         <div className="flow">
           <Spinner label={code ? 'Waiting for you to enter the code…' : flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
