@@ -1,5 +1,9 @@
 // Bundles the CLI (and with it the bridge) into dist/ so `mcp-tokens` starts fast.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Stale chunks from earlier builds would otherwise pile up beside the new ones.
+await rm('dist', { recursive: true, force: true });
 
 await build({
   entryPoints: { cli: 'src-main/cli/main.ts' },

@@ -5,7 +5,6 @@ import { isUserError, UserError } from '../core/errors.js';
 import type { ServerView } from '../core/manager.js';
 import { redact as redactText } from '../core/redact.js';
 import { parseArgs, UsageError } from './args.js';
-import { openContext } from './context.js';
 
 const VERSION = '0.1.0';
 
@@ -226,6 +225,11 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/** Loaded only by commands that open the vault: the bridge never does, and starts faster for it. */
+async function openContext(opts: { progress: (line: string) => void }) {
+  return (await import('./context.js')).openContext(opts);
 }
 
 /**
