@@ -1,31 +1,10 @@
 // The typed Api over `mcp-tokens ui`: one POST per call, server-sent events for pushes.
 // Same origin; the session cookie set by the server authenticates every request.
+import { CHANNEL_NAMES } from '../../src-main/core/api/channels.js';
 import type { Api, ApiError, ApiEvents, ApiResults, ArgsOf, Channel, EventName } from '../../src-main/core/api/contract.js';
 
-/** Kept in step with the contract by the exhaustiveness check below (a runtime import would pull zod in). */
-export const CHANNELS = [
-  'app/info',
-  'servers/list',
-  'servers/get',
-  'servers/preview',
-  'servers/link',
-  'servers/cancelLink',
-  'servers/refresh',
-  'servers/reauthorize',
-  'servers/revoke',
-  'servers/unlink',
-  'servers/clientConfig',
-  'clients/add',
-  'clients/migrationPlan',
-  'clients/migrate',
-  'consent/answer',
-  'settings/get',
-  'settings/set',
-  'shell/openExternal',
-] as const satisfies readonly Channel[];
-type Missing = Exclude<Channel, (typeof CHANNELS)[number]>;
-const everyChannel: [Missing] extends [never] ? true : Missing = true;
-void everyChannel;
+/** The zod-free mirror of the contract's channels (shared with the preload). */
+export const CHANNELS = CHANNEL_NAMES;
 
 /** What an Api call rejects with: the server's message, plus its code and hint. */
 export class ApiCallError extends Error {
