@@ -581,17 +581,8 @@ class Bridge {
   // ---- sessions ----
 
   private newLink(kind: Kind): Link {
-    const fetchFn = authorizingFetch({
-      serverUrl: this.o.serverUrl,
-      displayName: this.o.displayName,
-      tokens: this.o.tokens,
-      ...(this.o.fetchImpl ? { fetchImpl: this.o.fetchImpl } : {}),
-      log: (level, msg) => this.log(level, msg),
-      onToken: (t) => this.seenTokens.add(t),
-      onAuthError: (e) => {
-        link.authError = e;
-      },
-      stepUps: this.stepUps,
+    const fetchFn = this.authFetch((e) => {
+      link.authError = e;
     });
     // Notices the answer to the standalone GET stream (any status: 405 means there is none).
     const observed = async (input: string | URL, init?: RequestInit): Promise<Response> => {
@@ -755,16 +746,22 @@ class Bridge {
 
   /** One authorizing fetch for every modern request: same token rules as the legacy transports. */
   private modernFetchFn(): FetchLike {
-    this.modernFetch ??= authorizingFetch({
+    this.modernFetch ??= this.authFetch();
+    return this.modernFetch;
+  }
+
+  /** The bridge's token rules for one transport: bearer to the resource origin only, seen tokens redacted. */
+  private authFetch(onAuthError?: (e: BridgeAuthError) => void): FetchLike {
+    return authorizingFetch({
       serverUrl: this.o.serverUrl,
       displayName: this.o.displayName,
       tokens: this.o.tokens,
       ...(this.o.fetchImpl ? { fetchImpl: this.o.fetchImpl } : {}),
       log: (level, msg) => this.log(level, msg),
       onToken: (t) => this.seenTokens.add(t),
+      ...(onAuthError ? { onAuthError } : {}),
       stepUps: this.stepUps,
     });
-    return this.modernFetch;
   }
 
   private modernHost(): ModernHost {
