@@ -2,15 +2,13 @@
 // review (reached and driven by keyboard), the replacement and its result. HOME is a temp dir
 // holding a Claude Desktop config with an mcp-remote entry and a broken Cursor config.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliEnv, ROOT, tempHome } from '../integration/cli-helpers.js';
+import { BIN, cliEnv, tempHome } from '../integration/cli-helpers.js';
+import { launchChromium, readUrl, requirePrerequisites, SHOTS } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/e2e');
 const LEGACY_URL = 'https://legacy.example.com/mcp';
 const OTHER = { command: 'uvx', args: ['mcp-server-time'] };
 
@@ -22,29 +20,10 @@ let page: Page;
 let uiUrl: string;
 const problems: string[] = [];
 
-function readUrl(child: ChildProcess): Promise<string> {
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mcp-tokens ui printed no URL in 15 s\nstderr:\n${err}`)), 15_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.trim().startsWith('{'));
-      if (line && out.includes('\n')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`mcp-tokens ui exited with ${code}\nstderr:\n${err}`)));
-  });
-}
 
 describe('mcp-remote migration in Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does.`);
-    if (!existsSync(join(ROOT, 'dist/renderer/index.html'))) throw new Error('The renderer is not built: run `npm run build` first.');
-    await mkdir(SHOTS, { recursive: true });
+    await requirePrerequisites();
     home = await tempHome();
     claudeFile = join(home, '.config', 'Claude', 'claude_desktop_config.json');
     await mkdir(dirname(claudeFile), { recursive: true });
@@ -54,10 +33,7 @@ describe('mcp-remote migration in Chromium', () => {
     await writeFile(cursorFile, '{ "mcpServers": { "x": { "command": "npx", "args": ["mcp-remote", "https://a.example/mcp"] } ');
     ui = spawn(process.execPath, [BIN, 'ui', '--no-open', '--json'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
     uiUrl = await readUrl(ui);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());

@@ -1,16 +1,14 @@
 // The renderer in real Chromium against `mcp-tokens ui` and the real rig: add a server through
 // the consent card (the scripted person completes the browser step), then see it Connected.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliEnv, ROOT, tempHome } from '../integration/cli-helpers.js';
+import { BIN, cliEnv, tempHome } from '../integration/cli-helpers.js';
+import { launchChromium, readUrl, requirePrerequisites, SHOTS } from './helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/e2e');
 
 let rig: Rig;
 let home: string;
@@ -31,38 +29,15 @@ async function everythingTheRendererSaw(): Promise<string> {
   return [...apiBodies, ...events, await page.content()].join('\n');
 }
 
-async function readUrl(child: ChildProcess): Promise<string> {
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mcp-tokens ui printed no URL in 15 s\nstderr:\n${err}`)), 15_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.trim().startsWith('{'));
-      if (line && out.includes('\n')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`mcp-tokens ui exited with ${code}\nstderr:\n${err}`)));
-  });
-}
 
 describe('manager UI in Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does.`);
-    if (!existsSync(join(ROOT, 'dist/renderer/index.html'))) throw new Error('The renderer is not built: run `npx vite build` (npm run build:renderer) first.');
-    if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('The CLI is not built: run `npm run build` first.');
-    await mkdir(SHOTS, { recursive: true });
+    await requirePrerequisites();
     rig = await startRig('own-as');
     home = await tempHome();
     ui = spawn(process.execPath, [BIN, 'ui', '--no-open', '--json'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
     uiUrl = await readUrl(ui);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
     // CSP refusals and script errors would mean the strict policy and the bundle disagree.
