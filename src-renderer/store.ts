@@ -17,8 +17,8 @@ import type {
   MigrationResultSummary,
   ServerSummary,
   Settings,
-} from '../src-main/core/api/contract.js';
-import type { FlowKind } from '../src-main/core/types.js';
+} from '../src-shared/contract.js';
+import type { FlowKind } from '../src-shared/contract.js';
 import { clientAddNotice, errorText, sameUrl, scrubTokens, type Tone } from './view/format.js';
 
 export type View = { name: 'servers' } | { name: 'add' } | { name: 'detail'; id: string } | { name: 'settings' } | { name: 'migrate' };

@@ -2,7 +2,7 @@
 // refreshes once on 401 and asks the person for more scope on 403 insufficient_scope.
 // The SDK's authProvider is not used: only the broker may refresh or run flows.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { bearerParams } from '../core/challenge.js';
+import { bearerParams } from '../core/oauth/challenge.js';
 import { BridgeAuthError, type TokenSource } from './token-source.js';
 
 export type BridgeLogLevel = 'debug' | 'info' | 'warn' | 'error';

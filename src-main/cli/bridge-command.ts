@@ -3,15 +3,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_LAUNCHER_FILE, APP_SEALED_KEY_FILE, brokerToStart, parseAppLauncher, STARTED_BY_BRIDGE } from '../core/app-launcher.js';
+import { APP_LAUNCHER_FILE, APP_SEALED_KEY_FILE, brokerToStart, parseAppLauncher, STARTED_BY_BRIDGE } from '../core/app-model/app-launcher.js';
 import { BridgeAuthError, NO_AUTH, type TokenSource } from '../bridge/token-source.js';
 import { BrokerClient } from '../core/broker/client.js';
 import { brokerAddress } from '../core/broker/protocol.js';
-import { isUserError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
-import type { ServerView } from '../core/manager.js';
-import { dataHome } from '../core/paths.js';
-import { redact } from '../core/redact.js';
+import { isUserError } from '../core/platform/errors.js';
+import { createLogger } from '../core/platform/log.js';
+import type { ServerView } from '../core/manager/manager.js';
+import { dataHome } from '../core/vault/paths.js';
+import { redact } from '../core/platform/redact.js';
 
 /**
  * Starts a broker detached: the desktop app when it sealed the vault (only it can open it),

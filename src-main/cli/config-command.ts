@@ -2,7 +2,7 @@
 // client's bridge entry, or merge it into the client's config file (backup first).
 import { configSnippet, upsertBridgeEntry, type ClientFs, type Launcher } from '../core/clients/index.js';
 import { CLIENT_KINDS, CLIENT_NAMES, type ClientKind } from '../core/clients/locations.js';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../core/platform/errors.js';
 import { openContext } from './context.js';
 
 export interface ConfigCommandDeps {

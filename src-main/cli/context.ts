@@ -1,13 +1,13 @@
 // Wires the headless platform (key file or keyring, node fs, $BROWSER opener) into core.
-import { openHeadlessCipher } from '../core/cipher.js';
-import { nodeFileSystem } from '../core/fs.js';
-import { createLogger } from '../core/log.js';
-import { Manager } from '../core/manager.js';
-import { createBrowserOpener } from '../core/opener.js';
-import { dataHome } from '../core/paths.js';
-import type { BrowserOpener, Cipher, Logger } from '../core/platform.js';
-import { systemClock } from '../core/platform.js';
-import { Vault } from '../core/vault.js';
+import { openHeadlessCipher } from '../core/vault/cipher.js';
+import { nodeFileSystem } from '../core/vault/fs.js';
+import { createLogger } from '../core/platform/log.js';
+import { Manager } from '../core/manager/manager.js';
+import { createBrowserOpener } from '../core/platform/opener.js';
+import { dataHome } from '../core/vault/paths.js';
+import type { BrowserOpener, Cipher, Logger } from '../core/platform/services.js';
+import { systemClock } from '../core/platform/services.js';
+import { Vault } from '../core/vault/vault.js';
 
 export interface CliContext {
   home: string;

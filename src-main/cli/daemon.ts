@@ -3,7 +3,7 @@
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
-import { systemClock } from '../core/platform.js';
+import { systemClock } from '../core/platform/services.js';
 import type { CliContext } from './context.js';
 
 export async function runDaemon(ctx: CliContext, opts: { idleExitMs?: number; version: string }): Promise<number> {

@@ -1,9 +1,9 @@
 // `mcp-tokens`: the headless command line. Contract (DESIGN.md): --json on stdout, people's
 // words on stderr, exit 0 ok / 1 failure with a one-line reason / 2 usage error.
 import { readFile, stat } from 'node:fs/promises';
-import { isUserError, UserError } from '../core/errors.js';
-import type { ServerView } from '../core/manager.js';
-import { redact as redactText } from '../core/redact.js';
+import { isUserError, UserError } from '../core/platform/errors.js';
+import type { ServerView } from '../core/manager/manager.js';
+import { redact as redactText } from '../core/platform/redact.js';
 import { parseArgs, UsageError } from './args.js';
 
 const VERSION = '0.1.0';

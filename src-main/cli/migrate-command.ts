@@ -3,7 +3,7 @@
 // Tokens are never printed: grants are described by whether they exist and when they expire.
 import { applyMigration, planMigration, type ApplyResult, type ClientFs, type ImportGrant, type Launcher, type MigrationPlan, type PlannedEntry } from '../core/clients/index.js';
 import type { NoteKind } from '../core/clients/mcp-remote.js';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../core/platform/errors.js';
 
 export interface MigrateCommandDeps {
   /** Re-encrypts one mcp-remote grant into the vault; needed for --import-tokens. */

@@ -7,7 +7,7 @@ import { configSnippet, findBridgeUsers } from '../core/clients/index.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
-import { systemClock } from '../core/platform.js';
+import { systemClock } from '../core/platform/services.js';
 import { startUiServer } from '../ui/server.js';
 import type { CliContext } from './context.js';
 

@@ -99,3 +99,20 @@ export interface VaultData {
   /** Ops in flight; a leftover one at start means a process died mid-way (reported, then cleared). */
   pending: PendingOp[];
 }
+
+/** What the consent card shows before a sign-in: found by discovery, nothing secret. */
+export interface LinkPreview {
+  url: string;
+  resource: string;
+  resourceName?: string;
+  transport: 'streamable-http' | 'sse';
+  issuer: string;
+  issuerHost: string;
+  issuerOtherSite: boolean;
+  insecureHttp: boolean;
+  scopes: string[];
+  registration: 'pre-registered' | 'metadata-document' | 'dynamic' | 'reuse' | 'impossible';
+  flows: FlowKind[];
+  defaultFlow: FlowKind;
+  alreadyLinkedAs?: string;
+}

@@ -4,18 +4,18 @@
 // de-duplication, the start-hidden rule and the URL policy are core functions.
 import { configSnippet, findBridgeUsers, type Launcher } from '../core/clients/index.js';
 import type { WebFrameMain } from 'electron';
-import type { ApiService, ServerSummary } from '../core/api/contract.js';
+import type { ApiService, ServerSummary } from '../../src-shared/contract.js';
 import { createApiService, toApiError } from '../core/api/service.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
-import { linkUrlFromArgv } from '../core/external.js';
-import { Manager } from '../core/manager.js';
-import { type AppNotification, notificationsFor } from '../core/notify.js';
-import type { BrowserOpener, Cipher, FileSystem, Logger } from '../core/platform.js';
-import { systemClock } from '../core/platform.js';
-import { startHidden, type TrayAction } from '../core/tray.js';
-import { Vault } from '../core/vault.js';
+import { linkUrlFromArgv } from '../core/platform/external.js';
+import { Manager } from '../core/manager/manager.js';
+import { type AppNotification, notificationsFor } from '../core/app-model/notify.js';
+import type { BrowserOpener, Cipher, FileSystem, Logger } from '../core/platform/services.js';
+import { systemClock } from '../core/platform/services.js';
+import { startHidden, type TrayAction } from '../core/app-model/tray.js';
+import { Vault } from '../core/vault/vault.js';
 import { openAppCipher, type SafeStorageLike } from './cipher.js';
 import { forwardEvents, type IpcMainLike, registerIpc } from './ipc.js';
 import type { LoginItems } from './login.js';

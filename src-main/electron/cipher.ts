@@ -3,10 +3,10 @@
 // keyCipher as headless, so its format does not depend on which process wrote it.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { CipherError, keyCipher, openHeadlessCipher } from '../core/cipher.js';
-import { errnoCode } from '../core/fs.js';
-import { vaultPath } from '../core/paths.js';
-import type { Cipher, FileSystem, Logger } from '../core/platform.js';
+import { CipherError, keyCipher, openHeadlessCipher } from '../core/vault/cipher.js';
+import { errnoCode } from '../core/vault/fs.js';
+import { vaultPath } from '../core/vault/paths.js';
+import type { Cipher, FileSystem, Logger } from '../core/platform/services.js';
 
 /**
  * safeStorage as this module uses it. Electron 41 has only the synchronous calls; newer

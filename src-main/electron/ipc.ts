@@ -2,11 +2,11 @@
 // sender frame and the arguments before the service sees them. Only `import type` from
 // electron here, so the unit tests can drive it with a fake ipcMain under plain Node.
 import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { EVENT_CHANNEL } from '../core/api/channels.js';
-import { type ApiError, type ApiEvents, type ApiService, CHANNELS, type EventName, EVENTS, parseArgs } from '../core/api/contract.js';
+import { EVENT_CHANNEL } from '../../src-shared/channels.js';
+import { type ApiError, type ApiEvents, type ApiService, CHANNELS, type EventName, EVENTS, parseArgs } from '../../src-shared/contract.js';
 import { toApiError } from '../core/api/service.js';
-import type { Logger } from '../core/platform.js';
-import { displayUrl } from '../core/urls.js';
+import type { Logger } from '../core/platform/services.js';
+import { displayUrl } from '../core/platform/urls.js';
 
 export type IpcResult<T = unknown> = { ok: true; result: T } | { ok: false; error: ApiError };
 

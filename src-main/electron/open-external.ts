@@ -1,9 +1,9 @@
 // The app's only way to hand a URL to the operating system. Everything that opens a link —
 // the authorization step, the renderer's "open" buttons, window.open, a clicked <a> — goes
 // through here, and so through core's checkExternalUrl policy.
-import { checkExternalUrl } from '../core/external.js';
-import type { BrowserOpener, Logger } from '../core/platform.js';
-import { displayUrl } from '../core/urls.js';
+import { checkExternalUrl } from '../core/platform/external.js';
+import type { BrowserOpener, Logger } from '../core/platform/services.js';
+import { displayUrl } from '../core/platform/urls.js';
 
 export function externalOpener(openExternal: (url: string) => Promise<void>, logger?: Logger): BrowserOpener {
   return {

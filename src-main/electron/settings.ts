@@ -1,10 +1,10 @@
 // Non-secret settings, persisted by electron-store in the data dir. Values read back are checked
 // field by field against the contract, so a hand-edited or older file degrades to defaults
 // for the bad fields only. Side effects (launch at login) run before a change is saved.
-import { DEFAULT_SETTINGS, type Settings, settingsSchema } from '../core/api/contract.js';
+import { DEFAULT_SETTINGS, type Settings, settingsSchema } from '../../src-shared/contract.js';
 import type { SettingsStore } from '../core/api/service.js';
-import { UserError } from '../core/errors.js';
-import type { Logger } from '../core/platform.js';
+import { UserError } from '../core/platform/errors.js';
+import type { Logger } from '../core/platform/services.js';
 
 /** The part of electron-store used here. */
 export interface SettingsBackend {

@@ -1,9 +1,9 @@
 // The tray icon: renders core's trayMenu() model. The tray and menu constructors are injected
 // so nothing here needs a display, and so it stays a pure translation of the model.
 import type { MenuItemConstructorOptions } from 'electron';
-import type { ServerSummary } from '../core/api/contract.js';
-import type { Clock } from '../core/platform.js';
-import { menuLabel, type TrayAction, type TrayIconVariant, type TrayItem, type TrayModel, trayMenu } from '../core/tray.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
+import type { Clock } from '../core/platform/services.js';
+import { menuLabel, type TrayAction, type TrayIconVariant, type TrayItem, type TrayModel, trayMenu } from '../core/app-model/tray.js';
 
 /** A menu template as Menu.buildFromTemplate takes it. */
 export type MenuTemplate = MenuItemConstructorOptions[];

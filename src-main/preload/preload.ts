@@ -4,8 +4,8 @@
 // Bundled to CommonJS (sandboxed preloads cannot load modules), so it imports the zod-free
 // channel list, never contract.ts at run time.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CHANNEL_NAMES, EVENT_CHANNEL, EVENT_NAMES } from '../core/api/channels.js';
-import type { Api, ApiError, EventName } from '../core/api/contract.js';
+import { CHANNEL_NAMES, EVENT_CHANNEL, EVENT_NAMES } from '../../src-shared/channels.js';
+import type { Api, ApiError, EventName } from '../../src-shared/contract.js';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: ApiError };
 

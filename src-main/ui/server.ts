@@ -8,9 +8,9 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { type ApiService, EVENTS, isChannel, parseArgs } from '../core/api/contract.js';
+import { type ApiService, EVENTS, isChannel, parseArgs } from '../../src-shared/contract.js';
 import { toApiError } from '../core/api/service.js';
-import type { Logger } from '../core/platform.js';
+import type { Logger } from '../core/platform/services.js';
 
 const COOKIE = 'mt_ui';
 const MAX_BODY = 1024 * 1024;

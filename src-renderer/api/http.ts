@@ -1,7 +1,7 @@
 // The typed Api over `mcp-tokens ui`: one POST per call, server-sent events for pushes.
 // Same origin; the session cookie set by the server authenticates every request.
-import { CHANNEL_NAMES } from '../../src-main/core/api/channels.js';
-import type { Api, ApiError, ApiEvents, ApiResults, ArgsOf, Channel, EventName } from '../../src-main/core/api/contract.js';
+import { CHANNEL_NAMES } from '../../src-shared/channels.js';
+import type { Api, ApiError, ApiEvents, ApiResults, ArgsOf, Channel, EventName } from '../../src-shared/contract.js';
 
 /** The zod-free mirror of the contract's channels (shared with the preload). */
 export const CHANNELS = CHANNEL_NAMES;

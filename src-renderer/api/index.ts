@@ -1,5 +1,5 @@
 // Picks the host: the Electron preload's bridge when present, else `mcp-tokens ui` over HTTP.
-import type { Api } from '../../src-main/core/api/contract.js';
+import type { Api } from '../../src-shared/contract.js';
 import { createHttpApi } from './http.js';
 
 declare global {

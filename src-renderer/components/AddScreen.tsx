@@ -2,7 +2,7 @@
 // code) with progress → done, with "Add to Claude Desktop" as the next step.
 import { useId, useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { FlowKind } from '../../src-main/core/types.js';
+import type { FlowKind } from '../../src-shared/contract.js';
 import { addUrl, flowsFor, type AddState, type PreviewRequest } from '../store.js';
 import { parseScopes, registrationLabel } from '../view/format.js';
 import { ProblemView, Spinner, StatusChipView } from './bits.js';

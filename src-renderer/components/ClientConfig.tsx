@@ -1,7 +1,7 @@
 // The config entry an MCP client needs to run the bridge for a server: written into the
 // client's config file by main (with a backup), or shown ready to copy.
 import { useId, useState } from 'react';
-import type { ApiResults, ClientKind } from '../../src-main/core/api/contract.js';
+import type { ApiResults, ClientKind } from '../../src-shared/contract.js';
 import type { ClientAddOutcome } from '../store.js';
 import { clientLabel, errorText } from '../view/format.js';
 import { CopyButton, NoticeView, ProblemView, Spinner } from './bits.js';

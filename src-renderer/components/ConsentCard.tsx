@@ -1,8 +1,8 @@
 // The facts a person approves: which server, which authorization server (flagged when it is
 // another site or plain http), the scopes, how the app registers, and how to sign in.
 import { useId } from 'react';
-import type { LinkPreview } from '../../src-main/core/api/contract.js';
-import type { FlowKind } from '../../src-main/core/types.js';
+import type { LinkPreview } from '../../src-shared/contract.js';
+import type { FlowKind } from '../../src-shared/contract.js';
 import { flowLabel, hostOf, registrationLabel, transportLabel } from '../view/format.js';
 import { Scopes } from './bits.js';
 

@@ -1,6 +1,6 @@
 // A bridge asked to link a server nobody linked yet: the person approves or denies here.
 import { useState } from 'react';
-import type { FlowKind } from '../../src-main/core/types.js';
+import type { FlowKind } from '../../src-shared/contract.js';
 import type { ConsentItem } from '../store.js';
 import { hostOf, registrationLabel } from '../view/format.js';
 import { Modal, ProblemView } from './bits.js';

@@ -1,8 +1,8 @@
 // One server: what was granted (never the tokens), what happened, and what can be done.
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { ServerSummary } from '../../src-main/core/api/contract.js';
-import type { FlowKind } from '../../src-main/core/types.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
+import type { FlowKind } from '../../src-shared/contract.js';
 import { flowsFor } from '../store.js';
 import {
   activityLabel,

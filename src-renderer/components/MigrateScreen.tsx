@@ -1,7 +1,7 @@
 // Review of the MCP client entries that still run mcp-remote, and their replacement by the
 // bridge. Main re-reads every file when applying and backs each one up before changing it.
 import { useId, useState } from 'react';
-import type { MigrationEntrySummary, MigrationPlanSummary } from '../../src-main/core/api/contract.js';
+import type { MigrationEntrySummary, MigrationPlanSummary } from '../../src-shared/contract.js';
 import { formatTime, migrationResultNotices, noteKindLabel } from '../view/format.js';
 import { CopyButton, NoticeView, ProblemView, Spinner } from './bits.js';
 import { useApp } from './hooks.js';

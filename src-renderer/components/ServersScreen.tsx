@@ -1,6 +1,6 @@
 // Every linked server at a glance, with a banner when any needs the person.
 import { useShallow } from 'zustand/react/shallow';
-import type { ServerSummary } from '../../src-main/core/api/contract.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
 import { clientLabel, formatAgo, formatTime, hostOf, migrationBanner, needingAttention, statusChip } from '../view/format.js';
 import { Scopes, StatusChipView } from './bits.js';
 import { useApp, useNow } from './hooks.js';

@@ -1,6 +1,6 @@
 // Settings kept by main, and where the secrets are kept (with a warning when that is weak).
 import { useEffect, useId, useState } from 'react';
-import type { Settings } from '../../src-main/core/api/contract.js';
+import type { Settings } from '../../src-shared/contract.js';
 import { NoticeView } from './bits.js';
 import { useApp } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';

@@ -1,6 +1,6 @@
 // Small shared pieces: status chip, notices, copy button, spinner.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
-import type { ServerSummary } from '../../src-main/core/api/contract.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
 import type { Notice } from '../store.js';
 import { statusChip } from '../view/format.js';
 import { useCopy } from './hooks.js';

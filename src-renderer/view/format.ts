@@ -1,7 +1,7 @@
 // Pure view helpers: everything the screens say about a server is decided here, from data and a
 // clock, so it can be tested without a DOM.
-import type { ClientAddResult, ClientKind, LinkPreview, MigrationNoteSummary, MigrationPlanSummary, MigrationResultSummary, ServerSummary } from '../../src-main/core/api/contract.js';
-import type { ActivityEntry, FlowKind } from '../../src-main/core/types.js';
+import type { ClientAddResult, ClientKind, LinkPreview, MigrationNoteSummary, MigrationPlanSummary, MigrationResultSummary, ServerSummary } from '../../src-shared/contract.js';
+import type { ActivityEntry, FlowKind } from '../../src-shared/contract.js';
 
 export type Tone = 'ok' | 'warn' | 'bad';
 

@@ -2,11 +2,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { openHeadlessCipher } from '../../src-main/core/cipher.js';
-import { nodeFileSystem } from '../../src-main/core/fs.js';
-import { systemClock } from '../../src-main/core/platform.js';
+import { openHeadlessCipher } from '../../src-main/core/vault/cipher.js';
+import { nodeFileSystem } from '../../src-main/core/vault/fs.js';
+import { systemClock } from '../../src-main/core/platform/services.js';
 import type { VaultData } from '../../src-main/core/types.js';
-import { Vault } from '../../src-main/core/vault.js';
+import { Vault } from '../../src-main/core/vault/vault.js';
 
 export async function openVault(home: string): Promise<Vault> {
   const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env: { MCP_TOKENS_KEYRING: 'off' } });

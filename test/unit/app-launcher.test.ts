@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brokerToStart, parseAppLauncher } from '../../src-main/core/app-launcher.js';
+import { brokerToStart, parseAppLauncher } from '../../src-main/core/app-model/app-launcher.js';
 
 describe('which broker a bridge starts', () => {
   it('starts the daemon for a headless vault', () => {

@@ -8,11 +8,11 @@ import { Broker } from '../../src-main/core/broker/broker.js';
 import { BrokerClient } from '../../src-main/core/broker/client.js';
 import { brokerAddress, LineSplitter, parseRequest } from '../../src-main/core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../../src-main/core/broker/server.js';
-import { keyCipher } from '../../src-main/core/cipher.js';
-import { nodeFileSystem } from '../../src-main/core/fs.js';
-import { Manager } from '../../src-main/core/manager.js';
-import { systemClock } from '../../src-main/core/platform.js';
-import { Vault } from '../../src-main/core/vault.js';
+import { keyCipher } from '../../src-main/core/vault/cipher.js';
+import { nodeFileSystem } from '../../src-main/core/vault/fs.js';
+import { Manager } from '../../src-main/core/manager/manager.js';
+import { systemClock } from '../../src-main/core/platform/services.js';
+import { Vault } from '../../src-main/core/vault/vault.js';
 
 const logger = { log: () => {} };
 const cleanups: Array<() => Promise<unknown>> = [];

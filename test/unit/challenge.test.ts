@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerParams, parseWwwAuthenticate } from '../../src-main/core/challenge.js';
+import { bearerParams, parseWwwAuthenticate } from '../../src-main/core/oauth/challenge.js';
 
 describe('parseWwwAuthenticate', () => {
   it('reads quoted and token params of a Bearer challenge', () => {

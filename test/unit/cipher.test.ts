@@ -13,9 +13,9 @@ import {
   seal,
   secretToolKeyring,
   unseal,
-} from '../../src-main/core/cipher.js';
-import { nodeFileSystem } from '../../src-main/core/fs.js';
-import { keyFilePath, vaultPath } from '../../src-main/core/paths.js';
+} from '../../src-main/core/vault/cipher.js';
+import { nodeFileSystem } from '../../src-main/core/vault/fs.js';
+import { keyFilePath, vaultPath } from '../../src-main/core/vault/paths.js';
 
 // The one allowed fake: an OS keychain cannot exist on this machine.
 class FakeKeyring implements KeyringBackend {

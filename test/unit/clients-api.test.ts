@@ -5,13 +5,13 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src-main/core/api/contract.js';
+import { parseArgs } from '../../src-shared/contract.js';
 import { createApiService, memorySettings, toApiError } from '../../src-main/core/api/service.js';
 import type { Broker } from '../../src-main/core/broker/broker.js';
 import { importArgsOf, managerGrantImporter, mcpRemoteHashes, parseMcpRemote, type GrantToImport } from '../../src-main/core/clients/index.js';
-import { UserError } from '../../src-main/core/errors.js';
-import type { Manager, ServerView } from '../../src-main/core/manager.js';
-import { systemClock } from '../../src-main/core/platform.js';
+import { UserError } from '../../src-main/core/platform/errors.js';
+import type { Manager, ServerView } from '../../src-main/core/manager/manager.js';
+import { systemClock } from '../../src-main/core/platform/services.js';
 
 const NOW = new Date(2025, 4, 6, 7, 8, 9);
 const SECRETS = ['at-PLAINTEXT-9f8e7d6c', 'rt-PLAINTEXT-1a2b3c4d', 'cs-PLAINTEXT-5e6f7a8b', 'hdr-SECRET-0c0d0e0f', 'qry-SECRET-77aa88bb'];

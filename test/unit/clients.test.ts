@@ -27,7 +27,7 @@ import {
 } from '../../src-main/core/clients/index.js';
 import { describeCommand } from '../../src-main/core/clients/mcp-remote.js';
 import { applyEdits, parseTree, setEdits, toValue, withValue, type JsonValue } from '../../src-main/core/clients/jsonc.js';
-import { isUserError } from '../../src-main/core/errors.js';
+import { isUserError } from '../../src-main/core/platform/errors.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/clients');
 const NOW = new Date(2025, 4, 6, 7, 8, 9); // local time, as backup names use

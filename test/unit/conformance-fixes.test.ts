@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probe } from '../../src-main/core/discovery.js';
-import { clientSecretBasic, formEncodeCredential, makeConfig, refresh, registerDynamicClient } from '../../src-main/core/oauth.js';
+import { probe } from '../../src-main/core/oauth/discovery.js';
+import { clientSecretBasic, formEncodeCredential, makeConfig, refresh, registerDynamicClient } from '../../src-main/core/oauth/oauth.js';
 import type { AsMetadata, ClientRecord } from '../../src-main/core/types.js';
 
 interface Seen {

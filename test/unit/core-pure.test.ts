@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../src-main/cli/args.js';
-import { protectedResourceMetadataUrls, selectScopes, validateAsMetadata, validateResourceMetadata } from '../../src-main/core/discovery.js';
-import { checkIss } from '../../src-main/core/oauth.js';
-import { browserCommand, splitCommand } from '../../src-main/core/opener.js';
-import { needsRefresh, serverStatus, suggestId, uniqueId } from '../../src-main/core/status.js';
+import { protectedResourceMetadataUrls, selectScopes, validateAsMetadata, validateResourceMetadata } from '../../src-main/core/oauth/discovery.js';
+import { checkIss } from '../../src-main/core/oauth/oauth.js';
+import { browserCommand, splitCommand } from '../../src-main/core/platform/opener.js';
+import { needsRefresh, serverStatus, suggestId, uniqueId } from '../../src-main/core/manager/status.js';
 import type { AsMetadata, ServerRecord } from '../../src-main/core/types.js';
-import { canonicalResource, isLoopbackHost, safeHttpUrl } from '../../src-main/core/urls.js';
+import { canonicalResource, isLoopbackHost, safeHttpUrl } from '../../src-main/core/platform/urls.js';
 
 const as = (extra: Record<string, unknown> = {}): AsMetadata => ({ issuer: 'https://as.example', token_endpoint: 'https://as.example/token', ...extra });
 
@@ -133,7 +133,7 @@ describe('argv and browser command', () => {
 
 describe('refresh ahead', () => {
   it('uses the larger of the request and the setting, capped at half the token lifetime', async () => {
-    const { minValidityMs } = await import('../../src-main/core/status.js');
+    const { minValidityMs } = await import('../../src-main/core/manager/status.js');
     expect(minValidityMs(60_000, 300_000, 3_600_000)).toBe(300_000);
     expect(minValidityMs(60_000, 300_000, 120_000)).toBe(60_000);
     expect(minValidityMs(60_000, 300_000, 4_000)).toBe(2_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_NAMES, EVENT_CHANNEL, EVENT_NAMES } from '../../src-main/core/api/channels.js';
-import { type ApiEvents, type ApiHandlers, type ApiService, CHANNELS, type EventName, EVENTS } from '../../src-main/core/api/contract.js';
-import { UserError } from '../../src-main/core/errors.js';
+import { CHANNEL_NAMES, EVENT_CHANNEL, EVENT_NAMES } from '../../src-shared/channels.js';
+import { type ApiEvents, type ApiHandlers, type ApiService, CHANNELS, type EventName, EVENTS } from '../../src-shared/contract.js';
+import { UserError } from '../../src-main/core/platform/errors.js';
 import { forwardEvents, type InvokeEvent as IpcMainInvokeEvent, type IpcMainLike, type IpcResult, registerIpc, type SenderFrame, trustedRendererFrame } from '../../src-main/electron/ipc.js';
 
 const INDEX = 'file:///opt/MCP%20Token%20Manager/resources/app.asar/dist/renderer/index.html';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockTimeoutError, withLock } from '../../src-main/core/lock.js';
+import { LockTimeoutError, withLock } from '../../src-main/core/vault/lock.js';
 
 let dir: string;
 let lockPath: string;
@@ -41,7 +41,7 @@ describe('withLock', () => {
     const counter = path.join(dir, 'counter');
     await fsp.writeFile(counter, '0');
     const script = path.join(dir, 'child.mts');
-    const lockModule = pathToFileURL(path.resolve('src-main/core/lock.ts')).href;
+    const lockModule = pathToFileURL(path.resolve('src-main/core/vault/lock.ts')).href;
     await fsp.writeFile(
       script,
       `import fsp from 'node:fs/promises';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LoopbackListener, startLoopback } from '../../src-main/core/loopback.js';
+import { type LoopbackListener, startLoopback } from '../../src-main/core/oauth/loopback.js';
 
 let l: LoopbackListener | undefined;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerSummary } from '../../src-main/core/api/contract.js';
-import { MAX_SEPARATE_NOTIFICATIONS, notificationsFor } from '../../src-main/core/notify.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
+import { MAX_SEPARATE_NOTIFICATIONS, notificationsFor } from '../../src-main/core/app-model/notify.js';
 
 function server(id: string, over: Partial<ServerSummary> = {}): ServerSummary {
   return {

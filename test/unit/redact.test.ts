@@ -2,8 +2,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger, logFilePath } from '../../src-main/core/log.js';
-import { REDACTED, Redactor } from '../../src-main/core/redact.js';
+import { createLogger, logFilePath } from '../../src-main/core/platform/log.js';
+import { REDACTED, Redactor } from '../../src-main/core/platform/redact.js';
 
 const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJ1c2VyIiwiYXVkIjoiaHR0cHM6Ly9tY3AifQ.c2lnbmF0dXJlLWJ5dGVz';
 

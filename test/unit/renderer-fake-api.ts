@@ -1,6 +1,6 @@
 // A scriptable stand-in for the typed Api (the renderer's only dependency): records calls, lets a
 // test answer each channel, and pushes events the way a host would.
-import type { Api, ApiEvents, ApiHandlers, Channel, EventName, LinkPreview, ServerSummary } from '../../src-main/core/api/contract.js';
+import type { Api, ApiEvents, ApiHandlers, Channel, EventName, LinkPreview, ServerSummary } from '../../src-shared/contract.js';
 import { CHANNELS } from '../../src-renderer/api/http.js';
 
 export interface FakeApi {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import type { Api } from '../../src-main/core/api/contract.js';
+import type { Api } from '../../src-shared/contract.js';
 import { chooseApi } from '../../src-renderer/api/index.js';
 import { ApiCallError, CHANNELS, createHttpApi } from '../../src-renderer/api/http.js';
 import { server } from './renderer-fake-api.js';

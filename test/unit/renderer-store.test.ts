@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MigrationEntrySummary, MigrationPlanSummary, MigrationResultSummary } from '../../src-main/core/api/contract.js';
+import type { MigrationEntrySummary, MigrationPlanSummary, MigrationResultSummary } from '../../src-shared/contract.js';
 import { ApiCallError } from '../../src-renderer/api/http.js';
 import { backgroundFlows, createAppStore, flowsFor, selectedServer } from '../../src-renderer/store.js';
 import { deferred, fakeApi, preview, server, tick } from './renderer-fake-api.js';

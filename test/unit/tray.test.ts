@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerSummary } from '../../src-main/core/api/contract.js';
-import { displayName, MAX_TRAY_SERVERS, menuLabel, startHidden, statusLabel, type TrayAction, type TrayItem, trayIcon, trayMenu } from '../../src-main/core/tray.js';
+import type { ServerSummary } from '../../src-shared/contract.js';
+import { displayName, MAX_TRAY_SERVERS, menuLabel, startHidden, statusLabel, type TrayAction, type TrayItem, trayIcon, trayMenu } from '../../src-main/core/app-model/tray.js';
 import { type MenuTemplate, TrayService } from '../../src-main/electron/tray.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keyCipher, openHeadlessCipher } from '../../src-main/core/cipher.js';
-import { ensurePrivateDir, nodeFileSystem, writeFileAtomic } from '../../src-main/core/fs.js';
-import { dataHome, keyFilePath, logDir, runDir, vaultPath } from '../../src-main/core/paths.js';
-import type { Cipher, FileSystem, Logger } from '../../src-main/core/platform.js';
-import { Redactor } from '../../src-main/core/redact.js';
+import { keyCipher, openHeadlessCipher } from '../../src-main/core/vault/cipher.js';
+import { ensurePrivateDir, nodeFileSystem, writeFileAtomic } from '../../src-main/core/vault/fs.js';
+import { dataHome, keyFilePath, logDir, runDir, vaultPath } from '../../src-main/core/vault/paths.js';
+import type { Cipher, FileSystem, Logger } from '../../src-main/core/platform/services.js';
+import { Redactor } from '../../src-main/core/platform/redact.js';
 import type { ServerRecord, VaultData } from '../../src-main/core/types.js';
-import { Vault, VaultCorruptError, VaultWriteError } from '../../src-main/core/vault.js';
+import { Vault, VaultCorruptError, VaultWriteError } from '../../src-main/core/vault/vault.js';
 
 const ACCESS = 'at-PLAINTEXT-access-4f1c2a';
 const REFRESH = 'rt-PLAINTEXT-refresh-9d8e7f';
@@ -137,10 +137,10 @@ describe('Vault storage', () => {
     const script = path.join(root, 'child.mts');
     await fsp.writeFile(
       script,
-      `import { openHeadlessCipher } from ${mod('src-main/core/cipher.ts')};
-import { nodeFileSystem } from ${mod('src-main/core/fs.ts')};
-import { systemClock } from ${mod('src-main/core/platform.ts')};
-import { Vault } from ${mod('src-main/core/vault.ts')};
+      `import { openHeadlessCipher } from ${mod('src-main/core/vault/cipher.ts')};
+import { nodeFileSystem } from ${mod('src-main/core/vault/fs.ts')};
+import { systemClock } from ${mod('src-main/core/platform/services.ts')};
+import { Vault } from ${mod('src-main/core/vault/vault.ts')};
 const home = process.argv[2];
 const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env: { MCP_TOKENS_KEYRING: 'off' } });
 const vault = await Vault.open({ home, fs: nodeFileSystem, cipher, clock: systemClock });

@@ -13,10 +13,10 @@ import {
   type MigrationPlan,
   type UpsertResult,
 } from '../clients/index.js';
-import { UserError } from '../errors.js';
-import type { Manager } from '../manager.js';
-import { redact } from '../redact.js';
-import type { ClientAddResult, ClientKind, MigrateOptions, MigrationPlanSummary, MigrationResultSummary } from './contract.js';
+import { UserError } from '../platform/errors.js';
+import type { Manager } from '../manager/manager.js';
+import { redact } from '../platform/redact.js';
+import type { ClientAddResult, ClientKind, MigrateOptions, MigrationPlanSummary, MigrationResultSummary } from '../../../src-shared/contract.js';
 
 export interface ClientsDeps {
   manager: Pick<Manager, 'status' | 'importGrant'>;

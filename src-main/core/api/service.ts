@@ -3,12 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
 import type { ClientFs, ImportGrant, Launcher } from '../clients/index.js';
-import { UserError } from '../errors.js';
-import type { Manager, ServerView } from '../manager.js';
-import type { BrowserOpener, Cipher, Clock, Logger } from '../platform.js';
-import { redact } from '../redact.js';
+import { UserError } from '../platform/errors.js';
+import type { Manager, ServerView } from '../manager/manager.js';
+import type { BrowserOpener, Cipher, Clock, Logger } from '../platform/services.js';
+import { redact } from '../platform/redact.js';
 import type { FlowKind } from '../types.js';
-import { safeHttpUrl } from '../urls.js';
+import { safeHttpUrl } from '../platform/urls.js';
 import { clientsApi } from './clients.js';
 import {
   type ApiEvents,
@@ -20,7 +20,7 @@ import {
   type EventName,
   type ServerSummary,
   type Settings,
-} from './contract.js';
+} from '../../../src-shared/contract.js';
 
 export interface SettingsStore {
   get(): Promise<Settings>;

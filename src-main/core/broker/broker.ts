@@ -1,10 +1,10 @@
 // The broker: the one owner of tokens. It serializes work per server (single flight),
 // backs off when the AS is unavailable, and never loops on a dead grant.
-import { UserError } from '../errors.js';
-import type { Manager, ServerView } from '../manager.js';
-import { normalizeUrl } from '../manager.js';
-import { OAuthWireError } from '../oauth.js';
-import type { Clock, Logger } from '../platform.js';
+import { UserError } from '../platform/errors.js';
+import type { Manager, ServerView } from '../manager/manager.js';
+import { normalizeUrl } from '../manager/manager.js';
+import { OAuthWireError } from '../oauth/oauth.js';
+import type { Clock, Logger } from '../platform/services.js';
 import type { BrokerEvent, TokenGrant } from './protocol.js';
 
 export interface BrokerDeps {

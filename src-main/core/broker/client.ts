@@ -1,7 +1,7 @@
 // A bridge's (or the CLI's) connection to the broker. Starts a broker when none answers,
 // reconnects after the broker dies, and bounds every request in time.
 import { connect, type Socket } from 'node:net';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } from './protocol.js';
 
 export interface BrokerClientOptions {

@@ -2,7 +2,7 @@
 // Every line is validated; nothing here ever carries a token to anyone but the bridge that asked.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { ServerView } from '../manager.js';
+import type { ServerView } from '../manager/manager.js';
 
 export const BROKER_PROTOCOL = 1;
 export const MAX_BROKER_LINE = 1024 * 1024;

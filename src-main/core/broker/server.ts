@@ -2,10 +2,10 @@
 import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { isUserError } from '../errors.js';
-import { ensurePrivateDir } from '../fs.js';
-import type { Logger } from '../platform.js';
-import { redact } from '../redact.js';
+import { isUserError } from '../platform/errors.js';
+import { ensurePrivateDir } from '../vault/fs.js';
+import type { Logger } from '../platform/services.js';
+import { redact } from '../platform/redact.js';
 import type { Broker } from './broker.js';
 import { type BrokerRequest, type BrokerResponse, BROKER_PROTOCOL, LineSplitter, MAX_BROKER_LINE, parseRequest, ProtocolError } from './protocol.js';
 

@@ -4,8 +4,8 @@
 // old atomically. A file that does not parse is never touched.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { errnoCode, writeFileAtomic } from '../fs.js';
+import { UserError } from '../platform/errors.js';
+import { errnoCode, writeFileAtomic } from '../vault/fs.js';
 import { bridgeEntry, bridgeTargetOf, entrySlug, NPX_LAUNCHER, type BridgeServer, type Launcher } from './entries.js';
 import { applyEdits, jsonEqual, JsonSyntaxError, parseTree, setEdits, toValue, withValue, type JsonNode, type JsonValue, type Syntax } from './jsonc.js';
 import { CLIENT_FORMATS, CLIENT_NAMES, defaultConfigPath, type ClientKind } from './locations.js';

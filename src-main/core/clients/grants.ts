@@ -4,7 +4,7 @@
 // of the server URL and some flags (see mcpRemoteHashes), so a grant's server is known only
 // when a config entry that hashes to it is found. Nothing here prints or logs a token.
 import path from 'node:path';
-import { errnoCode } from '../fs.js';
+import { errnoCode } from '../vault/fs.js';
 import { nodeClientFs, type ClientFs } from './config-file.js';
 import { homeDir } from './locations.js';
 import { mcpRemoteHashes, type McpRemoteInvocation } from './mcp-remote.js';

@@ -1,6 +1,6 @@
 // How an mcp-remote grant becomes a vault grant: the one mapping, shared by `mcp-tokens migrate
 // --import-tokens` and the app's migration, so both import exactly the same fields.
-import type { Manager } from '../manager.js';
+import type { Manager } from '../manager/manager.js';
 import type { GrantToImport, ImportGrant } from './migrate.js';
 
 /** The manager's import arguments for one mcp-remote grant (its token and client files). */

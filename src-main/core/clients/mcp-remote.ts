@@ -1,7 +1,7 @@
 // Recognising mcp-remote in a client's entry (however it is launched) and reading its flags,
 // as mcp-remote 0.1.x–0.15 reads them, to say what carries over to the bridge and what not.
 import { createHash } from 'node:crypto';
-import { isLoopbackHost } from '../urls.js';
+import { isLoopbackHost } from '../platform/urls.js';
 import { shellQuote } from './entries.js';
 
 export interface McpRemoteInvocation {

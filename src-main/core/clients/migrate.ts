@@ -2,8 +2,8 @@
 // replacement by the bridge (saying what carries over and what does not), and apply the plan
 // file by file with a backup each. Optionally hand mcp-remote's stored grants to an importer.
 import { createHash } from 'node:crypto';
-import { redact } from '../redact.js';
-import { isUserError } from '../errors.js';
+import { redact } from '../platform/redact.js';
+import { isUserError } from '../platform/errors.js';
 import { bridgeCommand, NPX_LAUNCHER, shellQuote, type Launcher } from './entries.js';
 import { editText, nodeClientFs, withFreshConfig, writeConfig, type ClientFs, type SetOp } from './config-file.js';
 import { bestGrantFor, deleteGrantFiles, mcpRemoteAuthDir, readMcpRemoteGrants, summarizeGrant, type GrantSummary, type McpRemoteClientInfo, type McpRemoteGrant, type McpRemoteTokens } from './grants.js';

@@ -1,6 +1,6 @@
 // What the tray shows, as plain data: the Electron glue only turns this model into a Tray
 // and a Menu, so every decision about wording, order and attention is made (and tested) here.
-import type { ServerSummary } from './api/contract.js';
+import type { ServerSummary } from '../../../src-shared/contract.js';
 
 export type TrayAction =
   | { kind: 'reauthorize'; id: string }

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../platform/errors.js';
 import { errnoCode, isPidDead, tempFilePattern } from './fs.js';
 import { withLock } from './lock.js';
 import { DIR_MODE, FILE_MODE, vaultLockPath, vaultPath } from './paths.js';
-import type { Cipher, Clock, FileSystem, Logger } from './platform.js';
-import { defaultRedactor, type Redactor } from './redact.js';
-import type { PendingOp, VaultData, VaultSecrets } from './types.js';
+import type { Cipher, Clock, FileSystem, Logger } from '../platform/services.js';
+import { defaultRedactor, type Redactor } from '../platform/redact.js';
+import type { PendingOp, VaultData, VaultSecrets } from '../types.js';
 
 export type VaultCorruptReason = 'unparseable' | 'undecryptable' | 'newer-version' | 'key-mismatch';
 

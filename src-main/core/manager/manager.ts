@@ -2,17 +2,17 @@
 // code that combines the vault with the AS; the broker and the CLI both drive it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { LinkPreview } from './api/contract.js';
-import { type DiscoveryResult, discover, supportsPkceS256 } from './discovery.js';
-import { UserError } from './errors.js';
-import type { FetchFn } from './http.js';
-import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from './loopback.js';
-import * as wire from './oauth.js';
-import type { BrowserOpener, Cipher, Clock, Logger } from './platform.js';
+import type { LinkPreview } from '../types.js';
+import { type DiscoveryResult, discover, supportsPkceS256 } from '../oauth/discovery.js';
+import { UserError } from '../platform/errors.js';
+import type { FetchFn } from '../oauth/http.js';
+import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from '../oauth/loopback.js';
+import * as wire from '../oauth/oauth.js';
+import type { BrowserOpener, Cipher, Clock, Logger } from '../platform/services.js';
 import { minValidityMs, needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
-import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from './types.js';
-import { displayUrl, safeHttpUrl } from './urls.js';
-import { VaultWriteError } from './vault.js';
+import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
+import { displayUrl, safeHttpUrl } from '../platform/urls.js';
+import { VaultWriteError } from '../vault/vault.js';
 
 export interface VaultStore {
   read(): Promise<VaultData>;

@@ -1,7 +1,7 @@
 // Bounded HTTP for discovery: every request has a timeout and a size cap, never follows
 // redirects silently, and reports failures in words.
-import { UserError } from './errors.js';
-import { displayUrl } from './urls.js';
+import { UserError } from '../platform/errors.js';
+import { displayUrl } from '../platform/urls.js';
 
 export type FetchFn = typeof fetch;
 

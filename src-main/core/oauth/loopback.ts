@@ -2,7 +2,7 @@
 // pages that reflect nothing from the request.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from './errors.js';
+import { UserError } from '../platform/errors.js';
 
 export interface CallbackResult {
   url: URL;

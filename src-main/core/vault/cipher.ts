@@ -6,10 +6,10 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { execFile } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
-import { UserError } from './errors.js';
+import { UserError } from '../platform/errors.js';
 import { errnoCode } from './fs.js';
 import { keyFilePath, vaultPath } from './paths.js';
-import type { Cipher, CipherKind, FileSystem } from './platform.js';
+import type { Cipher, CipherKind, FileSystem } from '../platform/services.js';
 
 const FORMAT_VERSION = 1;
 const KEY_BYTES = 32;

@@ -3,10 +3,10 @@
 import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { bearerParams } from './challenge.js';
-import { UserError } from './errors.js';
+import { UserError } from '../platform/errors.js';
 import { type FetchFn, httpRequest, parseJsonObject } from './http.js';
-import type { AsMetadata } from './types.js';
-import { canonicalResource, displayUrl, safeHttpUrl } from './urls.js';
+import type { AsMetadata } from '../types.js';
+import { canonicalResource, displayUrl, safeHttpUrl } from '../platform/urls.js';
 
 export const PROBE_PROTOCOL_VERSION = '2025-11-25';
 /** The 2026-07-28 revision: no handshake; version, identity and capabilities ride in every request. */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../platform/errors.js';
 import { errnoCode, isPidDead } from './fs.js';
 
 export interface LockOptions {

@@ -1,5 +1,5 @@
 // Pure decisions about a server's state; shared by the CLI, the broker and the app.
-import type { NeedsReauthReason, ServerRecord } from './types.js';
+import type { NeedsReauthReason, ServerRecord } from '../types.js';
 
 export type StatusName = 'ok' | 'expiring' | 'needs-reauth';
 

@@ -3,9 +3,9 @@
 // nothing written anywhere carries a token, whatever the caller passed in.
 import fs from 'node:fs';
 import path from 'node:path';
-import { logDir } from './paths.js';
-import type { Clock, Logger, LogLevel } from './platform.js';
-import { systemClock } from './platform.js';
+import { logDir } from '../vault/paths.js';
+import type { Clock, Logger, LogLevel } from './services.js';
+import { systemClock } from './services.js';
 import { defaultRedactor, REDACTED, type Redactor } from './redact.js';
 
 export interface LoggerOptions {

@@ -1,6 +1,6 @@
 // The one audited way to open a URL in the person's browser: only https, or http to loopback.
 import { spawn } from 'node:child_process';
-import type { BrowserOpener } from './platform.js';
+import type { BrowserOpener } from './services.js';
 import { safeHttpUrl } from './urls.js';
 
 /** Splits a command line on spaces, honouring simple single/double quotes (no shell). */

@@ -1,7 +1,7 @@
 // Which system notifications to show when the servers change. One notification per incident:
 // an incident starts when a server enters needs-reauth and ends when it leaves (re-authorized,
 // unlinked); a server that stays broken is not announced again, however often the list updates.
-import type { ServerSummary } from './api/contract.js';
+import type { ServerSummary } from '../../../src-shared/contract.js';
 import type { TrayAction } from './tray.js';
 import { displayName } from './tray.js';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { FileSystem } from './platform.js';
+import type { FileSystem } from '../platform/services.js';
 
 /** Name of the temp file used while writing `target`: `.<base>.<pid>.<random>.tmp`. */
 export function tempPathFor(target: string, pid: number = process.pid): string {

@@ -3,7 +3,9 @@
 // main pushes. The Electron preload, the IPC handlers, `mcp-tokens ui` and the renderer store
 // are all derived from this file. Nothing in it ever carries a token or a secret.
 import { z } from 'zod';
-import type { ActivityEntry, FlowKind } from '../types.js';
+// The contract maps domain types; these few pass through unchanged (type-only: erased at build).
+import type { ActivityEntry, FlowKind, LinkPreview } from '../src-main/core/types.js';
+export type { ActivityEntry, FlowKind, LinkPreview };
 
 const serverId = z.string().min(1).max(200);
 const httpUrl = z
@@ -92,21 +94,6 @@ export interface ServerSummary {
   usedBy: string[];
 }
 
-export interface LinkPreview {
-  url: string;
-  resource: string;
-  resourceName?: string;
-  transport: 'streamable-http' | 'sse';
-  issuer: string;
-  issuerHost: string;
-  issuerOtherSite: boolean;
-  insecureHttp: boolean;
-  scopes: string[];
-  registration: 'pre-registered' | 'metadata-document' | 'dynamic' | 'reuse' | 'impossible';
-  flows: FlowKind[];
-  defaultFlow: FlowKind;
-  alreadyLinkedAs?: string;
-}
 
 export interface AppInfo {
   version: string;

@@ -2,9 +2,9 @@
 // only offers bundled with its own discovery). Nothing here touches the vault.
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
-import { UserError } from './errors.js';
-import type { AsMetadata, ClientRecord } from './types.js';
-import { displayUrl, isInsecureLoopback, safeHttpUrl } from './urls.js';
+import { UserError } from '../platform/errors.js';
+import type { AsMetadata, ClientRecord } from '../types.js';
+import { displayUrl, isInsecureLoopback, safeHttpUrl } from '../platform/urls.js';
 
 export const OAUTH_TIMEOUT_S = 15;
 
