@@ -2,6 +2,7 @@
 // adds the bearer token through its own fetch, and hides what the client cannot fix by itself:
 // a token to refresh, a session the server forgot, a legacy HTTP+SSE server, and a server of the
 // 2026-07-28 ("modern") era behind a client that only speaks the initialize-handshake revisions.
+import { VERSION } from '../core/platform/version.js';
 import { randomUUID } from 'node:crypto';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -735,7 +736,7 @@ class Bridge {
     const params = this.initRequest?.params as { clientInfo?: unknown; capabilities?: unknown } | undefined;
     const info = params?.clientInfo as { name?: unknown; version?: unknown } | undefined;
     return {
-      clientInfo: typeof info?.name === 'string' ? { version: typeof info.version === 'string' ? info.version : '', ...(info as object), name: info.name } : { name: 'mcp-tokens-bridge', version: '0.1.0' },
+      clientInfo: typeof info?.name === 'string' ? { version: typeof info.version === 'string' ? info.version : '', ...(info as object), name: info.name } : { name: 'mcp-tokens-bridge', version: VERSION },
       capabilities: typeof params?.capabilities === 'object' && params.capabilities !== null ? (params.capabilities as Record<string, unknown>) : {},
     };
   }

@@ -1,6 +1,7 @@
 // A legacy stdio client (initialize handshake, server-to-client requests) in front of a modern
 // 2026-07-28 server (no handshake, identity in every request, multi round-trip requests).
 // The client sees an ordinary legacy session; the server sees an ordinary modern client.
+import { VERSION } from '../core/platform/version.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { mcpName, encodeHeaderValue, paramHeaders, toolHeaders, type ToolHeaders } from './headers.js';
@@ -85,7 +86,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class ModernSession {
   version: string;
-  identity: ClientIdentity = { clientInfo: { name: 'mcp-tokens-bridge', version: '0.1.0' }, capabilities: {} };
+  identity: ClientIdentity = { clientInfo: { name: 'mcp-tokens-bridge', version: VERSION }, capabilities: {} };
   private logLevel: string | undefined;
   private readonly tools = new Map<string, ToolHeaders>();
   private toolsComplete = false;

@@ -1,4 +1,6 @@
-// A small, strict argv parser: unknown flags are usage errors (exit 2), never ignored.
+// The CLI's argv parsing, on node:util parseArgs in strict mode: unknown flags are usage
+// errors (exit 2), never ignored. This file only maps its errors to our words.
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -12,45 +14,56 @@ export interface FlagSpec {
   values: readonly string[];
   /** Boolean flags. */
   booleans: readonly string[];
+  /** Value flags that may be repeated (--header A --header B); collected in `lists`. */
+  multiple?: readonly string[];
 }
 
 export interface Parsed {
   positionals: string[];
   values: Record<string, string>;
   flags: Set<string>;
+  lists: Record<string, string[]>;
 }
 
+type NodeOptions = NonNullable<Parameters<typeof nodeParseArgs>[0]>['options'];
+
 export function parseArgs(argv: readonly string[], spec: FlagSpec): Parsed {
-  const out: Parsed = { positionals: [], values: {}, flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      out.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('--') || a === '-') {
-      if (a.startsWith('-') && a !== '-') {
-        if (a === '-h') {
-          out.flags.add('help');
-          continue;
-        }
-        throw new UsageError(`Unknown option ${a}.`);
-      }
-      out.positionals.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (spec.values.includes(name)) {
-      const v = eq === -1 ? argv[++i] : a.slice(eq + 1);
-      if (v === undefined || (eq === -1 && v.startsWith('--'))) throw new UsageError(`Option --${name} needs a value.`);
-      out.values[name] = v;
-    } else if (spec.booleans.includes(name)) {
-      if (eq !== -1) throw new UsageError(`Option --${name} takes no value.`);
-      out.flags.add(name);
-    } else {
-      throw new UsageError(`Unknown option --${name}.`);
+  const multiple = new Set(spec.multiple ?? []);
+  const options: NodeOptions = { help: { type: 'boolean', short: 'h' } };
+  for (const v of new Set([...spec.values, ...multiple])) options[v] = { type: 'string', multiple: multiple.has(v) };
+  for (const b of spec.booleans) options[b] = { type: 'boolean' };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError(usageMessage(e));
+  }
+  const out: Parsed = { positionals: parsed.positionals, values: {}, flags: new Set(), lists: {} };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'boolean') {
+      if (value) out.flags.add(name);
+    } else if (Array.isArray(value)) {
+      out.lists[name] = value.map(String);
+    } else if (typeof value === 'string') {
+      out.values[name] = value;
     }
   }
   return out;
+}
+
+/** node:util's messages name its own API ("parseArgs"); ours name the option and the fix. */
+function usageMessage(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const opt = /'(-{1,2}[^' ]+)/.exec(err.message ?? '')?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option ${opt ?? ''}.`.replace(' .', '.');
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // Both "--name" without a value and "--no-open=x" land here.
+      return /argument missing|ambiguous/.test(err.message ?? '')
+        ? `Option ${opt ?? ''} needs a value.`
+        : `Option ${opt ?? ''} takes no value.`;
+    default:
+      return err.message ?? String(e);
+  }
 }

@@ -6,7 +6,7 @@ import type { ServerView } from '../core/manager/manager.js';
 import { redact as redactText } from '../core/platform/redact.js';
 import { parseArgs, UsageError } from './args.js';
 
-const VERSION = '0.1.0';
+import { VERSION } from '../core/platform/version.js';
 
 const USAGE = `Usage: mcp-tokens <command> [options]
 

@@ -20,7 +20,7 @@ import { openAppCipher, type SafeStorageLike } from './cipher.js';
 import { forwardEvents, type IpcMainLike, registerIpc } from './ipc.js';
 import type { LoginItems } from './login.js';
 import { HIDDEN_ARG } from './login.js';
-import { STARTED_BY_BRIDGE_ARG } from './security.js';
+import { STARTED_BY_BRIDGE as STARTED_BY_BRIDGE_ARG } from '../core/app-model/app-launcher.js';
 import { electronSettings, type SettingsBackend } from './settings.js';
 import { TrayService, type TrayServiceDeps } from './tray.js';
 

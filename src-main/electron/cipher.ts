@@ -3,7 +3,8 @@
 // keyCipher as headless, so its format does not depend on which process wrote it.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { CipherError, keyCipher, openHeadlessCipher } from '../core/vault/cipher.js';
+import { APP_SEALED_KEY_FILE } from '../core/app-model/app-launcher.js';
+import { CipherError, decodeKey, KEY_BYTES, keyCipher, openHeadlessCipher } from '../core/vault/cipher.js';
 import { errnoCode } from '../core/vault/fs.js';
 import { vaultPath } from '../core/vault/paths.js';
 import type { Cipher, FileSystem, Logger } from '../core/platform/services.js';
@@ -30,8 +31,7 @@ interface SealOps {
   api: 'async' | 'sync';
 }
 
-export const SEALED_KEY_FILE = 'vault.key.safe-storage';
-const KEY_BYTES = 32;
+export const SEALED_KEY_FILE = APP_SEALED_KEY_FILE;
 
 export function sealedKeyPath(home: string): string {
   return path.join(home, SEALED_KEY_FILE);
@@ -89,12 +89,6 @@ async function sealOps(ss: SafeStorageLike, allowPlainText: boolean): Promise<Se
   };
 }
 
-function decodeKey(text: string): Buffer | null {
-  const t = text.trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return null;
-  const key = Buffer.from(t, 'base64');
-  return key.length === KEY_BYTES ? key : null;
-}
 
 async function sealedWithOf(fs: FileSystem, home: string): Promise<string | null> {
   let raw: Buffer;

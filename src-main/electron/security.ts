@@ -23,5 +23,3 @@ export const CONTENT_SECURITY_POLICY = [
 /** Permissions the renderer may use: only writing to the clipboard (the Copy buttons). */
 export const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);
 
-/** Extra switches for a second launch that must not bring up the window. */
-export const STARTED_BY_BRIDGE_ARG = '--started-by-bridge';

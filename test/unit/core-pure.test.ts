@@ -118,7 +118,10 @@ describe('status', () => {
 describe('argv and browser command', () => {
   it('parses flags strictly', () => {
     const p = parseArgs(['u', '--name', 'N', '--scope=a b', '--no-open'], { values: ['name', 'scope'], booleans: ['no-open'] });
-    expect(p).toEqual({ positionals: ['u'], values: { name: 'N', scope: 'a b' }, flags: new Set(['no-open']) });
+    expect(p).toEqual({ positionals: ['u'], values: { name: 'N', scope: 'a b' }, flags: new Set(['no-open']), lists: {} });
+    const m = parseArgs(['--header', 'A: b', '--header=C: ${D}'], { values: [], booleans: [], multiple: ['header'] });
+    expect(m.lists).toEqual({ header: ['A: b', 'C: ${D}'] });
+    expect(() => parseArgs(['--no-open=x'], { values: [], booleans: ['no-open'] })).toThrow(/takes no value/);
     expect(() => parseArgs(['--bogus'], { values: [], booleans: [] })).toThrow(UsageError);
     expect(() => parseArgs(['--name'], { values: ['name'], booleans: [] })).toThrow(/needs a value/);
   });

@@ -1,5 +1,6 @@
 // Discovery per the MCP authorization spec: probe the server, find its protected resource
 // metadata (RFC 9728), then its authorization server metadata (RFC 8414 / OpenID Discovery).
+import { VERSION } from '../platform/version.js';
 import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { bearerParams } from './challenge.js';
@@ -21,7 +22,7 @@ function probeRequest(method: string, id: number, version: string, params: Recor
   const _meta = {
     'io.modelcontextprotocol/protocolVersion': version,
     'io.modelcontextprotocol/clientCapabilities': {},
-    'io.modelcontextprotocol/clientInfo': { name: 'mcp-token-manager', version: '0.1.0' },
+    'io.modelcontextprotocol/clientInfo': { name: 'mcp-token-manager', version: VERSION },
   };
   return {
     method: 'POST',
@@ -81,7 +82,7 @@ export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise
     serverUrl,
     fetchFn,
     timeoutMs,
-    probeRequest('initialize', 0, PROBE_PROTOCOL_VERSION, { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-token-manager', version: '0.1.0' } }),
+    probeRequest('initialize', 0, PROBE_PROTOCOL_VERSION, { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-token-manager', version: VERSION } }),
   );
   if (post.status === 401 || post.status === 403) {
     return { status: post.status, transport: 'streamable-http', challenge: bearerParams(post.wwwAuthenticate) };

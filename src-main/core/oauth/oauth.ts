@@ -1,5 +1,6 @@
 // OAuth wire work through openid-client (and its oauth4webapi for DCR, which openid-client
 // only offers bundled with its own discovery). Nothing here touches the vault.
+import { VERSION } from '../platform/version.js';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { UserError } from '../platform/errors.js';
@@ -75,7 +76,7 @@ export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Pr
     response_types: req.grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: authMethod,
     software_id: 'mcp-token-manager',
-    software_version: '0.1.0',
+    software_version: VERSION,
   };
   if (req.scope) metadata.scope = req.scope;
   const asObj = { ...(as as oauth.AuthorizationServer), registration_endpoint: endpoint.href };

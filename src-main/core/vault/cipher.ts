@@ -12,7 +12,7 @@ import { keyFilePath, vaultPath } from './paths.js';
 import type { Cipher, CipherKind, FileSystem } from '../platform/services.js';
 
 const FORMAT_VERSION = 1;
-const KEY_BYTES = 32;
+export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
@@ -171,7 +171,8 @@ export function keyringAccount(home: string): string {
   return `vault-key-${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
 }
 
-function decodeKey(text: string): Buffer | null {
+/** A stored master key (base64 of KEY_BYTES bytes), or null when the text is not one. */
+export function decodeKey(text: string): Buffer | null {
   const t = text.trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return null;
   const key = Buffer.from(t, 'base64');

@@ -1,0 +1,3 @@
+// lint-as: src-renderer/fixture.ts
+import { readFileSync } from 'node:fs';
+export const r = readFileSync;

@@ -1,0 +1,3 @@
+// lint-as: src-shared/fixture.ts
+import { join } from 'node:path';
+export const j = join;
