@@ -25,7 +25,7 @@ export async function openContext(opts: { progress: (line: string) => void; env?
   const logger = createLogger({ home, stderr: Boolean(env.MCP_TOKENS_DEBUG), level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const cipher = await openHeadlessCipher({ home, fs: nodeFileSystem, env });
   const vault = await Vault.open({ home, fs: nodeFileSystem, cipher, clock: systemClock, logger });
-  const opener = createBrowserOpener(env);
+  const opener = createBrowserOpener(env, process.platform, logger);
   const manager = new Manager({ vault, cipher, clock: systemClock, opener, logger, progress: opts.progress });
   return { home, cipher, vault, manager, logger, opener, startupReport: vault.startupReport };
 }

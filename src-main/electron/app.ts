@@ -9,7 +9,7 @@ import { createApiService, toApiError } from '../core/api/service.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
-import { linkUrlFromArgv } from '../core/platform/external.js';
+import { linkUrlFromArgv } from '../core/platform/opener.js';
 import { Manager } from '../core/manager/manager.js';
 import { type AppNotification, notificationsFor } from '../core/app-model/notify.js';
 import type { BrowserOpener, Cipher, FileSystem, Logger } from '../core/platform/services.js';

@@ -69,7 +69,9 @@ export async function approve(url, opts = {}) {
   const deny = opts.deny ?? Boolean(process.env.PERSON_DENY);
   const user = opts.user ?? process.env.PERSON_USER ?? 'alice';
   const jar = new Jar();
-  const userCode = new URL(url).searchParams.get('user_code') ?? opts.userCode;
+  // The app hands the browser a one-shot loopback link that redirects to the real URL, so the
+  // device code is read from whichever URL of the way carries it.
+  let userCode = new URL(url).searchParams.get('user_code') ?? opts.userCode;
   let next = { url, method: 'GET', body: undefined };
   const submitted = new Set();
   for (let step = 0; step < MAX_STEPS; step++) {
@@ -82,6 +84,7 @@ export async function approve(url, opts = {}) {
     const loc = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && loc) {
       next = { url: new URL(loc, next.url).href, method: 'GET', body: undefined };
+      userCode = new URL(next.url).searchParams.get('user_code') ?? userCode;
       continue;
     }
     const text = await res.text();

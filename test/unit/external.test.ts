@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src-main/core/platform/errors.js';
-import { checkExternalUrl, linkUrlFromArgv } from '../../src-main/core/platform/external.js';
+import { checkExternalUrl, linkUrlFromArgv } from '../../src-main/core/platform/opener.js';
 import { externalOpener } from '../../src-main/electron/open-external.js';
 
 function refusal(raw: string): UserError {

@@ -423,11 +423,15 @@ export class Manager {
     const req = await wire.buildAuthorizationRequest(config, { redirectUri: listener.redirectUri, scopes: disc.scopes, resource: disc.resource });
     const timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     const waiting = listener.wait(req.state, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    waiting.catch(() => {}); // may reject (reused link) while the opener runs; awaited below
     if (opts.open === false) {
       this.say(`Open this URL in a browser to approve:\n  ${req.url.href}`);
     } else {
-      this.say(`Opening your browser at ${displayUrl(req.url)}… (if nothing opens, visit:\n  ${req.url.href} )`);
-      await this.d.opener.open(req.url.href).catch((err: Error) => this.say(`Could not open a browser (${err.message}); open the URL above yourself.`));
+      // The browser gets a one-shot link on the listener, never the authorization URL itself:
+      // a process's arguments are readable by every local user (/proc/*/cmdline).
+      const start = listener.startUrl(req.url.href);
+      this.say(`Opening your browser at ${displayUrl(req.url)}… (if nothing opens, visit:\n  ${start} )`);
+      await this.d.opener.open(start).catch((err: Error) => this.say(`Could not open a browser (${err.message}); open the URL above yourself.`));
     }
     this.say(`Waiting for you to approve in the browser… (Ctrl-C to cancel, times out in ${Math.round(timeoutMs / 60_000) || 1} min)`);
     const cb = await waiting;
@@ -453,11 +457,17 @@ export class Manager {
       ...(r.verification_uri_complete ? { verificationUriComplete: r.verification_uri_complete } : {}),
       expiresAt: this.d.clock.now() + (r.expires_in ?? 300) * 1000,
     });
-    if (opts.open !== false) await this.d.opener.open(target).catch(() => {});
     const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, (r.expires_in ?? 300) * 1000);
-    this.say(`Waiting for the approval… (Ctrl-C to cancel, times out in ${Math.max(1, Math.round(timeoutMs / 60_000))} min)`);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    return wire.pollDevice(config, r, disc.resource, signal);
+    // The code-carrying URL goes to the browser through a one-shot loopback link, as in the browser flow.
+    const relay = opts.open !== false ? await startLoopback().catch(() => undefined) : undefined;
+    try {
+      if (opts.open !== false) await this.d.opener.open(relay ? relay.startUrl(target) : r.verification_uri).catch(() => {});
+      this.say(`Waiting for the approval… (Ctrl-C to cancel, times out in ${Math.max(1, Math.round(timeoutMs / 60_000))} min)`);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      return await wire.pollDevice(config, r, disc.resource, signal);
+    } finally {
+      await relay?.close();
+    }
   }
 
   // ---------------------------------------------------------------- tokens

@@ -1,5 +1,8 @@
 // RFC 8252 loopback redirect listener: 127.0.0.1, one shot, state checked fail-closed,
-// pages that reflect nothing from the request.
+// pages that reflect nothing from the request. The browser is never given the authorization
+// URL itself (a process's arguments are readable by every local user): it gets a one-shot
+// /start/<nonce> URL here, which redirects to the AS once and answers 410 after.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../platform/errors.js';
@@ -13,13 +16,18 @@ export interface CallbackResult {
 export interface LoopbackListener {
   readonly port: number;
   readonly redirectUri: string;
+  /** A one-shot `http://127.0.0.1:<port>/start/<nonce>` that redirects to `target` the first time, 410 after. */
+  startUrl(target: string): string;
   wait(expectedState: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CallbackResult>;
   close(): Promise<void>;
 }
 
 export const CALLBACK_PATH = '/callback';
+export const START_PATH = '/start/';
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
-const MAX_STRAY_REQUESTS = 50;
+/** Bad callbacks answered per window; beyond that they get a bare 429 (never a cancelled sign-in). */
+export const STRAY_BUDGET = 20;
+export const STRAY_WINDOW_MS = 10_000;
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -40,18 +48,57 @@ const PAGES = {
   ok: page('Signed in', 'MCP Token Manager received the authorization. You can close this tab.'),
   fail: page('Sign-in failed', 'MCP Token Manager could not complete the sign-in. Return to it for details.'),
   stray: page('Not expected', 'This response does not belong to the sign-in in progress and was ignored.'),
+  used: page('Link already used', 'This sign-in link works once and was already opened. If that was not you, something else on this machine read it: the sign-in was stopped; start it again in MCP Token Manager.'),
   notFound: page('Not found', 'Nothing here.'),
 };
 
+function sameNonce(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 export async function startLoopback(opts: { port?: number; host?: string } = {}): Promise<LoopbackListener> {
   const host = opts.host ?? '127.0.0.1';
   let onCallback: ((req: IncomingMessage, res: ServerResponse, url: URL) => void) | undefined;
-  let stray = 0;
+  let onReuse: (() => void) | undefined;
+  // One-shot start links: nonce -> target until used; used nonces are remembered to answer 410.
+  const starts = new Map<string, string>();
+  const used = new Set<string>();
+  let strayWindowStart = 0;
+  let strayInWindow = 0;
+  const strayAllowed = () => {
+    const now = Date.now();
+    if (now - strayWindowStart >= STRAY_WINDOW_MS) {
+      strayWindowStart = now;
+      strayInWindow = 0;
+    }
+    return ++strayInWindow <= STRAY_BUDGET;
+  };
+
   const server = createServer((req, res) => {
     // The base must carry the port: openid-client derives redirect_uri from this URL.
     const addr = server.address();
     const url = new URL(req.url ?? '/', `http://${host}:${addr && typeof addr === 'object' ? addr.port : 0}`);
+    if (req.method === 'GET' && url.pathname.startsWith(START_PATH)) {
+      const nonce = url.pathname.slice(START_PATH.length);
+      const hit = [...starts.keys()].find((k) => sameNonce(k, nonce));
+      if (hit !== undefined) {
+        const target = starts.get(hit)!;
+        starts.delete(hit);
+        used.add(hit);
+        res.writeHead(303, { ...PAGE_HEADERS, location: target }).end();
+        return;
+      }
+      if ([...used].some((k) => sameNonce(k, nonce))) {
+        // Opened twice: whoever came second may be the person's browser, so the first was not.
+        res.writeHead(410, PAGE_HEADERS).end(PAGES.used);
+        onReuse?.();
+        return;
+      }
+      res.writeHead(404, PAGE_HEADERS).end(PAGES.notFound);
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
       res.writeHead(404, PAGE_HEADERS).end(PAGES.notFound);
       return;
@@ -86,6 +133,11 @@ export async function startLoopback(opts: { port?: number; host?: string } = {})
     port,
     redirectUri: `http://${host}:${port}${CALLBACK_PATH}`,
     close,
+    startUrl(target) {
+      const nonce = randomBytes(24).toString('base64url');
+      starts.set(nonce, target);
+      return `http://${host}:${port}${START_PATH}${nonce}`;
+    },
     wait(expectedState, wopts = {}) {
       const timeoutMs = wopts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
       return new Promise<CallbackResult>((resolve, reject) => {
@@ -102,16 +154,19 @@ export async function startLoopback(opts: { port?: number; host?: string } = {})
           clearTimeout(timer);
           wopts.signal?.removeEventListener('abort', onAbort);
           onCallback = undefined;
+          onReuse = undefined;
+        };
+        onReuse = () => {
+          cleanup();
+          reject(new UserError('authorization', 'The sign-in link was opened twice, so something besides your browser may have read it; sign-in stopped and nothing was stored.', 'Start the sign-in again.'));
         };
         onCallback = (_req, res, url) => {
-          // Fail closed: a response without our exact state is never accepted; we keep waiting.
+          // Fail closed: a response without our exact state is never accepted. It is ignored,
+          // never fatal (anything that guesses the port could otherwise cancel the sign-in),
+          // and answered at a bounded rate.
           if (url.searchParams.get('state') !== expectedState) {
-            stray++;
-            res.writeHead(400, PAGE_HEADERS).end(PAGES.stray);
-            if (stray >= MAX_STRAY_REQUESTS) {
-              cleanup();
-              reject(new UserError('state-mismatch', 'Too many sign-in responses with the wrong state reached the redirect listener; stopped.', 'Something on this machine is interfering; try again.'));
-            }
+            if (strayAllowed()) res.writeHead(400, PAGE_HEADERS).end(PAGES.stray);
+            else res.writeHead(429, { 'cache-control': 'no-store', connection: 'close' }).end();
             return;
           }
           cleanup();
