@@ -1,17 +1,18 @@
-// What every browser test needs: the built app, `mcp-tokens ui`'s URL, and Debian's Chromium.
+// What every browser test needs: the built app, `mcp-tokens ui`'s URL, and a Chromium (see browser.ts).
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { ROOT } from '../integration/cli-helpers.js';
+import { resolveBrowser } from './browser.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const SHOTS = join(ROOT, 'test-results/e2e');
 
 /** Fails with what to do when Chromium or a build is missing; makes the screenshot dir. */
 export async function requirePrerequisites(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does.`);
+  const b = resolveBrowser();
+  if ('error' in b) throw new Error(b.error);
   if (!existsSync(join(ROOT, 'dist/renderer/index.html'))) throw new Error('The renderer is not built: run `npm run build` first.');
   if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('The CLI is not built: run `npm run build` first.');
   await mkdir(SHOTS, { recursive: true });
@@ -36,9 +37,12 @@ export function readUrl(child: ChildProcess): Promise<string> {
   });
 }
 
+/** The one Chromium launch for browser tests: the browser resolveBrowser() finds, headless. */
 export function launchChromium(): Promise<Browser> {
+  const b = resolveBrowser();
+  if ('error' in b) throw new Error(b.error);
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: b.path,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
