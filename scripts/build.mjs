@@ -13,6 +13,8 @@ await build({
   format: 'esm',
   target: 'node20',
   splitting: true,
+  // A native module: loaded from node_modules at run time (and only when the vault is opened).
+  external: ['@napi-rs/keyring'],
   sourcemap: 'linked',
   // Node ESM bundles need require() for CommonJS deps that esbuild inlines.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },

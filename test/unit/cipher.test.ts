@@ -3,17 +3,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  CipherError,
-  type KeyringBackend,
-  KEYRING_SERVICE,
-  keyringAccount,
-  loadKeyFile,
-  openHeadlessCipher,
-  seal,
-  secretToolKeyring,
-  unseal,
-} from '../../src-main/core/vault/cipher.js';
+import { CipherError, loadKeyFile, openHeadlessCipher, seal, unseal } from '../../src-main/core/vault/cipher.js';
+import { type KeyringBackend, KEYRING_SERVICE, keyringAccount } from '../../src-main/core/vault/keyring.js';
 import { nodeFileSystem } from '../../src-main/core/vault/fs.js';
 import { keyFilePath, vaultPath } from '../../src-main/core/vault/paths.js';
 
@@ -171,14 +162,5 @@ describe('openHeadlessCipher', () => {
     const err = await openHeadlessCipher({ home, fs: nodeFileSystem, env: { MCP_TOKENS_KEYRING: 'off' } }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/key file .* is missing/);
     expect(await fsp.stat(keyFilePath(home)).catch(() => null)).toBeNull();
-  });
-});
-
-describe('secret-tool backend', () => {
-  it('does not answer when the command is missing', async () => {
-    const kr = secretToolKeyring('mcpt-no-such-command-here');
-    await expect(kr.get(KEYRING_SERVICE, 'x')).rejects.toMatchObject({ code: 'ENOENT' });
-    const c = await openHeadlessCipher({ home, fs: nodeFileSystem, env, keyring: kr });
-    expect(c.kind).toBe('key-file');
   });
 });

@@ -2,12 +2,12 @@
 // lives in the OS keyring when one answers, else in a 0600 key file beside the vault.
 //
 // Sealed format: [version 1 byte][nonce 12][GCM tag 16][ciphertext].
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { UserError } from '../platform/errors.js';
 import { errnoCode } from './fs.js';
+import { defaultKeyring, KEYRING_SERVICE, type KeyringBackend, keyringAccount } from './keyring.js';
 import { keyFilePath, vaultPath } from './paths.js';
 import type { Cipher, CipherKind, FileSystem } from '../platform/services.js';
 
@@ -18,9 +18,6 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
 // Binds ciphertexts to this use, so a blob sealed for something else never opens as a vault.
 const AAD = Buffer.from('mcp-token-manager/vault-secrets');
-
-export const KEYRING_SERVICE = 'MCP Token Manager';
-const KEYRING_TIMEOUT_MS = 3_000;
 
 export class CipherError extends UserError {
   constructor(message: string, hint?: string, options?: { cause?: unknown }) {
@@ -66,111 +63,6 @@ export function keyCipher(key: Buffer, kind: CipherKind, description: string, we
   };
 }
 
-// ---------------------------------------------------------------------------------------
-// OS keyrings
-
-export interface KeyringBackend {
-  /** For people: "Secret Service (secret-tool)", "macOS Keychain". */
-  readonly name: string;
-  /** The stored secret, or null when there is none. Throws when the keyring cannot be asked. */
-  get(service: string, account: string): Promise<string | null>;
-  set(service: string, account: string, secret: string): Promise<void>;
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command without a shell, with a timeout; resolves with the exit code, rejects on spawn failure. */
-function run(command: string, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      command,
-      args,
-      { timeout: KEYRING_TIMEOUT_MS, maxBuffer: 64 * 1024, windowsHide: true, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        if (err !== null) {
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-          if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-          if (e.killed === true) return reject(new Error(`${command} did not answer within ${KEYRING_TIMEOUT_MS / 1000} s`));
-          return reject(err);
-        }
-        resolve({ code: 0, stdout, stderr });
-      },
-    );
-    // Secrets go through stdin, never argv, where other users could read them in `ps`.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
-}
-
-function oneLine(s: string): string {
-  return s.trim().split('\n')[0]?.slice(0, 200) ?? '';
-}
-
-/** Linux: libsecret's `secret-tool` (GNOME Keyring, KWallet through the Secret Service API). */
-export function secretToolKeyring(command = 'secret-tool'): KeyringBackend {
-  return {
-    name: 'Secret Service (secret-tool)',
-    async get(service, account) {
-      const r = await run(command, ['lookup', 'service', service, 'account', account]);
-      if (r.code === 0) return r.stdout.replace(/\r?\n$/, '');
-      // Exit 1 with nothing on stderr is "no such item"; anything else is a failure to ask.
-      if (r.code === 1 && r.stderr.trim() === '') return null;
-      throw new Error(`secret-tool lookup failed (exit ${r.code}): ${oneLine(r.stderr)}`);
-    },
-    async set(service, account, secret) {
-      const r = await run(
-        command,
-        ['store', `--label=${service} vault key`, 'service', service, 'account', account],
-        secret,
-      );
-      if (r.code !== 0) throw new Error(`secret-tool store failed (exit ${r.code}): ${oneLine(r.stderr)}`);
-    },
-  };
-}
-
-/** macOS: the `security` tool on the login keychain. */
-export function macKeychain(command = 'security'): KeyringBackend {
-  const quote = (s: string) => {
-    // `security -i` splits its input line on spaces and honours double quotes.
-    if (/["\\\n]/.test(s)) throw new Error('keychain item names must not contain quotes, backslashes or newlines');
-    return `"${s}"`;
-  };
-  return {
-    name: 'macOS Keychain',
-    async get(service, account) {
-      const r = await run(command, ['find-generic-password', '-s', service, '-a', account, '-w']);
-      if (r.code === 0) return r.stdout.replace(/\r?\n$/, '');
-      if (r.code === 44) return null; // errSecItemNotFound
-      throw new Error(`security find-generic-password failed (exit ${r.code}): ${oneLine(r.stderr)}`);
-    },
-    async set(service, account, secret) {
-      // `add-generic-password -w <secret>` would put the key on argv; `security -i` reads the
-      // same command from stdin instead. The secret is base64, so it needs no escaping.
-      const line = `add-generic-password -U -s ${quote(service)} -a ${quote(account)} -w ${quote(secret)}\n`;
-      const r = await run(command, ['-i'], line);
-      if (r.code !== 0 || /error|failed/i.test(r.stderr)) {
-        throw new Error(`security add-generic-password failed (exit ${r.code}): ${oneLine(r.stderr)}`);
-      }
-    },
-  };
-}
-
-/** The keyring command for this platform, or null where we have none (Windows: use the app). */
-export function defaultKeyring(platform: NodeJS.Platform = process.platform): KeyringBackend | null {
-  if (platform === 'linux' || platform === 'freebsd' || platform === 'openbsd') return secretToolKeyring();
-  if (platform === 'darwin') return macKeychain();
-  return null;
-}
-
-/** Keyring account for a data dir, so separate homes (tests, profiles) never share a key. */
-export function keyringAccount(home: string): string {
-  return `vault-key-${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
-}
-
 /** A stored master key (base64 of KEY_BYTES bytes), or null when the text is not one. */
 export function decodeKey(text: string): Buffer | null {
   const t = text.trim();
@@ -182,7 +74,7 @@ export function decodeKey(text: string): Buffer | null {
 /**
  * The master key from the keyring: the stored one, or (when `create`) a new one that is
  * only trusted after it reads back identically. Null when the keyring does not answer
- * (command missing, no session bus, locked, timed out) or holds no key and `create` is false.
+ * (module missing, no session bus, locked, timed out) or holds no key and `create` is false.
  */
 export async function keyFromKeyring(
   backend: KeyringBackend,
@@ -214,7 +106,6 @@ export async function keyFromKeyring(
 }
 
 function whyNot(backend: KeyringBackend, err: unknown): string {
-  if (errnoCode(err) === 'ENOENT') return `${backend.name} is not installed`;
   return `${backend.name} did not answer (${err instanceof Error ? err.message : String(err)})`;
 }
 
@@ -312,7 +203,7 @@ export interface HeadlessCipherOptions {
   home: string;
   fs: FileSystem;
   env?: NodeJS.ProcessEnv;
-  /** Undefined: the platform's keyring command. Null: no keyring. Tests pass a fake. */
+  /** Undefined: the platform's keyring (keyring.ts). Null: no keyring. Tests pass a fake. */
   keyring?: KeyringBackend | null;
   platform?: NodeJS.Platform;
 }
