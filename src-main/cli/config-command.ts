@@ -1,13 +1,15 @@
 // `mcp-tokens config <claude|cursor|vscode|claude-code> <id> [--write [--file F]]`: print the
 // client's bridge entry, or merge it into the client's config file (backup first).
-import { configSnippet, upsertBridgeEntry, type ClientFs, type Launcher } from '../core/clients/index.js';
+import { assertLauncherWorks, configSnippet, runningLauncher, upsertBridgeEntry, withDataDir, type ClientFs, type Launcher } from '../core/clients/index.js';
 import { CLIENT_KINDS, CLIENT_NAMES, type ClientKind } from '../core/clients/locations.js';
 import { UserError } from '../core/platform/errors.js';
 import { openContext } from './context.js';
 
 export interface ConfigCommandDeps {
-  /** How clients start mcp-tokens (the app's bundled binary); default `npx mcp-tokens`. */
+  /** How clients start mcp-tokens (the app's bundled binary); default this Node and this CLI's bin script. */
   launcher?: Launcher;
+  /** Checks the launcher starts before writing; default runs it with --version. */
+  checkLauncher?: (l: Launcher, env: NodeJS.ProcessEnv) => Promise<void>;
   /** Finds a linked server; default: the vault through openContext. */
   lookup?: (idOrUrl: string) => Promise<{ id: string; name: string; url: string } | undefined>;
   fs?: ClientFs;
@@ -50,7 +52,9 @@ export async function runConfigCommand(
   if (!view) throw new UserError('not-found', `No linked server "${id}".`, 'See `mcp-tokens list`, or link it first with `mcp-tokens link <url>`.');
   const server = { id: view.id, name: view.name, url: view.url };
   const platform = deps.platform ?? process.platform;
-  const snip = configSnippet(kind, server, deps.launcher, { env, platform });
+  // A non-default data dir travels in the entry: clients start the bridge with their own env.
+  const launcher = withDataDir(deps.launcher ?? runningLauncher(), env, platform);
+  const snip = configSnippet(kind, server, launcher, { env, platform });
 
   if (!opts.write) {
     if (opts.json) {
@@ -62,11 +66,12 @@ export async function runConfigCommand(
     return 0;
   }
 
+  await (deps.checkLauncher ?? ((l, e) => assertLauncherWorks(l, { env: e })))(launcher, env);
   const r = await upsertBridgeEntry({
     kind,
     server,
     ...(opts.file !== undefined ? { file: opts.file } : {}),
-    ...(deps.launcher ? { launcher: deps.launcher } : {}),
+    launcher,
     ...(deps.fs ? { fs: deps.fs } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     env,
@@ -85,7 +90,7 @@ export async function runConfigCommand(
     if (r.nameTakenBy) stderr(`An unrelated entry already uses the name "${r.nameTakenBy}"; it was left as it was.\n`);
     stderr(
       kind === 'claude-code'
-        ? `New Claude Code sessions pick it up. A running Claude Code may save over it: check with \`claude mcp list\`, or use \`${configSnippet(kind, server, deps.launcher, { env, platform }).snippet}\`.\n`
+        ? `New Claude Code sessions pick it up. A running Claude Code may save over it: check with \`claude mcp list\`, or use \`${configSnippet(kind, server, launcher, { env, platform }).snippet}\`.\n`
         : `Restart ${client} to use it.\n`,
     );
   }

@@ -1,14 +1,17 @@
 // `mcp-tokens migrate [--write] [--import-tokens [--delete-plaintext]]`: replace mcp-remote
 // entries in every MCP client's config with the bridge. Without --write it only shows the plan.
 // Tokens are never printed: grants are described by whether they exist and when they expire.
-import { applyMigration, planMigration, type ApplyResult, type ClientFs, type ImportGrant, type Launcher, type MigrationPlan, type PlannedEntry } from '../core/clients/index.js';
+import { applyMigration, assertLauncherWorks, planMigration, runningLauncher, withDataDir, type ApplyResult, type ClientFs, type ImportGrant, type Launcher, type MigrationPlan, type PlannedEntry } from '../core/clients/index.js';
 import type { NoteKind } from '../core/clients/mcp-remote.js';
 import { UserError } from '../core/platform/errors.js';
 
 export interface MigrateCommandDeps {
   /** Re-encrypts one mcp-remote grant into the vault; needed for --import-tokens. */
   importGrant?: ImportGrant;
+  /** How clients start mcp-tokens; default this Node and this CLI's bin script. */
   launcher?: Launcher;
+  /** Checks the launcher starts before writing; default runs it with --version. */
+  checkLauncher?: (l: Launcher, env: NodeJS.ProcessEnv) => Promise<void>;
   /** Whose `.cursor/mcp.json`, `.vscode/mcp.json` and `.mcp.json` count; default the cwd. */
   projectDir?: string;
   authDir?: string;
@@ -67,15 +70,19 @@ export async function runMigrateCommand(
   if (opts.importTokens && opts.write && !deps.importGrant) {
     throw new UserError('vault', 'Importing mcp-remote grants is not available in this build.', 'Run without --import-tokens; the bridge signs in again on first use.');
   }
+  const launcher = withDataDir(deps.launcher ?? runningLauncher(), env, deps.platform);
   const plan = await planMigration(env, {
     projectDir: deps.projectDir ?? process.cwd(),
     ...(deps.authDir !== undefined ? { authDir: deps.authDir } : {}),
-    ...(deps.launcher ? { launcher: deps.launcher } : {}),
+    launcher,
     ...(deps.fs ? { fs: deps.fs } : {}),
     ...(deps.platform ? { platform: deps.platform } : {}),
   });
 
   let applied: ApplyResult | undefined;
+  if (opts.write && plan.entries.some((e) => e.action === 'replace')) {
+    await (deps.checkLauncher ?? ((l, e) => assertLauncherWorks(l, { env: e })))(launcher, env);
+  }
   if (opts.write) {
     applied = await applyMigration(plan, {
       importTokens: opts.importTokens,

@@ -84,7 +84,7 @@ describe('mcp-remote migration in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, '9-migrated.png'), fullPage: true });
 
     const cfg = JSON.parse(await readFile(claudeFile, 'utf8')) as { mcpServers: Record<string, unknown> };
-    expect(cfg.mcpServers).toEqual({ time: OTHER, legacy: { command: 'npx', args: ['mcp-tokens', 'bridge', LEGACY_URL] } });
+    expect(cfg.mcpServers).toEqual({ time: OTHER, legacy: { command: process.execPath, args: [BIN, 'bridge', LEGACY_URL], env: { MCP_TOKENS_HOME: home } } });
     expect((await readdir(dirname(claudeFile))).some((f) => f.includes('.bak-'))).toBe(true);
 
     // Back on the Servers screen the banner is gone.

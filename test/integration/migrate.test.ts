@@ -11,7 +11,7 @@ import { runMigrateCommand } from '../../src-main/cli/migrate-command.js';
 import { parseMcpRemote, planMigration, readMcpRemoteGrants, type GrantToImport } from '../../src-main/core/clients/index.js';
 import { startRig, type Rig } from '../rig/index.js';
 import { openBridge, stopBroker, textOf } from './bridge-helpers.js';
-import { ROOT, cliEnv, filesContaining, runCli } from './cli-helpers.js';
+import { BIN, ROOT, cliEnv, filesContaining, runCli } from './cli-helpers.js';
 import { readVault } from './grant-helpers.js';
 
 // person.mjs is plain JS without types.
@@ -85,7 +85,7 @@ describe('migrating from the real mcp-remote', () => {
 
     const plan = await planMigration(env, { platform: 'linux', projectDir: home, authDir });
     expect(plan.entries).toHaveLength(1);
-    expect(plan.entries[0]).toMatchObject({ action: 'replace', replacement: { command: 'npx', args: ['mcp-tokens', 'bridge', rig.mcpUrl] }, grant: { serverUrl: rig.mcpUrl } });
+    expect(plan.entries[0]).toMatchObject({ action: 'replace', replacement: { command: process.execPath, args: [BIN, 'bridge', rig.mcpUrl] }, grant: { serverUrl: rig.mcpUrl } });
 
     const imported: GrantToImport[] = [];
     let out = '';
@@ -101,7 +101,7 @@ describe('migrating from the real mcp-remote', () => {
     });
     expect(code, out).toBe(0);
     expect(imported.map((x) => [x.serverUrl, x.tokens.access_token, x.clientInfo?.client_id])).toEqual([[rig.mcpUrl, g!.tokens.access_token, g!.clientInfo?.client_id]]);
-    expect(JSON.parse(await fsp.readFile(file, 'utf8')).mcpServers.rig).toEqual({ command: 'npx', args: ['mcp-tokens', 'bridge', rig.mcpUrl] });
+    expect(JSON.parse(await fsp.readFile(file, 'utf8')).mcpServers.rig).toEqual({ command: process.execPath, args: [BIN, 'bridge', rig.mcpUrl] });
     for (const s of secrets) expect(out).not.toContain(s);
     // The plaintext grant is gone from mcp-remote's store.
     expect(await readMcpRemoteGrants(authDir)).toEqual([]);

@@ -184,7 +184,8 @@ describe('mcp-tokens ui', () => {
     expect(cfg.globalShortcut).toBe('Ctrl+Space');
     expect(cfg.mcpServers.time).toEqual(other);
     expect(cfg.mcpServers.legacy).toEqual(legacy);
-    expect(cfg.mcpServers[r.name]).toEqual({ command: 'npx', args: ['mcp-tokens', 'bridge', id] });
+    // This installation's Node and bin script, and the data dir, which is not the default one.
+    expect(cfg.mcpServers[r.name]).toEqual({ command: process.execPath, args: [BIN, 'bridge', id], env: { MCP_TOKENS_HOME: home } });
     const used = (await call('servers/get', [id])).body.result as { usedBy: string[] };
     expect(used.usedBy).toContain('Claude Desktop');
     expect((await call('clients/add', [id, 'claude'])).body.result).toMatchObject({ action: 'unchanged' });
@@ -197,7 +198,7 @@ describe('mcp-tokens ui', () => {
     const migrated = await call('clients/migrate', [{ importTokens: false, deletePlaintext: false }]);
     expect(migrated.body.result).toMatchObject({ files: [{ file, replaced: ['legacy'] }], imports: [] });
     const after = JSON.parse(await readFile(file, 'utf8')) as { mcpServers: Record<string, unknown> };
-    expect(after.mcpServers.legacy).toEqual({ command: 'npx', args: ['mcp-tokens', 'bridge', legacyUrl] });
+    expect(after.mcpServers.legacy).toEqual({ command: process.execPath, args: [BIN, 'bridge', legacyUrl], env: { MCP_TOKENS_HOME: home } });
     expect(after.mcpServers.time).toEqual(other);
     expect(((await call('clients/migrationPlan', [])).body.result as { entries: unknown[] }).entries).toEqual([]);
     expect((await call('clients/migrate', [{ importTokens: false, deletePlaintext: true }])).status).toBe(400);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src-shared/contract.js';
 import { createApiService, memorySettings, toApiError } from '../../src-main/core/api/service.js';
 import type { Broker } from '../../src-main/core/broker/broker.js';
-import { importArgsOf, managerGrantImporter, mcpRemoteHashes, parseMcpRemote, type GrantToImport } from '../../src-main/core/clients/index.js';
+import { importArgsOf, managerGrantImporter, mcpRemoteHashes, parseMcpRemote, runningLauncher, type GrantToImport } from '../../src-main/core/clients/index.js';
 import { UserError } from '../../src-main/core/platform/errors.js';
 import type { Manager, ServerView } from '../../src-main/core/manager/manager.js';
 import { systemClock } from '../../src-main/core/platform/services.js';
@@ -16,6 +16,8 @@ import { systemClock } from '../../src-main/core/platform/services.js';
 const NOW = new Date(2025, 4, 6, 7, 8, 9);
 const SECRETS = ['at-PLAINTEXT-9f8e7d6c', 'rt-PLAINTEXT-1a2b3c4d', 'cs-PLAINTEXT-5e6f7a8b', 'hdr-SECRET-0c0d0e0f', 'qry-SECRET-77aa88bb'];
 const LEGACY_URL = 'https://legacy.example.com/mcp';
+// The default launcher: this installation's Node and bin script, by absolute path.
+const { command: L, args: LA } = runningLauncher();
 
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -120,7 +122,7 @@ describe('clients/add', () => {
     expect(r.backup).toBe(`${claudeFile}.bak-20250506-070809`);
     expect(await fsp.readFile(r.backup!, 'utf8')).toBe(before);
     const after = JSON.parse(await fsp.readFile(claudeFile, 'utf8'));
-    expect(after).toEqual({ globalShortcut: 'Ctrl+Space', mcpServers: { time: OTHER, 'demo-server': { command: 'npx', args: ['mcp-tokens', 'bridge', 'demo'] } } });
+    expect(after).toEqual({ globalShortcut: 'Ctrl+Space', mcpServers: { time: OTHER, 'demo-server': { command: L, args: [...LA, 'bridge', 'demo'] } } });
     await new Promise((r) => setTimeout(r, 0));
     expect(changed.length).toBe(1);
     const again = await h['clients/add']('demo', 'claude');
@@ -195,7 +197,7 @@ describe('clients/migrationPlan and clients/migrate', () => {
     const { dir, hash } = await plantLegacy();
     const { h, imported } = setup();
     const plan = await h['clients/migrationPlan']();
-    expect(plan.entries.map((e) => [e.name, e.action, e.after])).toEqual([['legacy', 'replace', `npx mcp-tokens bridge ${LEGACY_URL}`]]);
+    expect(plan.entries.map((e) => [e.name, e.action, e.after])).toEqual([['legacy', 'replace', `${[L, ...LA].join(' ')} bridge ${LEGACY_URL}`]]);
     const r = await h['clients/migrate']({ importTokens: true, deletePlaintext: true });
     expectNoSecret(r);
     expect(r.imports).toEqual([{ server: LEGACY_URL, ok: true, id: 'legacy', deletedFiles: 2 }]);
@@ -218,7 +220,7 @@ describe('clients/migrationPlan and clients/migrate', () => {
     ]);
     expect(await fsp.readdir(dir)).not.toContain(`${hash}_tokens.json`);
     const cfg = JSON.parse(await fsp.readFile(claudeFile, 'utf8'));
-    expect(cfg.mcpServers).toEqual({ time: OTHER, legacy: { command: 'npx', args: ['mcp-tokens', 'bridge', LEGACY_URL] } });
+    expect(cfg.mcpServers).toEqual({ time: OTHER, legacy: { command: L, args: [...LA, 'bridge', LEGACY_URL] } });
     expect((await h['clients/migrationPlan']()).entries).toEqual([]);
   });
 

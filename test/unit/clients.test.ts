@@ -19,6 +19,7 @@ import {
   parseMcpRemote,
   planMigration,
   readMcpRemoteGrants,
+  runningLauncher,
   upsertBridgeEntry,
   nodeClientFs,
   type ClientFs,
@@ -34,6 +35,10 @@ const NOW = new Date(2025, 4, 6, 7, 8, 9); // local time, as backup names use
 const STAMP = '20250506-070809';
 const SERVER = { id: 'srv-7f3a', name: 'Linear Café (Ünïcode)', url: 'https://mcp.linear.app/mcp' };
 const SLUG = 'linear-cafe-unicode';
+// Entries run this installation's Node and bin script by absolute path, never `npx mcp-tokens`.
+const L = runningLauncher().command;
+const LA = runningLauncher().args;
+const LQ = [L, ...LA].map((a) => JSON.stringify(a));
 
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -80,8 +85,8 @@ const ROUND_TRIPS: Array<{ kind: ClientKind; fixture: string; syntax: 'json' | '
     fixture: 'claude_desktop_config.json',
     syntax: 'json',
     container: 'mcpServers',
-    entry: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] },
-    indent: '\n        "linear-cafe-unicode": {\n            "command": "npx",',
+    entry: { command: L, args: [...LA, 'bridge', SERVER.id] },
+    indent: `\n        "linear-cafe-unicode": {\n            "command": ${LQ[0]},`,
     keepText: ['"preferences": {"menuBarEnabled":true,   "quickEntryShortcut": "off"}', '"日本語メモ" : {', '"globalShortcut" : "Ctrl+Space"'],
   },
   {
@@ -89,8 +94,8 @@ const ROUND_TRIPS: Array<{ kind: ClientKind; fixture: string; syntax: 'json' | '
     fixture: 'cursor-mcp.json',
     syntax: 'jsonc',
     container: 'mcpServers',
-    entry: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] },
-    indent: '\n\t\t"linear-cafe-unicode": {\n\t\t\t"command": "npx",',
+    entry: { command: L, args: [...LA, 'bridge', SERVER.id] },
+    indent: `\n\t\t"linear-cafe-unicode": {\n\t\t\t"command": ${LQ[0]},`,
     keepText: ['"café-notes": { "url": "https://notes.example.com/mcp" }', '"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"'],
   },
   {
@@ -98,7 +103,7 @@ const ROUND_TRIPS: Array<{ kind: ClientKind; fixture: string; syntax: 'json' | '
     fixture: 'vscode-mcp.json',
     syntax: 'jsonc',
     container: 'servers',
-    entry: { type: 'stdio', command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] },
+    entry: { type: 'stdio', command: L, args: [...LA, 'bridge', SERVER.id] },
     indent: '\n    "linear-cafe-unicode": {\n      "type": "stdio",',
     keepText: ['// VS Code MCP servers — edited by hand, keep the comments!', '/* Perplexity, via its own stdio server */', '// remote one, no auth', '// trailing comment', '"Straße-Wetter": {"type": "http", "url": "https://wetter.example.de/mcp"}'],
   },
@@ -107,7 +112,7 @@ const ROUND_TRIPS: Array<{ kind: ClientKind; fixture: string; syntax: 'json' | '
     fixture: 'claude.json',
     syntax: 'json',
     container: 'mcpServers',
-    entry: { type: 'stdio', command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] },
+    entry: { type: 'stdio', command: L, args: [...LA, 'bridge', SERVER.id] },
     indent: '\n    "linear-cafe-unicode": {\n      "type": "stdio",',
     keepText: ['"numStartups": 42', '"args": ["-y", "mcp-remote", "https://mcp.sentry.dev/mcp"]'],
   },
@@ -147,7 +152,7 @@ describe('writing a client config', () => {
     const r = await upsertBridgeEntry({ kind: 'claude', server: SERVER, env, platform: 'linux', now: () => NOW });
     expect(r).toMatchObject({ file, action: 'added', created: true });
     expect(r.backup).toBeUndefined();
-    expect(JSON.parse(await fsp.readFile(file, 'utf8'))).toEqual({ mcpServers: { [SLUG]: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
+    expect(JSON.parse(await fsp.readFile(file, 'utf8'))).toEqual({ mcpServers: { [SLUG]: { command: L, args: [...LA, 'bridge', SERVER.id] } } });
     expect(await fsp.readdir(path.dirname(file))).toEqual(['claude_desktop_config.json']);
   });
 
@@ -175,7 +180,7 @@ describe('writing a client config', () => {
     expect(r).toMatchObject({ name: `${SLUG}-2`, nameTakenBy: SLUG, action: 'added' });
     const v = JSON.parse(await fsp.readFile(file, 'utf8'));
     expect(v.mcpServers[SLUG]).toEqual(mine);
-    expect(v.mcpServers[`${SLUG}-2`].args).toEqual(['mcp-tokens', 'bridge', SERVER.id]);
+    expect(v.mcpServers[`${SLUG}-2`].args).toEqual([...LA, 'bridge', SERVER.id]);
   });
 
   it('keeps CRLF line endings and writes through a symlink', async () => {
@@ -190,7 +195,7 @@ describe('writing a client config', () => {
     expect((await fsp.lstat(link)).isSymbolicLink()).toBe(true);
     const after = await fsp.readFile(real, 'utf8');
     expect(after.replace(/\r\n/g, '')).not.toContain('\n');
-    expect(JSON.parse(after).mcpServers[SLUG].args).toEqual(['mcp-tokens', 'bridge', SERVER.id]);
+    expect(JSON.parse(after).mcpServers[SLUG].args).toEqual([...LA, 'bridge', SERVER.id]);
     expect(await backupsOf(real)).toHaveLength(1);
   });
 
@@ -200,7 +205,7 @@ describe('writing a client config', () => {
     await fsp.writeFile(file, '{\n  "mcpServers": {\n    "a": { "command": "a" } // the first one\n  } /* end */\n}');
     await upsertBridgeEntry({ kind: 'cursor', server: SERVER, file, now: () => NOW });
     const after = await fsp.readFile(file, 'utf8');
-    expect(after).toBe(`{\n  "mcpServers": {\n    "a": { "command": "a" }, // the first one\n    "${SLUG}": {\n      "command": "npx",\n      "args": ["mcp-tokens", "bridge", "${SERVER.id}"]\n    }\n  } /* end */\n}`);
+    expect(after).toBe(`{\n  "mcpServers": {\n    "a": { "command": "a" }, // the first one\n    "${SLUG}": {\n      "command": ${LQ[0]},\n      "args": [${LQ.slice(1).join(', ')}, "bridge", "${SERVER.id}"]\n    }\n  } /* end */\n}`);
   });
 
   it('starts over when the client saves the file meanwhile, keeping the client’s change', async () => {
@@ -294,11 +299,11 @@ describe('minimal text edits', () => {
 describe('snippets and locations', () => {
   it('prints each client its own format', () => {
     const where = { env, platform: 'linux' as const };
-    expect(JSON.parse(configSnippet('claude', SERVER, undefined, where).snippet)).toEqual({ mcpServers: { [SLUG]: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
-    expect(JSON.parse(configSnippet('cursor', SERVER, undefined, where).snippet)).toEqual({ mcpServers: { [SLUG]: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
-    expect(JSON.parse(configSnippet('vscode', SERVER, undefined, where).snippet)).toEqual({ servers: { [SLUG]: { type: 'stdio', command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
+    expect(JSON.parse(configSnippet('claude', SERVER, undefined, where).snippet)).toEqual({ mcpServers: { [SLUG]: { command: L, args: [...LA, 'bridge', SERVER.id] } } });
+    expect(JSON.parse(configSnippet('cursor', SERVER, undefined, where).snippet)).toEqual({ mcpServers: { [SLUG]: { command: L, args: [...LA, 'bridge', SERVER.id] } } });
+    expect(JSON.parse(configSnippet('vscode', SERVER, undefined, where).snippet)).toEqual({ servers: { [SLUG]: { type: 'stdio', command: L, args: [...LA, 'bridge', SERVER.id] } } });
     const cc = configSnippet('claude-code', SERVER, undefined, where);
-    expect(cc).toEqual({ snippet: `claude mcp add --scope user ${SLUG} -- npx mcp-tokens bridge ${SERVER.id}`, file: path.join(home, '.claude.json') });
+    expect(cc).toEqual({ snippet: `claude mcp add --scope user ${SLUG} -- ${[L, ...LA].join(' ')} bridge ${SERVER.id}`, file: path.join(home, '.claude.json') });
     const custom = configSnippet('claude-code', { ...SERVER, name: "O'Brien's Notes" }, { command: '/Applications/MCP Token Manager.app/Contents/MacOS/mcp-tokens', args: [] }, where);
     expect(custom.snippet).toBe(`claude mcp add --scope user o-brien-s-notes -- '/Applications/MCP Token Manager.app/Contents/MacOS/mcp-tokens' bridge ${SERVER.id}`);
   });
@@ -331,7 +336,7 @@ describe('findBridgeUsers', () => {
       await fsp.mkdir(path.dirname(file), { recursive: true });
       await fsp.writeFile(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
     };
-    const bridge = (...args: string[]) => ({ command: 'npx', args: ['mcp-tokens', 'bridge', ...args] });
+    const bridge = (...args: string[]) => ({ command: L, args: [...LA, 'bridge', ...args] });
     await write(defaultConfigPath('claude', env, 'linux'), { mcpServers: { a: bridge('srv-1'), other: { command: 'npx', args: ['-y', 'mcp-remote', 'https://x.example/mcp'] } } });
     await write(defaultConfigPath('cursor', env, 'linux'), { mcpServers: { a: bridge('srv-1'), b: bridge('https://mcp.example.com/mcp'), c: bridge('--name', 'Docs', 'srv-3') } });
     await write(defaultConfigPath('vscode', env, 'linux'), '{ // jsonc\n "servers": { "z": { "type": "stdio", "command": "node", "args": ["/opt/app/bin/mcp-tokens.js", "bridge", "srv-2"] }, } }');
@@ -449,14 +454,14 @@ describe('migrate', () => {
     expect(Object.keys(byName).sort()).toEqual(['Acme Wiki', 'Zürich Daten', 'asana', 'linear', 'notion', 'tickets']);
     const flags = (n: string) => byName[n]!.notes.map((x) => `${x.kind} ${x.flag}`);
 
-    expect(byName.linear).toMatchObject({ action: 'replace', client: 'Claude Desktop', replacement: { command: 'npx', args: ['mcp-tokens', 'bridge', 'https://mcp.linear.app/sse'] } });
+    expect(byName.linear).toMatchObject({ action: 'replace', client: 'Claude Desktop', replacement: { command: L, args: [...LA, 'bridge', 'https://mcp.linear.app/sse'] } });
     expect(flags('linear')).toEqual([]);
 
-    expect(byName.asana).toMatchObject({ action: 'replace', replacement: { command: 'npx', args: ['mcp-tokens', 'bridge', 'https://mcp.asana.com/sse'] } });
+    expect(byName.asana).toMatchObject({ action: 'replace', replacement: { command: L, args: [...LA, 'bridge', 'https://mcp.asana.com/sse'] } });
     expect(flags('asana')).toEqual(['automatic --transport sse-only', 'dropped --debug', 'dropped callback port 3334']);
     expect(byName.asana!.notes.find((x) => x.flag.startsWith('callback'))!.text).toMatch(/ephemeral loopback port/);
 
-    expect(byName['Acme Wiki']).toMatchObject({ action: 'replace', replacement: { args: ['mcp-tokens', 'bridge', 'https://wiki.acme.example/mcp'] } });
+    expect(byName['Acme Wiki']).toMatchObject({ action: 'replace', replacement: { args: [...LA, 'bridge', 'https://wiki.acme.example/mcp'] } });
     expect(flags('Acme Wiki')).toEqual(['action --static-oauth-client-info', 'dropped --resource', 'dropped --host']);
     expect(byName['Acme Wiki']!.linkCommand).toBe("mcp-tokens link https://wiki.acme.example/mcp --client-id acme-wiki-desktop --client-secret-file '<file holding the client secret>'");
 
@@ -465,12 +470,12 @@ describe('migrate', () => {
     expect(flags('tickets')).toEqual(['blocking --header X-Api-Key', 'automatic --transport http-only']);
     expect(byName.tickets!.notes[0]!.text).toMatch(/not yet supported by the bridge.*\$\{TICKETS_KEY\} in the entry's env/);
 
-    expect(byName['Zürich Daten']).toMatchObject({ action: 'replace', replacement: { command: 'npx', args: ['mcp-tokens', 'bridge', ZH_URL] } });
+    expect(byName['Zürich Daten']).toMatchObject({ action: 'replace', replacement: { command: L, args: [...LA, 'bridge', ZH_URL] } });
     expect(flags('Zürich Daten')).toEqual(['automatic --transport http-first', 'dropped --allow-http', 'action --static-oauth-client-metadata']);
     expect(byName['Zürich Daten']!.linkCommand).toBe("mcp-tokens link 'https://daten.example.ch/mcp?tenant=…&api_key=…' --scope 'read write'");
-    expect(byName['Zürich Daten']!.after).toBe("npx mcp-tokens bridge 'https://daten.example.ch/mcp?tenant=…&api_key=…'");
+    expect(byName['Zürich Daten']!.after).toBe(`${[L, ...LA].join(' ')} bridge 'https://daten.example.ch/mcp?tenant=…&api_key=…'`);
 
-    expect(byName.notion).toMatchObject({ action: 'replace', client: 'VS Code', scope: 'project', replacement: { command: 'cmd', args: ['/c', 'npx', 'mcp-tokens', 'bridge', 'https://mcp.notion.com/mcp'] } });
+    expect(byName.notion).toMatchObject({ action: 'replace', client: 'VS Code', scope: 'project', replacement: { command: L, args: [...LA, 'bridge', 'https://mcp.notion.com/mcp'] } });
     // Shown forms never carry secrets.
     const shown = JSON.stringify(plan.entries.map((e) => [e.before, e.after, e.notes, e.linkCommand]));
     for (const s of SECRETS) expect(shown).not.toContain(s);
@@ -484,15 +489,15 @@ describe('migrate', () => {
 
     const before = JSON.parse(claude.original.toString('utf8'));
     const after = JSON.parse(await fsp.readFile(claude.file, 'utf8'));
-    const bridged = (url: string) => ['mcp-tokens', 'bridge', url];
+    const bridged = (url: string) => [...LA, 'bridge', url];
     expect(after).toEqual({
       ...before,
       mcpServers: {
         ...before.mcpServers,
-        linear: { command: 'npx', args: bridged('https://mcp.linear.app/sse') },
-        asana: { command: 'npx', args: bridged('https://mcp.asana.com/sse') },
-        'Acme Wiki': { command: 'npx', args: bridged('https://wiki.acme.example/mcp') },
-        'Zürich Daten': { command: 'npx', args: bridged(ZH_URL), env: { HTTPS_PROXY: 'http://proxy.local:3128' } },
+        linear: { command: L, args: bridged('https://mcp.linear.app/sse') },
+        asana: { command: L, args: bridged('https://mcp.asana.com/sse') },
+        'Acme Wiki': { command: L, args: bridged('https://wiki.acme.example/mcp') },
+        'Zürich Daten': { command: L, args: bridged(ZH_URL), env: { HTTPS_PROXY: 'http://proxy.local:3128' } },
       },
     });
     expect(after.mcpServers.tickets).toEqual(before.mcpServers.tickets);
@@ -502,7 +507,7 @@ describe('migrate', () => {
     expect(vtext).toContain('// added 2025-04');
     expect(vtext).toContain('/* untouched */');
     expect(toValue(parseTree(vtext, 'jsonc').root)).toEqual({
-      servers: { notion: { type: 'stdio', command: 'cmd', args: ['/c', 'npx', 'mcp-tokens', 'bridge', 'https://mcp.notion.com/mcp'], env: {} }, local: { type: 'stdio', command: 'local-mcp' } },
+      servers: { notion: { type: 'stdio', command: L, args: [...LA, 'bridge', 'https://mcp.notion.com/mcp'], env: {} }, local: { type: 'stdio', command: 'local-mcp' } },
     });
     expect((await fsp.readFile(`${vscode.file}.bak-${STAMP}`)).equals(vscode.original)).toBe(true);
 
@@ -631,18 +636,18 @@ describe('config command', () => {
   it('prints the snippet to stdout, or merges it with --write', async () => {
     const { out, deps } = capture();
     expect(await runConfigCommand(['vscode', SERVER.id], { write: false, json: false }, env, { ...deps, lookup, platform: 'linux' })).toBe(0);
-    expect(JSON.parse(out.stdout)).toEqual({ servers: { [SLUG]: { type: 'stdio', command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
+    expect(JSON.parse(out.stdout)).toEqual({ servers: { [SLUG]: { type: 'stdio', command: L, args: [...LA, 'bridge', SERVER.id] } } });
     expect(out.stderr).toContain(path.join(home, '.config', 'Code', 'User', 'mcp.json'));
 
     const { file } = await place('claude', 'claude_desktop_config.json');
     const w = capture();
     expect(await runConfigCommand(['claude', SERVER.url], { write: true, json: true }, env, { ...w.deps, lookup, platform: 'linux', now: () => NOW })).toBe(0);
     expect(JSON.parse(w.out.stdout)).toMatchObject({ file, name: SLUG, action: 'added', backup: `${file}.bak-${STAMP}`, written: true });
-    expect(JSON.parse(await fsp.readFile(file, 'utf8')).mcpServers[SLUG].args).toEqual(['mcp-tokens', 'bridge', SERVER.id]);
+    expect(JSON.parse(await fsp.readFile(file, 'utf8')).mcpServers[SLUG].args).toEqual([...LA, 'bridge', SERVER.id]);
 
     const f = path.join(home, 'proj', '.cursor', 'mcp.json');
     expect(await runConfigCommand(['cursor', SERVER.id], { write: true, file: f, json: false }, env, { ...capture().deps, lookup, platform: 'linux', now: () => NOW })).toBe(0);
-    expect(JSON.parse(await fsp.readFile(f, 'utf8'))).toEqual({ mcpServers: { [SLUG]: { command: 'npx', args: ['mcp-tokens', 'bridge', SERVER.id] } } });
+    expect(JSON.parse(await fsp.readFile(f, 'utf8'))).toEqual({ mcpServers: { [SLUG]: { command: L, args: [...LA, 'bridge', SERVER.id] } } });
   });
 
   it('refuses unknown clients and servers with a reason and a hint', async () => {

@@ -5,7 +5,9 @@ import {
   applyMigration,
   managerGrantImporter,
   planMigration,
+  runningLauncher,
   upsertBridgeEntry,
+  withDataDir,
   type ApplyResult,
   type ClientFs,
   type ImportGrant,
@@ -22,7 +24,7 @@ export interface ClientsDeps {
   manager: Pick<Manager, 'status' | 'importGrant'>;
   /** Where the client configs are (HOME, APPDATA, XDG_CONFIG_HOME…); default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** How the entries start the bridge (the packaged app's own binary); default `npx mcp-tokens`. */
+  /** How the entries start the bridge (the packaged app's own binary); default this installation's Node and bin script. */
   launcher?: Launcher;
   /** Re-seals one mcp-remote grant; default: the manager's import, as `mcp-tokens migrate` does. */
   importGrant?: ImportGrant;
@@ -105,10 +107,12 @@ export interface ClientsApi {
 
 export function clientsApi(d: ClientsDeps): ClientsApi {
   const env = () => d.env ?? process.env;
+  // A non-default data dir travels in the entry: clients start the bridge with their own env.
+  const launcher = () => withDataDir(d.launcher ?? runningLauncher(), env(), d.platform);
   const planOptions = () => ({
     ...(d.projectDir !== undefined ? { projectDir: d.projectDir } : {}),
     ...(d.authDir !== undefined ? { authDir: d.authDir } : {}),
-    ...(d.launcher ? { launcher: d.launcher } : {}),
+    launcher: launcher(),
     ...(d.fs ? { fs: d.fs } : {}),
     ...(d.platform ? { platform: d.platform } : {}),
   });
@@ -121,7 +125,7 @@ export function clientsApi(d: ClientsDeps): ClientsApi {
         kind,
         server: { id: v.id, name: v.name, url: v.url },
         env: env(),
-        ...(d.launcher ? { launcher: d.launcher } : {}),
+        launcher: launcher(),
         ...(d.fs ? { fs: d.fs } : {}),
         ...(d.platform ? { platform: d.platform } : {}),
         ...(d.now ? { now: d.now } : {}),

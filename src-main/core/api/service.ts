@@ -2,7 +2,7 @@
 // over the manager and the broker, and the event stream. Only metadata leaves this module.
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
-import type { ClientFs, ImportGrant, Launcher } from '../clients/index.js';
+import { configSnippet, runningLauncher, withDataDir, type ClientFs, type ImportGrant, type Launcher } from '../clients/index.js';
 import { UserError } from '../platform/errors.js';
 import type { Manager, ServerView } from '../manager/manager.js';
 import type { BrowserOpener, Cipher, Clock, Logger } from '../platform/services.js';
@@ -62,13 +62,9 @@ export function memorySettings(initial: Partial<Settings> = {}): SettingsStore {
   };
 }
 
-/** The default entry: the npx launcher, which works wherever Node is installed. */
-export function defaultClientConfig(kind: ClientKind, server: { id: string; name: string }): { snippet: string } {
-  const key = server.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || server.id;
-  const entry = { command: 'npx', args: ['mcp-tokens', 'bridge', server.id] };
-  if (kind === 'vscode') return { snippet: JSON.stringify({ servers: { [key]: { type: 'stdio', ...entry } } }, null, 2) };
-  if (kind === 'claude-code') return { snippet: `claude mcp add --scope user ${key} -- npx mcp-tokens bridge ${server.id}` };
-  return { snippet: JSON.stringify({ mcpServers: { [key]: entry } }, null, 2) };
+/** The default entry: this installation's own launcher (absolute paths), with a non-default data dir. */
+export function defaultClientConfig(kind: ClientKind, server: { id: string; name: string; url: string }, env: NodeJS.ProcessEnv = process.env): { snippet: string } {
+  return { snippet: configSnippet(kind, server, withDataDir(runningLauncher(), env), { env }).snippet };
 }
 
 function summary(v: ServerView, users: Map<string, string[]> | undefined): ServerSummary {
@@ -218,7 +214,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
     'servers/clientConfig': async (id, kind) => {
       const v = await d.manager.status(id);
-      const make = d.clientConfig ?? defaultClientConfig;
+      const make = d.clientConfig ?? ((k: ClientKind, sv: { id: string; name: string; url: string }) => defaultClientConfig(k, sv, d.env));
       return { client: kind, ...make(kind, { id: v.id, name: v.name, url: v.url }) };
     },
     'clients/add': async (id, kind) => {

@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../platform/errors.js';
 import { errnoCode, writeFileAtomic } from '../vault/fs.js';
-import { bridgeEntry, bridgeTargetOf, entrySlug, NPX_LAUNCHER, type BridgeServer, type Launcher } from './entries.js';
+import { bridgeEntry, bridgeTargetOf, entrySlug, type BridgeServer, type Launcher } from './entries.js';
+import { runningLauncher } from './launcher.js';
 import { applyEdits, jsonEqual, JsonSyntaxError, parseTree, setEdits, toValue, withValue, type JsonNode, type JsonValue, type Syntax } from './jsonc.js';
 import { CLIENT_FORMATS, CLIENT_NAMES, defaultConfigPath, type ClientKind } from './locations.js';
 
@@ -248,6 +249,16 @@ export interface UpsertResult {
   entry: JsonValue;
 }
 
+function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The entry's env is the user's (API keys, debug switches) with ours on top, key by key. */
+function withUserEnv(entry: { [k: string]: JsonValue }, old: JsonValue | undefined): { [k: string]: JsonValue } {
+  if (!isObject(old) || !isObject(old.env) || !isObject(entry.env)) return entry;
+  return { ...entry, env: { ...old.env, ...entry.env } };
+}
+
 /**
  * Adds (or updates) the one bridge entry for `server` in a client's config. An entry that
  * already bridges this server (by id or URL) is updated under its own name; an unrelated
@@ -258,7 +269,7 @@ export async function upsertBridgeEntry(opts: UpsertOptions): Promise<UpsertResu
   const format = CLIENT_FORMATS[opts.kind];
   const file = opts.file ?? defaultConfigPath(opts.kind, opts.env ?? process.env, opts.platform ?? process.platform);
   const container = [format.container];
-  const entry = bridgeEntry(opts.kind, opts.server.id, opts.launcher ?? NPX_LAUNCHER);
+  const fresh = bridgeEntry(opts.kind, opts.server.id, opts.launcher ?? runningLauncher());
   return withFreshConfig(file, format.syntax, fs, async (cfg) => {
     const entries = entriesAt(cfg, container);
     const base = entrySlug(opts.server.name, opts.server.id);
@@ -275,6 +286,7 @@ export async function upsertBridgeEntry(opts: UpsertOptions): Promise<UpsertResu
     }
     const result = { file: cfg.path, client: CLIENT_NAMES[opts.kind], name, ...(nameTakenBy !== undefined ? { nameTakenBy } : {}) };
     const old = Object.hasOwn(entries, name) ? entries[name] : undefined;
+    const entry = withUserEnv(fresh, old);
     // Keep whatever else the user put in our entry (env, "disabled", …); only the command is ours.
     const merged: JsonValue = old !== null && typeof old === 'object' && !Array.isArray(old) ? { ...old, ...entry } : entry;
     if (old !== undefined && jsonEqual(old, merged)) return { ...result, action: 'unchanged' as const, created: false, entry: merged };

@@ -1,19 +1,9 @@
 // The bridge entry each client wants, in its own shape, and how to recognise one already there.
 import type { JsonValue } from './jsonc.js';
+import { runningLauncher, type Launcher } from './launcher.js';
 import { CLIENT_FORMATS, defaultConfigPath, type ClientKind } from './locations.js';
 
-/**
- * How a client starts the mcp-tokens CLI; `bridge <target>` is appended. The app passes its
- * bundled binary here; otherwise `npx mcp-tokens`, which needs Node on the client's PATH.
- */
-export interface Launcher {
-  command: string;
-  args: string[];
-  /** Set for the app's own binary, which runs the bundled bridge as Node (ELECTRON_RUN_AS_NODE). */
-  env?: Record<string, string>;
-}
-
-export const NPX_LAUNCHER: Launcher = { command: 'npx', args: ['mcp-tokens'] };
+export type { Launcher } from './launcher.js';
 
 export interface BridgeServer {
   id: string;
@@ -22,12 +12,12 @@ export interface BridgeServer {
 }
 
 /** `command` and `args` of a bridge entry for `target` (a server id or URL). */
-export function bridgeCommand(target: string, launcher: Launcher = NPX_LAUNCHER): { command: string; args: string[] } {
+export function bridgeCommand(target: string, launcher: Launcher = runningLauncher()): { command: string; args: string[] } {
   return { command: launcher.command, args: [...launcher.args, 'bridge', target] };
 }
 
 /** The entry object, in the client's schema. */
-export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = NPX_LAUNCHER): { [k: string]: JsonValue } {
+export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = runningLauncher()): { [k: string]: JsonValue } {
   const { command, args } = bridgeCommand(target, launcher);
   const entry: { [k: string]: JsonValue } = kind === 'vscode' || kind === 'claude-code' ? { type: 'stdio', command, args } : { command, args };
   // VS Code requires "type"; Claude Code writes it itself, so we match what `claude mcp add` leaves.
@@ -74,11 +64,13 @@ export function configSnippet(
   launcher?: Launcher,
   where: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {},
 ): Snippet {
+  launcher ??= runningLauncher();
   const name = entrySlug(server.name, server.id);
   const file = defaultConfigPath(kind, where.env ?? process.env, where.platform ?? process.platform);
   if (kind === 'claude-code') {
     const { command, args } = bridgeCommand(server.id, launcher);
-    const snippet = ['claude', 'mcp', 'add', '--scope', 'user', name, '--', command, ...args].map(shellQuote).join(' ');
+    const envFlags = Object.entries(launcher.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    const snippet = ['claude', 'mcp', 'add', '--scope', 'user', ...envFlags, name, '--', command, ...args].map(shellQuote).join(' ');
     return { snippet, file };
   }
   const doc = { [CLIENT_FORMATS[kind].container]: { [name]: bridgeEntry(kind, server.id, launcher) } };

@@ -1,5 +1,5 @@
 // MCP client configs: write the bridge entry, find who uses it, migrate mcp-remote entries.
-export { configSnippet, bridgeEntry, bridgeCommand, bridgeTargetOf, entrySlug, NPX_LAUNCHER, type BridgeServer, type Launcher, type Snippet } from './entries.js';
+export { configSnippet, bridgeEntry, bridgeCommand, bridgeTargetOf, entrySlug, type BridgeServer, type Launcher, type Snippet } from './entries.js';
 export { upsertBridgeEntry, loadConfig, ConfigFileError, nodeClientFs, backupStamp, type ClientFs, type UpsertOptions, type UpsertResult } from './config-file.js';
 export { CLIENT_KINDS, CLIENT_NAMES, CLIENT_FORMATS, clientConfigLocations, defaultConfigPath, homeDir, type ClientKind, type ClientName, type ClientFileLocation } from './locations.js';
 export { findBridgeUsers, scanClientConfigs, type ScanOptions } from './scan.js';
@@ -7,3 +7,4 @@ export { parseMcpRemote, migrationNotes, mcpRemoteHashes, type McpRemoteInvocati
 export { readMcpRemoteGrants, mcpRemoteAuthDir, summarizeGrant, deleteGrantFiles, type McpRemoteGrant, type McpRemoteTokens, type McpRemoteClientInfo, type GrantSummary } from './grants.js';
 export { planMigration, applyMigration, type MigrationPlan, type PlannedEntry, type PlannedFile, type GrantToImport, type ImportGrant, type ApplyOptions, type ApplyResult } from './migrate.js';
 export { importArgsOf, managerGrantImporter } from './import-grant.js';
+export { runningLauncher, findCliBin, dataDirEnv, withDataDir, checkLauncher, assertLauncherWorks, type LauncherCheck } from './launcher.js';

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { redact } from '../platform/redact.js';
 import { isUserError } from '../platform/errors.js';
-import { bridgeCommand, NPX_LAUNCHER, shellQuote, type Launcher } from './entries.js';
+import { bridgeCommand, shellQuote, type Launcher } from './entries.js';
+import { runningLauncher } from './launcher.js';
 import { editText, nodeClientFs, withFreshConfig, writeConfig, type ClientFs, type SetOp } from './config-file.js';
 import { bestGrantFor, deleteGrantFiles, mcpRemoteAuthDir, readMcpRemoteGrants, summarizeGrant, type GrantSummary, type McpRemoteClientInfo, type McpRemoteGrant, type McpRemoteTokens } from './grants.js';
 import { nodeAt, toValue, type JsonValue } from './jsonc.js';
@@ -28,8 +29,8 @@ export interface PlannedEntry {
   before: string;
   /** `replace` with the bridge, or `keep` on mcp-remote because a blocking note says why. */
   action: 'replace' | 'keep';
-  /** The new `command` and `args` (other keys of the entry stay). */
-  replacement?: { command: string; args: string[] };
+  /** The new `command` and `args`, and env keys added to the entry's own (other keys stay). */
+  replacement?: { command: string; args: string[]; env?: Record<string, string> };
   /** The replacement for people, URL query values hidden. */
   after?: string;
   notes: MigrationNote[];
@@ -83,16 +84,14 @@ function commandOf(entry: JsonValue | undefined): { command: string; args: strin
   return { command, args: argv as string[], env: e };
 }
 
-function replacementFor(inv: McpRemoteInvocation, url: string, launcher: Launcher): { command: string; args: string[] } {
-  const cmd = bridgeCommand(url, launcher);
-  // `cmd /c` is there for npx's .cmd shim on Windows; a real executable needs no shell.
-  if (inv.wrapper.length && launcher.command === 'npx') return { command: inv.wrapper[0]!, args: [...inv.wrapper.slice(1), cmd.command, ...cmd.args] };
-  return cmd;
+/** The bridge's command line; `cmd /c` wrappers (there for npx's .cmd shim) go: the launcher is a real executable. */
+function replacementFor(url: string, launcher: Launcher): { command: string; args: string[]; env?: Record<string, string> } {
+  return { ...bridgeCommand(url, launcher), ...(launcher.env && Object.keys(launcher.env).length ? { env: { ...launcher.env } } : {}) };
 }
 
 export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = {}): Promise<MigrationPlan> {
   const fs = opts.fs ?? nodeClientFs;
-  const launcher = opts.launcher ?? NPX_LAUNCHER;
+  const launcher = opts.launcher ?? runningLauncher();
   const authDir = opts.authDir ?? mcpRemoteAuthDir(env, opts.platform);
   const scanned = await scanClientConfigs(env, opts);
   const files: PlannedFile[] = [];
@@ -134,7 +133,7 @@ export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = 
           fingerprint: fingerprint(cmd.command, cmd.args),
         };
         if (e.action === 'replace' && url !== undefined) {
-          e.replacement = replacementFor(inv, url, launcher);
+          e.replacement = replacementFor(url, launcher);
           e.after = describeCommand(e.replacement.command, e.replacement.args);
           if (linkFlags.length) e.linkCommand = ['mcp-tokens', 'link', displayServerUrl(url), ...linkFlags].map(shellQuote).join(' ');
         }
@@ -275,6 +274,7 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions = {
             continue;
           }
           sets.push({ path: [...e.path, 'command'], value: e.replacement!.command }, { path: [...e.path, 'args'], value: e.replacement!.args });
+          if (e.replacement!.env) sets.push({ path: [...e.path, 'env'], value: { ...cmd.env, ...e.replacement!.env } });
           result.replaced.push(e.name);
         }
         if (!sets.length) return;
