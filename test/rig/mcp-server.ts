@@ -23,6 +23,8 @@ export interface McpRequestRecord {
   rpcMethods: string[];
   status: number;
   authorized: boolean;
+  /** Request headers other than Authorization (per-server headers the bridge adds). */
+  headers: Record<string, string>;
 }
 
 export interface RigMcpOptions {
@@ -112,7 +114,9 @@ export class RigMcp {
       res.writeHead(307, { location: this.redirectTo }).end();
       return true;
     }
-    const rec: McpRequestRecord = { at: Date.now(), method: req.method ?? '', path: url.pathname, rpcMethods: [], status: 0, authorized: false };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (k !== 'authorization' && typeof v === 'string') headers[k] = v;
+    const rec: McpRequestRecord = { at: Date.now(), method: req.method ?? '', path: url.pathname, rpcMethods: [], status: 0, authorized: false, headers };
     this.requests.push(rec);
     res.on('finish', () => (rec.status = res.statusCode));
 

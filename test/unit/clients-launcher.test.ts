@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { runConfigCommand } from '../../src-main/cli/config-command.js';
+import { runMigrateCommand } from '../../src-main/cli/migrate-command.js';
 import { assertLauncherWorks, bridgeEntry, checkLauncher, dataDirEnv, runningLauncher } from '../../src-main/core/clients/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -42,5 +44,34 @@ describe("the app's own bridge in client configs", () => {
     expect(await checkLauncher({ command: process.execPath, args: ['/nonexistent/mcp-tokens.js'] })).toMatchObject({ ok: false });
     await expect(assertLauncherWorks({ command: process.execPath, args: ['-e', 'process.exit(3)'] })).rejects.toThrow(/does not start .*nothing was written/);
     expect(await checkLauncher(runningLauncher())).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+/) });
+  });
+});
+
+describe('config and migrate refuse a launcher that does not start', () => {
+  const broken = { command: process.execPath, args: ['/nonexistent/bin/mcp-tokens.js'] };
+  it('config --write: a clear reason, and no file written', async () => {
+    const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'mcpt-launch-'));
+    try {
+      const file = path.join(home, 'claude.json');
+      const run = runConfigCommand(['claude', 'x'], { write: true, file, json: true }, { HOME: home }, { launcher: broken, lookup: async () => ({ id: 'x', name: 'X', url: 'https://x.example/mcp' }), stdout: () => {}, stderr: () => {} });
+      await expect(run).rejects.toThrow(/The bridge launcher `.*\/nonexistent\/bin\/mcp-tokens\.js` does not start \(.+\); nothing was written\./);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await fsp.rm(home, { recursive: true, force: true });
+    }
+  });
+  it('migrate --write: the same, with the mcp-remote entry left as it was', async () => {
+    const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'mcpt-launch-'));
+    try {
+      const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      const text = JSON.stringify({ mcpServers: { r: { command: 'npx', args: ['-y', 'mcp-remote', 'https://x.example/mcp'] } } });
+      await fsp.writeFile(file, text);
+      const run = runMigrateCommand({ write: true, json: true, importTokens: false, deletePlaintext: false }, { HOME: home }, { launcher: broken, platform: 'linux', projectDir: home, stdout: () => {}, stderr: () => {} });
+      await expect(run).rejects.toThrow(/does not start .*nothing was written/);
+      expect(await fsp.readFile(file, 'utf8')).toBe(text);
+    } finally {
+      await fsp.rm(home, { recursive: true, force: true });
+    }
   });
 });
