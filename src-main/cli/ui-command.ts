@@ -52,8 +52,8 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     clientConfig: (kind, server) => configSnippet(kind, server),
   });
   late.service = service;
-  const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, ...(o.port !== undefined ? { port: o.port } : {}) });
-  process.stderr.write(`MCP Token Manager UI: ${ui.url}\n(keep this terminal open; Ctrl-C stops it)\n`);
+  const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, onWarning: (line) => process.stderr.write(`${line}\n`), ...(o.port !== undefined ? { port: o.port } : {}) });
+  process.stderr.write(`MCP Token Manager UI: ${ui.url}\n(this link works once, in one browser; keep this terminal open; Ctrl-C stops it)\n`);
   if (o.json) process.stdout.write(`${JSON.stringify({ url: ui.url })}\n`);
   if (o.open) await ctx.opener.open(ui.url).catch((e: Error) => process.stderr.write(`Could not open a browser (${e.message}); open the link above.\n`));
   await new Promise<void>((resolve) => {

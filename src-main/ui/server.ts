@@ -1,10 +1,13 @@
 // `mcp-tokens ui`: the renderer served on 127.0.0.1 with the typed API over HTTP + server-sent
-// events, for machines where the desktop app can't run. A per-launch secret (in the URL it
-// opens, then an HttpOnly SameSite=Strict cookie) gates everything; Host and Origin are checked
-// so other sites and DNS rebinding get nothing.
+// events, for machines where the desktop app can't run. The browser is given a one-shot launch
+// link (/launch/<nonce>: a process's arguments are readable by every local user), which opens a
+// session: a random cookie named with the port and scoped to a random path, so the browser does
+// not send it to other services on 127.0.0.1 (cookies ignore ports, not paths), plus a token the
+// page reads from its own HTML and must send as a header on every API call. Host and Origin are
+// checked so other sites and DNS rebinding get nothing.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
@@ -12,7 +15,9 @@ import { type ApiService, EVENTS, isChannel, parseArgs } from '../../src-shared/
 import { toApiError } from '../core/api/service.js';
 import type { Logger } from '../core/platform/services.js';
 
-const COOKIE = 'mt_ui';
+/** The header state-changing calls carry; its value is in the page's <meta name="mcp-tokens-session">. */
+export const SESSION_HEADER = 'x-mcp-tokens-session';
+export const SESSION_META = 'mcp-tokens-session';
 const MAX_BODY = 1024 * 1024;
 export const UI_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -29,6 +34,7 @@ const TYPES: Record<string, string> = {
 };
 
 export interface UiServer {
+  /** The one-shot launch link (works once; a second use closes the session it opened). */
   url: string;
   /** The URL without the secret (for messages). */
   origin: string;
@@ -83,9 +89,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startUiServer(o: { service: ApiService; staticDir: string; logger: Logger; port?: number }): Promise<UiServer> {
-  const secret = randomBytes(32).toString('base64url');
+interface Session {
+  /** The cookie's value: random, never the launch nonce. */
+  id: string;
+  /** What the page sends in SESSION_HEADER. */
+  token: string;
+  /** The path the UI and the cookie live under: /s/<random>/. */
+  base: string;
+}
+
+const newSecret = (n = 32) => randomBytes(n).toString('base64url');
+const html = 'text/html; charset=utf-8';
+
+export async function startUiServer(o: { service: ApiService; staticDir: string; logger: Logger; port?: number; onWarning?: (line: string) => void }): Promise<UiServer> {
+  const launchNonce = newSecret();
+  let launchUsed = false;
+  let session: Session | undefined;
   let port = 0;
+  const cookieName = () => `mt_ui_${port}`;
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
   const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
   const streams = new Set<ServerResponse>();
@@ -94,27 +115,51 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
     // DNS rebinding: a page on another name resolving to 127.0.0.1 sends its own Host.
     if (!allowedHosts().includes(req.headers.host ?? '')) return send(res, 421, 'text/plain', 'Wrong Host.');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    const key = url.searchParams.get('k');
-    if (req.method === 'GET' && key !== null) {
-      if (!sameSecret(key, secret)) return send(res, 403, 'text/html; charset=utf-8', page('Not allowed', 'This link is not valid. Run <code>mcp-tokens ui</code> again.'));
-      res.writeHead(303, { ...SECURITY_HEADERS, 'set-cookie': `${COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`, location: '/' });
+    if (url.pathname.startsWith('/launch/')) {
+      if (req.method !== 'GET' || !sameSecret(url.pathname.slice('/launch/'.length), launchNonce)) {
+        return send(res, 404, html, page('Not found', 'This link is not valid. Run <code>mcp-tokens ui</code> again.'));
+      }
+      if (launchUsed) {
+        // Used twice: whoever came second may be the person's browser, so the first may not
+        // have been. Close that session; the person starts again.
+        if (session) {
+          session = undefined;
+          for (const st of streams) st.end();
+          o.onWarning?.('The UI link was opened a second time; the session it opened is closed. Run `mcp-tokens ui` again.');
+        }
+        return send(res, 410, html, page('Link already used', 'This link works once and was already opened. If that was not you, something else on this machine read it: the session is closed. Run <code>mcp-tokens ui</code> again.'));
+      }
+      launchUsed = true;
+      session = { id: newSecret(), token: newSecret(), base: `/s/${newSecret(16)}/` };
+      res.writeHead(303, {
+        ...SECURITY_HEADERS,
+        'set-cookie': `${cookieName()}=${session.id}; HttpOnly; SameSite=Strict; Path=${session.base}`,
+        location: session.base,
+      });
       return res.end();
     }
-    const cookie = cookieOf(req, COOKIE);
-    if (!cookie || !sameSecret(cookie, secret)) {
-      return send(res, 403, 'text/html; charset=utf-8', page('Not allowed', 'Open the link that <code>mcp-tokens ui</code> printed; it carries this session\u2019s key.'));
+    // Browsers ask for an icon at the root, where the session cookie is not sent: nothing to hide there.
+    if (url.pathname === '/favicon.ico') return res.writeHead(204, SECURITY_HEADERS).end();
+    const s = session;
+    const cookie = cookieOf(req, cookieName());
+    if (!s || !url.pathname.startsWith(s.base) || !cookie || !sameSecret(cookie, s.id)) {
+      return send(res, 403, html, page('Not allowed', 'Open the link that <code>mcp-tokens ui</code> printed; it works once, in one browser.'));
     }
+    const rel = url.pathname.slice(s.base.length - 1);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      // Cross-site requests: the Origin must be this server (a missing Origin is refused too).
+      // Cross-site requests: the Origin must be this server (a missing Origin is refused too),
+      // and the page's own token must ride along (a form or a cookie alone gets nothing).
       if (!allowedOrigins().includes(req.headers.origin ?? '')) return sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin request refused.' } });
+      const token = req.headers[SESSION_HEADER];
+      if (typeof token !== 'string' || !sameSecret(token, s.token)) return sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'This page is not signed in to MCP Token Manager.' } });
     }
 
-    if (url.pathname.startsWith('/api/call/')) {
+    if (rel.startsWith('/api/call/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'usage', message: 'Use POST.' } });
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { ok: false, error: { code: 'usage', message: 'Send JSON.' } });
       let channel: string;
       try {
-        channel = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+        channel = decodeURIComponent(rel.slice('/api/call/'.length));
       } catch {
         channel = '';
       }
@@ -138,7 +183,7 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
       }
     }
 
-    if (url.pathname === '/api/events') {
+    if (rel === '/api/events') {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
       res.write(': connected\n\n');
       streams.add(res);
@@ -158,14 +203,20 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method not allowed.');
     // Static files of the built renderer; anything unknown gets the app shell.
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
-    let file = join(o.staticDir, rel || 'index.html');
+    const relFile = normalize(decodeURIComponent(rel)).replace(/^([/\\])+/, '');
+    let file = join(o.staticDir, relFile || 'index.html');
     if (!file.startsWith(o.staticDir + sep) && file !== o.staticDir) return send(res, 404, 'text/plain', 'Not found.');
     let st = await stat(file).catch(() => undefined);
     if (!st || st.isDirectory()) {
       file = join(o.staticDir, 'index.html');
       st = await stat(file).catch(() => undefined);
       if (!st) return send(res, 503, 'text/html; charset=utf-8', page('Not built', 'The UI is not built here yet: run <code>npm run build</code>.'));
+    }
+    if (file === join(o.staticDir, 'index.html')) {
+      // The page learns its session token from its own HTML, which only a holder of the cookie gets.
+      const shell = (await readFile(file, 'utf8')).replace(/<head>/i, `<head><meta name="${SESSION_META}" content="${s.token}">`);
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': html, 'content-length': Buffer.byteLength(shell) });
+      return res.end(req.method === 'HEAD' ? undefined : shell);
     }
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size });
     if (req.method === 'HEAD') return res.end();
@@ -186,7 +237,7 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
   port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `${origin}/?k=${secret}`,
+    url: `${origin}/launch/${launchNonce}`,
     origin,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 // The typed Api over `mcp-tokens ui`: one POST per call, server-sent events for pushes.
-// Same origin; the session cookie set by the server authenticates every request.
+// Same origin; the session cookie set by the server authenticates every request, and calls also
+// carry the session token the server wrote into the page (<meta name="mcp-tokens-session">).
 import { CHANNEL_NAMES } from '../../src-shared/channels.js';
 import type { Api, ApiError, ApiEvents, ApiResults, ArgsOf, Channel, EventName } from '../../src-shared/contract.js';
 
@@ -30,6 +31,12 @@ export interface HttpApiOptions {
   baseUrl?: string;
   fetch?: typeof fetch;
   eventSource?: (url: string) => EventSourceLike;
+  /** Sent as x-mcp-tokens-session; defaults to the page's <meta name="mcp-tokens-session">. */
+  sessionToken?: string;
+}
+
+function pageSessionToken(): string | undefined {
+  return typeof document === 'undefined' ? undefined : (document.querySelector('meta[name="mcp-tokens-session"]')?.getAttribute('content') ?? undefined);
 }
 
 function isApiError(v: unknown): v is ApiError {
@@ -40,13 +47,14 @@ export function createHttpApi(opts: HttpApiOptions = {}): Api {
   const base = opts.baseUrl ?? '';
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const openEvents = opts.eventSource ?? ((url: string) => new EventSource(url));
+  const session = opts.sessionToken ?? pageSessionToken();
 
   async function call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ApiResults[C]> {
     let res: Response;
     try {
       res = await doFetch(`${base}/api/call/${encodeURIComponent(channel)}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...(session ? { 'x-mcp-tokens-session': session } : {}) },
         body: JSON.stringify({ args }),
         credentials: 'same-origin',
         cache: 'no-store',

@@ -10,7 +10,8 @@ declare global {
 }
 
 export function chooseApi(w: Pick<Window, 'mcpTokens'> = window): Api {
-  return w.mcpTokens ?? createHttpApi();
+  // Relative: `mcp-tokens ui` serves the page and its API under a per-session path.
+  return w.mcpTokens ?? createHttpApi({ baseUrl: '.' });
 }
 
 export { ApiCallError, createHttpApi } from './http.js';

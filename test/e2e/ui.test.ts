@@ -14,6 +14,8 @@ let rig: Rig;
 let home: string;
 let ui: ChildProcess | undefined;
 let uiUrl: string;
+/** The session's page the launch link redirects to. */
+let appUrl: string;
 let browser: Browser | undefined;
 let page: Page;
 const problems: string[] = [];
@@ -76,9 +78,10 @@ describe('manager UI in Chromium', () => {
   });
 
   it('adds a server through the consent card and lists it Connected', async () => {
-    // The launch URL carries the session key; the server swaps it for a cookie and redirects to /.
+    // The one-shot launch link opens a session and redirects to the session's page.
     await page.goto(uiUrl);
-    expect(new URL(page.url()).search).toBe('');
+    expect(new URL(page.url()).pathname).toMatch(/^\/s\/[\w-]+\/$/);
+    appUrl = page.url().split('#')[0]!;
     await expect.poll(() => page.getByRole('heading', { level: 2, name: 'Servers' }).isVisible()).toBe(true);
     await page.getByText('No servers linked yet.').waitFor();
     await page.screenshot({ path: join(SHOTS, '1-servers-empty.png'), fullPage: true });
@@ -131,7 +134,7 @@ describe('manager UI in Chromium', () => {
 
     // The hand-over route main uses for a link opened with the app: discovery starts by itself,
     // and the card knows the server is linked already.
-    await page.goto(`${new URL(uiUrl).origin}/#/add?url=${encodeURIComponent(rig.mcpUrl)}`);
+    await page.goto(`${appUrl}#/add?url=${encodeURIComponent(rig.mcpUrl)}`);
     await page.getByRole('heading', { name: /^Connect to / }).waitFor({ timeout: 20_000 });
     expect(await page.getByText(/already linked as/).isVisible()).toBe(true);
     expect(new URL(page.url()).hash).toBe('#/add');
@@ -140,7 +143,7 @@ describe('manager UI in Chromium', () => {
   });
 
   it('refreshes, revokes, re-authorizes and unlinks from the detail screen, checked at the AS', async () => {
-    await page.goto(`${new URL(uiUrl).origin}/`);
+    await page.goto(appUrl);
     const list = page.getByRole('list', { name: 'Linked servers' });
     const item = list.getByRole('listitem').filter({ hasText: rig.mcpUrl });
     await item.waitFor();

@@ -14,7 +14,10 @@ let home: string;
 let env: NodeJS.ProcessEnv;
 let ui: ChildProcess;
 let url: URL;
+/** The session's page: /s/<random>/ on the UI's origin. */
+let base: URL;
 let cookie = '';
+let token = '';
 const events: Array<{ event: string; data: unknown }> = [];
 let eventsRaw = '';
 const eventsAbort = new AbortController();
@@ -34,8 +37,11 @@ beforeAll(async () => {
   expect(setCookie).toMatch(/HttpOnly/);
   expect(setCookie).toMatch(/SameSite=Strict/);
   cookie = setCookie.split(';')[0]!;
+  base = new URL(res.headers.get('location')!, url);
+  const shell = await (await fetch(base, { headers: { cookie } })).text();
+  token = /<meta name="mcp-tokens-session" content="([^"]+)">/.exec(shell)![1]!;
   // Follow the event stream for the whole file.
-  const ev = await fetch(new URL('/api/events', url), { headers: { cookie }, signal: eventsAbort.signal });
+  const ev = await fetch(new URL('api/events', base), { headers: { cookie }, signal: eventsAbort.signal });
   expect(ev.headers.get('content-type')).toMatch(/text\/event-stream/);
   void (async () => {
     const dec = new TextDecoder();
@@ -66,9 +72,9 @@ afterAll(async () => {
 });
 
 async function call(channel: string, args: unknown[], headers: Record<string, string> = {}) {
-  const res = await fetch(new URL(`/api/call/${encodeURIComponent(channel)}`, url), {
+  const res = await fetch(new URL(`api/call/${encodeURIComponent(channel)}`, base), {
     method: 'POST',
-    headers: { cookie, origin: url.origin, 'content-type': 'application/json', ...headers },
+    headers: { cookie, origin: url.origin, 'content-type': 'application/json', 'x-mcp-tokens-session': token, ...headers },
     body: JSON.stringify({ args }),
   });
   return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string } } };
@@ -88,17 +94,21 @@ function rawGet(path: string, host: string): Promise<number> {
 describe('mcp-tokens ui', () => {
   it('refuses requests without the session key, with a wrong key, another Host, or another Origin', async () => {
     expect((await fetch(new URL('/', url))).status).toBe(403);
-    expect((await fetch(new URL('/?k=not-the-key', url), { redirect: 'manual' })).status).toBe(403);
-    expect((await fetch(new URL('/api/call/servers%2Flist', url), { method: 'POST', headers: { origin: url.origin, 'content-type': 'application/json' }, body: '{"args":[]}' })).status).toBe(403);
-    expect(await rawGet('/', 'evil.example:80')).toBe(421);
-    expect(await rawGet('/', `127.0.0.1:${url.port}`)).toBe(200);
+    expect((await fetch(new URL('/launch/not-the-key', url), { redirect: 'manual' })).status).toBe(404);
+    expect((await fetch(new URL('api/call/servers%2Flist', base), { method: 'POST', headers: { origin: url.origin, 'content-type': 'application/json', 'x-mcp-tokens-session': token }, body: '{"args":[]}' })).status).toBe(403);
+    // The cookie only counts under the session's path.
+    expect((await fetch(new URL('/', url), { headers: { cookie } })).status).toBe(403);
+    expect(await rawGet(base.pathname, 'evil.example:80')).toBe(421);
+    expect(await rawGet(base.pathname, `127.0.0.1:${url.port}`)).toBe(200);
     expect((await call('servers/list', [], { origin: 'http://evil.example' })).status).toBe(403);
-    const noOrigin = await fetch(new URL('/api/call/servers%2Flist', url), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"args":[]}' });
+    const noOrigin = await fetch(new URL('api/call/servers%2Flist', base), { method: 'POST', headers: { cookie, 'content-type': 'application/json', 'x-mcp-tokens-session': token }, body: '{"args":[]}' });
     expect(noOrigin.status).toBe(403);
+    // Cookie and Origin without the page's token: refused.
+    expect((await call('servers/list', [], { 'x-mcp-tokens-session': 'guess' })).status).toBe(403);
   });
 
   it('serves the app shell with a strict CSP', async () => {
-    const res = await fetch(new URL('/', url), { headers: { cookie } });
+    const res = await fetch(base, { headers: { cookie } });
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(res.headers.get('content-security-policy')).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(res.headers.get('x-frame-options')).toBe('DENY');
