@@ -7,7 +7,7 @@ import { bearerParams } from './challenge.js';
 import { UserError } from '../platform/errors.js';
 import { type FetchFn, httpRequest, parseJsonObject } from './http.js';
 import type { AsMetadata } from '../types.js';
-import { canonicalResource, displayUrl, safeHttpUrl } from '../platform/urls.js';
+import { canonicalResource, checkNamedUrl, displayUrl, safeHttpUrl } from '../platform/urls.js';
 
 export const PROBE_PROTOCOL_VERSION = '2025-11-25';
 /** The 2026-07-28 revision: no handshake; version, identity and capabilities ride in every request. */
@@ -152,7 +152,9 @@ async function fetchResourceMetadata(
   opts: DiscoverOptions,
 ): Promise<{ doc: Record<string, unknown>; url: URL } | undefined> {
   const fromChallenge = challenge.resource_metadata;
-  const candidates = fromChallenge ? [safeHttpUrl(fromChallenge, 'resource_metadata URL in the server challenge')] : protectedResourceMetadataUrls(serverUrl);
+  const candidates = fromChallenge
+    ? [checkNamedUrl(safeHttpUrl(fromChallenge, 'resource_metadata URL in the server challenge'), serverUrl, 'resource_metadata URL in the server challenge')]
+    : protectedResourceMetadataUrls(serverUrl);
   for (const url of candidates) {
     const res = await httpRequest(url, { headers: { accept: 'application/json', 'mcp-protocol-version': PROBE_PROTOCOL_VERSION }, fetchFn: opts.fetchFn, timeoutMs: opts.timeoutMs });
     if (res.status === 200) return { doc: parseJsonObject(res.text, 'protected resource metadata', url), url };
@@ -219,15 +221,21 @@ export async function discoverAuthorizationServer(issuer: string, opts: Discover
         'The authorization server is misconfigured; contact the server operator.',
       );
     }
-    return { metadata: validateAsMetadata(doc as AsMetadata), url };
+    return { metadata: validateAsMetadata(doc as AsMetadata, url), url };
   }
   return undefined;
 }
 
-/** Every endpoint must be https (or http on loopback): a hostile document cannot send us elsewhere. */
-export function validateAsMetadata(doc: AsMetadata): AsMetadata {
+/**
+ * Every endpoint must be https (or http on loopback): a hostile document cannot send us elsewhere.
+ * With `from` (where the document came from), loopback endpoints need a loopback document.
+ */
+export function validateAsMetadata(doc: AsMetadata, from?: URL): AsMetadata {
   for (const f of ENDPOINT_FIELDS) {
-    if (doc[f] !== undefined) safeHttpUrl(doc[f], `${f.replace(/_/g, ' ')} of the authorization server`);
+    if (doc[f] === undefined) continue;
+    const what = `${f.replace(/_/g, ' ')} of the authorization server`;
+    const u = safeHttpUrl(doc[f], what);
+    if (from) checkNamedUrl(u, from, what);
   }
   if (doc.token_endpoint === undefined) {
     throw new UserError('discovery', `The authorization server ${doc.issuer} publishes no token_endpoint.`, 'The authorization server is misconfigured.');
@@ -286,12 +294,14 @@ export async function discover(serverUrlRaw: string, opts: DiscoverOptions & { s
     const v = validateResourceMetadata(prm.doc, serverUrl, prm.url);
     resource = v.resource;
     issuer = v.authorizationServers[0]!;
+    checkNamedUrl(safeHttpUrl(issuer, 'authorization server address'), prm.url, 'authorization server named in the resource metadata');
     progress(`Found resource metadata at ${displayUrl(prm.url)} (resource ${resource}).`);
   } else {
     const hinted = challenge.resource;
     resource = hinted && safeCheck(serverUrl, hinted) ? hinted : canonicalResource(serverUrl.href);
     if (challenge.authorization_uri) {
       issuer = challenge.authorization_uri.replace(/\/\.well-known\/.*$/, '');
+      checkNamedUrl(safeHttpUrl(issuer, 'authorization server address'), serverUrl, 'authorization server named in the server challenge');
       progress(`No resource metadata; the challenge names the authorization server ${issuer}.`);
     } else {
       issuer = serverUrl.origin;

@@ -9,6 +9,32 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * True when the URL points at this machine. Tests may list origins in
+ * MCP_TOKENS_TEST_REMOTE_ORIGINS (comma-separated) to have a loopback test server stand in
+ * for a remote one; nothing else reads that variable.
+ */
+export function isLoopbackUrl(url: URL, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!isLoopbackHost(url.hostname)) return false;
+  const remote = (env.MCP_TOKENS_TEST_REMOTE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return !remote.includes(url.origin);
+}
+
+/**
+ * SSRF rule: a document from the outside world may not send us to this machine. A URL on
+ * loopback is followed only when the document that named it came from loopback too.
+ */
+export function checkNamedUrl(named: URL, from: URL, what: string): URL {
+  if (isLoopbackUrl(named) && !isLoopbackUrl(from)) {
+    throw new UserError(
+      'unsafe-url',
+      `The ${what} (${displayUrl(named)}) points at this machine, but it was named by ${from.host}, which is not on this machine. Refusing: a remote server may not make this app call local services.`,
+      'The server or its authorization server is misconfigured or hostile; nothing was sent there.',
+    );
+  }
+  return named;
+}
+
+/**
  * Parses an external URL and allows only https, or http to a loopback host.
  * `what` names the URL in the error ("authorization endpoint").
  */
