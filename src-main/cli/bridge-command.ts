@@ -12,6 +12,8 @@ import { createLogger } from '../core/platform/log.js';
 import type { ServerView } from '../core/manager/manager.js';
 import { dataHome } from '../core/vault/paths.js';
 import { redact } from '../core/platform/redact.js';
+import { VERSION } from '../core/platform/version.js';
+import { SignInGate } from './sign-in-gate.js';
 
 /**
  * Starts a broker detached: the desktop app when it sealed the vault (only it can open it),
@@ -107,48 +109,74 @@ function looksLikeUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }
 
+/** MCP_TOKENS_REQUEST_TIMEOUT (seconds): how long a call waits for a sign-in; default 120 s. */
+function requestWaitMs(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.MCP_TOKENS_REQUEST_TIMEOUT);
+  return Number.isFinite(n) && n > 0 ? n * 1000 : 120_000;
+}
+
+function reasonOf(err: unknown): string {
+  return redact(isUserError(err) ? `${err.message}${err.hint ? ` ${err.hint}` : ''}` : err instanceof Error ? err.message : String(err));
+}
+
 export async function runBridgeCommand(target: string, opts: { name?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const home = dataHome(env);
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
   const client = new BrokerClient({ address: brokerAddress(home), start: () => startBroker(home, env, log), clientName: 'bridge' });
+  const displayName = opts.name ?? (looksLikeUrl(target) ? new URL(target).host : target);
+  // In front of the bridge until the server is usable: the client sees the reason, not a closed pipe.
+  const gated = () => new SignInGate({ input: process.stdin, output: process.stdout, displayName, version: VERSION, waitMs: requestWaitMs(env), log });
+  const bridge = (serverUrl: string, name: string, tokens: TokenSource) => async (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => {
+    const { runBridge } = await import('../bridge/bridge.js');
+    await runBridge({ serverUrl, displayName: name, tokens, ...maxLine(env), input, output, log, dataDir: home });
+  };
+  const failed = async (reason: string): Promise<number> => {
+    log('error', reason);
+    const gate = gated();
+    gate.fail(reason);
+    await gate.done;
+    client.close();
+    return 1;
+  };
+
   let view: ServerView | null;
   try {
     view = (await client.request('resolve', { server: target })).server;
-    if (!view && looksLikeUrl(target)) {
-      log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
-      view = (await client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000)).server;
-    }
   } catch (err) {
-    client.close();
-    if (isUserError(err) && err.code === 'no-auth' && looksLikeUrl(target)) {
-      // An open server: nothing to hold a token for, but the bridge still carries the session.
-      log('info', `${target} asks for no authorization; bridging without a token`);
-      const { runBridge } = await import('../bridge/bridge.js');
-      await runBridge({ serverUrl: target, displayName: opts.name ?? new URL(target).host, tokens: NO_AUTH, input: process.stdin, output: process.stdout, log, dataDir: home });
-      return 0;
-    }
-    log('error', isUserError(err) ? err.message : String(err));
-    return 1;
+    return failed(reasonOf(err));
   }
+  if (!view && !looksLikeUrl(target)) return failed(`No linked server "${target}". Link it with \`mcp-tokens link <url>\` or pass the URL instead.`);
   if (!view) {
-    log('error', `No linked server "${target}". Link it with \`mcp-tokens link <url>\` or pass the URL instead.`);
+    // First use: the client gets its initialize answered now; calls wait for the person.
+    log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
+    const gate = gated();
+    let code = 0;
+    client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000).then(
+      (r) => {
+        log('info', `bridging stdio to ${r.server.url} for '${r.server.name}'`);
+        gate.open(bridge(r.server.url, r.server.name, new BrokerTokenSource(client, r.server.id)));
+      },
+      (err: unknown) => {
+        if (isUserError(err) && err.code === 'no-auth') {
+          // An open server: nothing to hold a token for, but the bridge still carries the session.
+          log('info', `${target} asks for no authorization; bridging without a token`);
+          gate.open(bridge(target, displayName, NO_AUTH));
+          return;
+        }
+        code = 1;
+        const reason = `Sign-in to '${displayName}' did not complete: ${reasonOf(err)}`;
+        log('error', reason);
+        gate.fail(reason);
+      },
+    );
+    await gate.done;
     client.close();
-    return 1;
+    return code;
   }
   log('info', `bridging stdio to ${view.url} for '${view.name}'`);
-  const { runBridge } = await import('../bridge/bridge.js');
   try {
-    await runBridge({
-      serverUrl: view.url,
-      displayName: view.name,
-      tokens: new BrokerTokenSource(client, view.id),
-      ...maxLine(env),
-      input: process.stdin,
-      output: process.stdout,
-      log,
-      dataDir: home,
-    });
+    await bridge(view.url, view.name, new BrokerTokenSource(client, view.id))(process.stdin, process.stdout);
   } finally {
     client.close();
   }
