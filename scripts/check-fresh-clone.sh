@@ -5,7 +5,7 @@
 # `npm start` served the manager UI and it answered within 60 s of the start script starting,
 # and that `npm test` passed. Sets no variable the README does not mention.
 #
-# Usage: scripts/check-fresh-clone.sh [--conformance]
+# Usage (Linux, as CI): scripts/check-fresh-clone.sh [--conformance]
 #   --conformance  then also runs the README's conformance command in the same clone (CI does)
 # It clones the committed HEAD: uncommitted changes are not checked.
 set -euo pipefail
@@ -57,10 +57,11 @@ conf_cmd="$(awk '/^```sh[[:space:]]*$/ { inside = 1; next } inside && /^```/ { i
 [ -z "$conformance" ] || [ -n "$conf_cmd" ] || fail "the README shows no command that runs \`npm run test:conformance\`"
 
 # --- 1. npm start ------------------------------------------------------------------------
-# The UI keeps its data in a temp dir instead of this machine's real app-data directory.
+# The UI keeps its data in a temp dir instead of this machine's real app-data directory, and
+# runs as on a machine without a display (as CI is), so it is the UI this script can probe.
 say "running the README's first command: $start_cmd"
 export MCP_TOKENS_HOME="$work/data"
-setsid bash -c "$start_cmd" >"$work/start.log" 2>&1 </dev/null &
+setsid env -u DISPLAY -u WAYLAND_DISPLAY bash -c "$start_cmd" >"$work/start.log" 2>&1 </dev/null &
 start_pid=$!
 
 # npm ci first (bounded, since it fetches from the registry), then 60 s for the UI from the
