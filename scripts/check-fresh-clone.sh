@@ -92,13 +92,23 @@ node --input-type=module - "$url" "$left" <<'EOF' || { tail -n 40 "$work/start.l
 const [url, left] = process.argv.slice(2);
 const signal = AbortSignal.timeout(Number(left) * 1000);
 const origin = new URL(url).origin;
-const first = await fetch(url, { redirect: 'manual', signal });
-const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0];
-if (first.status !== 303 || !cookie) throw new Error(`the link answered ${first.status}, without the session cookie`);
-const page = await fetch(`${origin}/`, { headers: { cookie }, signal });
+// The one-shot launch link sets the session cookie and sends the browser to the UI's path.
+const launch = await fetch(url, { redirect: 'manual', signal });
+const cookie = (launch.headers.get('set-cookie') ?? '').split(';')[0];
+const base = launch.headers.get('location');
+if (launch.status !== 303 || !cookie || !base) throw new Error(`the link answered ${launch.status}, without a session`);
+const page = await fetch(new URL(base, origin), { headers: { cookie }, signal });
 const html = await page.text();
 if (page.status !== 200 || !html.includes('<title>MCP Token Manager</title>')) throw new Error(`the page answered ${page.status}`);
-const api = await fetch(`${origin}/api/call/servers/list`, { method: 'POST', headers: { cookie, origin, 'content-type': 'application/json' }, body: '{"args":[]}', signal });
+// API calls carry the token the page reads from its own HTML, as the renderer does.
+const token = /<meta name="mcp-tokens-session" content="([^"]+)"/.exec(html)?.[1];
+if (!token) throw new Error('the page carries no session token');
+const api = await fetch(new URL('api/call/servers/list', new URL(base, origin)), {
+  method: 'POST',
+  headers: { cookie, origin, 'content-type': 'application/json', 'x-mcp-tokens-session': token },
+  body: '{"args":[]}',
+  signal,
+});
 const body = await api.json();
 if (api.status !== 200 || body.ok !== true || !Array.isArray(body.result)) throw new Error(`servers/list answered ${api.status}: ${JSON.stringify(body)}`);
 console.log(`UI answered at ${origin}: the page, and servers/list (${body.result.length} servers)`);
