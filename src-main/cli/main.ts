@@ -214,8 +214,8 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'revoke': {
       const r = await m.revoke(a.positionals[0]!);
-      if (json) out({ id: r.view.id, revokedAtAs: r.revokedAtAs, note: r.note ?? null, status: r.view.status, reason: r.view.reason ?? null });
-      else err(`"${r.view.id}" is revoked; it stays linked and shows needs-reauth until you link it again.`);
+      if (json) out({ id: r.view.id, revokedAtAs: r.revokedAtAs, note: r.note ?? null, asAnswer: r.asAnswer ?? null, status: r.view.status, reason: r.view.reason ?? null });
+      else err(`"${r.view.id}" is ${r.asAnswer === undefined ? 'revoked' : 'signed out here'}; it stays linked and shows needs-reauth until you link it again.`);
       return 0;
     }
     case 'unlink': {

@@ -27,6 +27,12 @@ export interface RigAsOptions {
   redirectHostAllowlist?: string[];
   /** Rewrites `iss` in authorization responses (mix-up fault). */
   issParam?: string;
+  /** Client authentication methods the AS accepts (and advertises); oidc-provider's defaults otherwise. */
+  clientAuthMethods?: string[];
+  /** Token and revocation requests without `client_id` in the form body are refused, as the MCP Python SDK does. */
+  requireBodyClientId?: boolean;
+  /** Token requests authenticated with this method are refused with invalid_client (an AS that advertises more than it takes). */
+  refuseTokenAuth?: 'client_secret_post' | 'client_secret_basic' | 'any';
 }
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -44,6 +50,12 @@ export class RigAs {
   readonly revocations: Array<{ token: string; hint?: string; at: number }> = [];
   readonly registrations: Array<{ clientId: string; body: Record<string, unknown> }> = [];
   readonly authorizationRequests: Array<Record<string, string>> = [];
+  /** client_id of each token or revocation form body (with requireBodyClientId). */
+  readonly bodyClientIds: string[] = [];
+  revocationRefusals = 0;
+  /** While set, every revocation request is refused with this status and body. */
+  refuseRevocationWith: { status: number; body: Record<string, string> } | undefined;
+  tokenAuthRefusals = 0;
   readonly provider: Provider;
   readonly app: express.Express;
   private readonly jwks: JSONWebKeySet;
@@ -104,6 +116,7 @@ export class RigAs {
           },
         },
       },
+      ...(o.clientAuthMethods ? { clientAuthMethods: o.clientAuthMethods as Configuration['clientAuthMethods'] } : {}),
       pkce: { required: () => true },
       rotateRefreshToken: o.rotateRefreshTokens,
       // Field servers hand out refresh tokens without offline_access; so does the rig.
@@ -137,8 +150,37 @@ export class RigAs {
         return;
       }
     }
+    if (this.refuseRevocationWith && /\/token\/revocation$/.test(path)) {
+      this.revocationRefusals++;
+      ctx.status = this.refuseRevocationWith.status;
+      ctx.type = 'json';
+      ctx.body = this.refuseRevocationWith.body;
+      return;
+    }
+    if (this.o.refuseTokenAuth && /\/token$/.test(path) && ctx.method === 'POST') {
+      const basic = /^basic /i.test(ctx.get('authorization'));
+      // The form is not parsed yet: the header alone tells basic from post here.
+      if (this.o.refuseTokenAuth === 'any' || (this.o.refuseTokenAuth === 'client_secret_basic') === basic) {
+        this.tokenAuthRefusals++;
+        ctx.status = 401;
+        ctx.type = 'json';
+        ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+        return;
+      }
+    }
     await next();
     const route = ctx.oidc?.route;
+    if (this.o.requireBodyClientId && (route === 'token' || route === 'revocation')) {
+      const form = (ctx.oidc?.body ?? {}) as Record<string, unknown>;
+      this.bodyClientIds.push(typeof form.client_id === 'string' ? form.client_id : '');
+      // Checked after the provider answered (its parser owns the body); the client sees the refusal all the same.
+      if (typeof form.client_id !== 'string' || !form.client_id) {
+        ctx.status = 401;
+        ctx.type = 'json';
+        ctx.body = { error: 'invalid_client', error_description: 'Missing client_id' };
+        return;
+      }
+    }
     const body = (ctx.body && typeof ctx.body === 'object' ? ctx.body : {}) as Record<string, unknown>;
     const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
     if (route === 'token') {

@@ -20,7 +20,18 @@ export interface RigFaults {
   authorizationEndpoint?: string;
   /** Authorization responses carry this `iss`. */
   issParam?: string;
+  /** Token requests authenticated this way are refused with invalid_client although advertised. */
+  refuseTokenAuth?: 'client_secret_post' | 'client_secret_basic' | 'any';
 }
+
+/**
+ * How the AS authenticates clients, in the styles met in the field: only client_secret_post;
+ * only client_secret_basic (credentials in the header suffice); client_secret_basic with
+ * `client_id` required in the body too (as the MCP Python SDK requires whatever the method);
+ * both secret methods and no public clients.
+ * Default: oidc-provider's own (public clients allowed).
+ */
+export type ClientAuthStyle = 'post-only' | 'basic-only' | 'body-client-id' | 'post-and-basic';
 
 export interface RigOptions {
   accessTokenTtl?: number;
@@ -28,6 +39,7 @@ export interface RigOptions {
   faults?: RigFaults;
   /** Port for the MCP server (the demo uses a fixed one); 0 = ephemeral. */
   port?: number;
+  clientAuth?: ClientAuthStyle;
 }
 
 export interface Rig {
@@ -45,6 +57,11 @@ export interface Rig {
     isAccessTokenActive(at: string): Promise<boolean>;
     revokeGrantOf(token: string): Promise<void>;
     setDown(down: boolean): Promise<void>;
+    /** While set, revocation requests are refused with this answer; undefined to accept again. */
+    refuseRevocation(answer: { status: number; body: Record<string, string> } | undefined): void;
+    bodyClientIds: string[];
+    revocationRefusals(): number;
+    tokenAuthRefusals(): number;
   };
   mcp: { requests: RigMcp['requests']; restart(): Promise<void>; redirectTo(url: string | undefined): void; rejectNextTokens(n: number): void };
   close(): Promise<void>;
@@ -92,6 +109,13 @@ const LAYOUTS: Record<ProfileName, Layout> = {
   },
 };
 
+const CLIENT_AUTH: Record<ClientAuthStyle, { clientAuthMethods: string[]; requireBodyClientId?: boolean }> = {
+  'post-only': { clientAuthMethods: ['client_secret_post'] },
+  'basic-only': { clientAuthMethods: ['client_secret_basic'] },
+  'body-client-id': { clientAuthMethods: ['client_secret_basic'], requireBodyClientId: true },
+  'post-and-basic': { clientAuthMethods: ['client_secret_post', 'client_secret_basic'] },
+};
+
 async function listen(port = 0): Promise<{ server: Server; origin: string; setHandler: (h: (req: IncomingMessage, res: ServerResponse) => void) => void }> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   const server = createServer((req, res) => handler(req, res));
@@ -127,6 +151,8 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     refreshTokenTtl: opts.refreshTokenTtl ?? 86_400,
     ...(L.redirectHostAllowlist ? { redirectHostAllowlist: L.redirectHostAllowlist } : {}),
     ...(faults.issParam ? { issParam: faults.issParam } : {}),
+    ...(faults.refuseTokenAuth ? { refuseTokenAuth: faults.refuseTokenAuth } : {}),
+    ...(opts.clientAuth ? CLIENT_AUTH[opts.clientAuth] : {}),
   });
   const mcpPathNoSlash = L.mcpPath;
   const prmUrl = L.prm === 'path' ? `${mcpSite.origin}/.well-known/oauth-protected-resource${mcpPathNoSlash}` : `${mcpSite.origin}/.well-known/oauth-protected-resource`;
@@ -233,6 +259,12 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
       setDown: async (d) => {
         down = d;
       },
+      refuseRevocation: (answer) => {
+        as.refuseRevocationWith = answer;
+      },
+      bodyClientIds: as.bodyClientIds,
+      revocationRefusals: () => as.revocationRefusals,
+      tokenAuthRefusals: () => as.tokenAuthRefusals,
     },
     mcp: {
       requests: mcp.requests,

@@ -59,6 +59,45 @@ describe('Redactor patterns', () => {
   });
 });
 
+describe('Redactor and prose about secrets', () => {
+  const r = new Redactor();
+  it("keeps an authorization server's words after a key name intact", () => {
+    const prose = [
+      'client_secret: Field required',
+      'HTTP 400 invalid_request: client_secret: Field required',
+      '{"error":"invalid_request","error_description":"client_secret: Field required"}',
+      'Missing client_secret: required',
+      'password: missing',
+      'refresh_token: Invalid or expired',
+      'access_token: REQUIRED',
+      'Authorization: Field required',
+      'Missing or invalid Basic authentication in Authorization header',
+      'client_secret is required',
+    ];
+    for (const p of prose) expect(r.redact(p), p).toBe(p);
+  });
+  it('still removes secret values, whatever the separator', () => {
+    const cases: Array<[string, string]> = [
+      ['client_secret: cs_9f8e7d6c5b', 'cs_9f8e7d6c5b'],
+      ['client_secret: aBcDeFgHiJkLmN', 'aBcDeFgHiJkLmN'],
+      ['password: Tr0ub4dor&3', 'Tr0ub4dor'],
+      ['client_secret=Field', 'Field'],
+      ['client_id=c&client_secret=required', 'required'],
+      ['{"client_secret": "Field"}', 'Field'],
+      ["client_secret: 'quoted words'", 'quoted words'],
+      ['refresh_token: 4f1c2b9a8e7d', '4f1c2b9a8e7d'],
+      ['Authorization: Bearer abcdefgh', 'abcdefgh'],
+      ['Authorization: Basic dXNlcjpwYXNz', 'dXNlcjpwYXNz'],
+      ['authorization: rawcredential123', 'rawcredential123'],
+    ];
+    for (const [input, secret] of cases) {
+      const out = r.redact(input);
+      expect(out, input).not.toContain(secret);
+      expect(out, input).toContain(REDACTED);
+    }
+  });
+});
+
 describe('Redactor registered values', () => {
   it('replaces registered secrets of 8+ chars wherever they appear, and ignores short ones', () => {
     const r = new Redactor();

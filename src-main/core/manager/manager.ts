@@ -90,6 +90,8 @@ export interface RevokeOutcome {
   view: ServerView;
   revokedAtAs: Array<'refresh_token' | 'access_token'>;
   note?: string;
+  /** What the AS answered when it did not confirm a revocation, as it said it. */
+  asAnswer?: string;
 }
 
 const MAX_ACTIVITY = 50;
@@ -235,14 +237,27 @@ export class Manager {
     const existing = Object.values(before.servers).find((s) => s.url === url);
     const listener = flow === 'browser' ? await this.bindListener(before, disc, opts) : undefined;
     try {
-      const creds = await this.ensureClient(before, disc, flow, opts, listener);
-      const config = wire.makeConfig(disc.asMetadata, creds);
-      const tokens = flow === 'browser' ? await this.browserFlow(config, disc, listener!, opts) : await this.deviceFlow(config, disc, opts);
+      let creds = await this.ensureClient(before, disc, flow, opts, listener);
+      const signIn = (c: wire.ClientCredentials) => {
+        const config = wire.makeConfig(disc.asMetadata, c);
+        return flow === 'browser' ? this.browserFlow(config, disc, listener!, opts) : this.deviceFlow(config, disc, opts);
+      };
+      let tokens: wire.TokenResult;
+      try {
+        tokens = await signIn(creds);
+      } catch (err) {
+        // Once only: a second refusal is reported as it is.
+        const other = await this.clientRefused(err, creds, disc, flow, listener);
+        if (!other) throw err;
+        creds = other;
+        tokens = await signIn(creds);
+      }
       const now = this.d.clock.now();
       const view = await this.d.vault.update((d) => {
         const id = existing && d.servers[existing.id] ? existing.id : uniqueId(suggestId(url, opts.name), (x) => Boolean(d.servers[x]));
         const prev = d.servers[id];
         d.clients[creds.record.key] = creds.record;
+        if (prev && prev.clientKey !== creds.record.key) forgetUnusedClient(d, prev.clientKey, id);
         if (creds.clientSecret !== undefined) d.secrets.clients[creds.record.key] = { ...d.secrets.clients[creds.record.key], clientSecret: creds.clientSecret };
         const rec: ServerRecord = {
           id,
@@ -392,10 +407,17 @@ export class Manager {
         'Register an app with the provider and pass --client-id (and --client-secret-file for a confidential client).',
       );
     }
+    return this.registerClient(disc, redirectUris, grantTypes);
+  }
+
+  /** Dynamic client registration, saved at once (a later failure must not cost a fresh registration). */
+  private async registerClient(disc: DiscoveryResult, redirectUris: string[], grantTypes: string[], authMethod?: string): Promise<wire.ClientCredentials> {
+    const as = disc.asMetadata;
+    const now = this.d.clock.now();
     this.say(`Registering this app at ${displayUrl(String(as.registration_endpoint))} (dynamic client registration)…`);
     // No `scope` in the registration: some ASes then cap the client at those scopes, which
     // would make a later step-up (403 insufficient_scope) impossible without re-registering.
-    const reg = await wire.registerDynamicClient(as, { redirectUris, grantTypes });
+    const reg = await wire.registerDynamicClient(as, { redirectUris, grantTypes, ...(authMethod ? { authMethod } : {}) });
     const record: ClientRecord = {
       key: `${disc.issuer}#dcr:${reg.clientId}`,
       issuer: disc.issuer,
@@ -417,6 +439,27 @@ export class Manager {
       }
     });
     return { record, ...(reg.clientSecret ? { clientSecret: reg.clientSecret } : {}) };
+  }
+
+  /**
+   * The AS refused this app's client credentials (invalid_client) while signing in: a dynamic
+   * registration is replaced by one with another auth method, a pre-registered client with a
+   * secret tries its other method. Undefined when there is nothing else to try.
+   */
+  private async clientRefused(err: unknown, creds: wire.ClientCredentials, disc: DiscoveryResult, flow: FlowKind, listener?: LoopbackListener): Promise<wire.ClientCredentials | undefined> {
+    if (!(err instanceof wire.OAuthWireError) || err.oauthError !== 'invalid_client') return undefined;
+    const rec = creds.record;
+    const method = wire.alternateAuthMethod(disc.asMetadata, rec.tokenEndpointAuthMethod);
+    if (!method) return undefined;
+    if (rec.method === 'pre-registered') {
+      if (!creds.clientSecret || method === 'none') return undefined;
+      this.say(`${disc.issuer} refused the client credentials sent with ${rec.tokenEndpointAuthMethod} (${wire.describeOAuthError(err.cause)}); trying ${method} and asking for approval once more.`);
+      return { ...creds, record: { ...rec, tokenEndpointAuthMethod: method } };
+    }
+    if (rec.method !== 'dynamic' || !disc.asMetadata.registration_endpoint) return undefined;
+    this.say(`${disc.issuer} refused this app's registration (${wire.describeOAuthError(err.cause)}); registering again with ${method} and asking for approval once more.`);
+    await this.d.vault.update((d) => forgetUnusedClient(d, rec.key));
+    return this.registerClient(disc, listener ? [listener.redirectUri] : rec.redirectUris, rec.grantTypes, method);
   }
 
   private async browserFlow(config: ReturnType<typeof wire.makeConfig>, disc: DiscoveryResult, listener: LoopbackListener, opts: LinkOptions): Promise<wire.TokenResult> {
@@ -627,28 +670,44 @@ export class Manager {
 
   // ---------------------------------------------------------------- revoke / unlink
 
+  /**
+   * Signs out: asks the AS to revoke (RFC 7009), then deletes the tokens here whatever it
+   * answered. A refusal or an AS that cannot be reached is reported (`note`, `asAnswer`), not
+   * fatal: the tokens then stay valid there until they expire.
+   */
   async revoke(id: string): Promise<RevokeOutcome> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
     const sec = data.secrets.tokens[rec.id];
     const revoked: RevokeOutcome['revokedAtAs'] = [];
     let note: string | undefined;
+    let asAnswer: string | undefined;
+    const until = rec.grant?.expiresAt ? ` (the access token until ${new Date(rec.grant.expiresAt).toISOString()})` : '';
     if (sec) {
-      if (rec.asMetadata.revocation_endpoint) {
-        const client = data.clients[rec.clientKey];
-        if (!client) throw new UserError('registration', `The client registration for "${rec.id}" is missing; cannot revoke at the authorization server.`);
+      const client = data.clients[rec.clientKey];
+      if (rec.asMetadata.revocation_endpoint && client) {
         const secret = data.secrets.clients[client.key]?.clientSecret;
         const config = wire.makeConfig(rec.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) });
         // Refresh token first: revoking it usually kills the whole grant (RFC 7009 §2.1).
-        if (sec.refreshToken) {
-          await wire.revoke(config, sec.refreshToken, 'refresh_token');
-          revoked.push('refresh_token');
+        const todo: Array<[string, 'refresh_token' | 'access_token']> = sec.refreshToken ? [[sec.refreshToken, 'refresh_token'], [sec.accessToken, 'access_token']] : [[sec.accessToken, 'access_token']];
+        for (const [token, hint] of todo) {
+          try {
+            await wire.revoke(config, token, hint);
+            revoked.push(hint);
+          } catch (err) {
+            asAnswer ??= wire.revocationAnswer(err);
+            // An AS that cannot be reached is not asked a second time.
+            if (err instanceof wire.OAuthWireError && err.kind === 'transient') break;
+          }
         }
-        await wire.revoke(config, sec.accessToken, 'access_token');
-        revoked.push('access_token');
-        this.say(`Revoked the ${revoked.map((r) => r.replace('_', ' ')).join(' and ')} at ${rec.issuer}.`);
+        if (revoked.length) this.say(`Revoked the ${revoked.map((r) => r.replace('_', ' ')).join(' and ')} at ${rec.issuer}.`);
+        if (asAnswer !== undefined) {
+          note = `The authorization server ${rec.issuer} did not confirm the revocation: ${asAnswer}. The tokens were deleted here, but the grant may stay valid there${until}. Revoke the app in the provider's account settings to end it.`;
+          this.say(note);
+        }
       } else {
-        note = `The authorization server ${rec.issuer} has no revocation endpoint: the tokens were deleted here, but the grant stays valid there${rec.grant?.expiresAt ? ` (the access token until ${new Date(rec.grant.expiresAt).toISOString()})` : ''}. Revoke the app in the provider's account settings to end it.`;
+        const why = client ? 'has no revocation endpoint' : 'cannot be asked (the client registration is missing)';
+        note = `The authorization server ${rec.issuer} ${why}: the tokens were deleted here, but the grant stays valid there${until}. Revoke the app in the provider's account settings to end it.`;
         this.say(note);
       }
     } else {
@@ -663,16 +722,18 @@ export class Manager {
       r.state = { status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' };
       if (r.grant) r.grant = { ...r.grant, hasRefreshToken: false };
       r.updatedAt = now;
-      r.activity = appendActivity(r.activity, { at: now, kind: 'revoked', ...(note ? { detail: 'no revocation endpoint' } : {}) });
+      const detail = asAnswer !== undefined ? 'deleted here; the authorization server did not confirm' : note && sec ? 'no revocation endpoint' : undefined;
+      r.activity = appendActivity(r.activity, { at: now, kind: 'revoked', ...(detail ? { detail } : {}) });
       return this.view(d, r);
     });
-    return { view, revokedAtAs: revoked, ...(note ? { note } : {}) };
+    return { view, revokedAtAs: revoked, ...(note ? { note } : {}), ...(asAnswer !== undefined ? { asAnswer } : {}) };
   }
 
-  async unlink(id: string): Promise<{ id: string; revokedAtAs: RevokeOutcome['revokedAtAs']; note?: string }> {
+  /** Revokes (see `revoke`: never fails on the AS's account), then forgets the server. */
+  async unlink(id: string): Promise<{ id: string; revokedAtAs: RevokeOutcome['revokedAtAs']; note?: string; asAnswer?: string }> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
-    const out = data.secrets.tokens[rec.id] ? await this.revoke(rec.id) : { revokedAtAs: [] as RevokeOutcome['revokedAtAs'] };
+    const out: Omit<RevokeOutcome, 'view'> = data.secrets.tokens[rec.id] ? await this.revoke(rec.id) : { revokedAtAs: [] };
     await this.d.vault.update((d) => {
       const r = d.servers[rec.id];
       if (!r) return;
@@ -685,7 +746,7 @@ export class Manager {
       }
     });
     this.say(`Unlinked "${rec.id}".`);
-    return { id: rec.id, revokedAtAs: out.revokedAtAs, ...('note' in out && out.note ? { note: out.note } : {}) };
+    return { id: rec.id, revokedAtAs: out.revokedAtAs, ...(out.note ? { note: out.note } : {}), ...(out.asAnswer !== undefined ? { asAnswer: out.asAnswer } : {}) };
   }
 }
 
@@ -724,6 +785,13 @@ function findDynamicClient(data: VaultData, issuer: string, flow: FlowKind): Cli
   return Object.values(data.clients)
     .filter((c) => c.issuer === issuer && c.method === 'dynamic' && c.grantTypes.includes(grant))
     .sort((a, b) => b.registeredAt - a.registeredAt)[0];
+}
+
+/** Drops a client registration no linked server (other than `except`) uses any more. */
+function forgetUnusedClient(d: VaultData, key: string, except?: string): void {
+  if (Object.values(d.servers).some((s) => s.clientKey === key && s.id !== except)) return;
+  delete d.clients[key];
+  delete d.secrets.clients[key];
 }
 
 function pinnedPort(uris: string[]): number | undefined {

@@ -6,6 +6,9 @@ import * as client from 'openid-client';
 import { UserError } from '../platform/errors.js';
 import type { AsMetadata, ClientRecord } from '../types.js';
 import { displayUrl, isInsecureLoopback, safeHttpUrl } from '../platform/urls.js';
+import { clientAuthFor, registrationAuthMethod } from './client-auth.js';
+
+export { alternateAuthMethod, clientSecretBasic, formEncodeCredential, pickSecretAuthMethod, registrationAuthMethod } from './client-auth.js';
 
 export const OAUTH_TIMEOUT_S = 15;
 
@@ -17,57 +20,24 @@ export interface ClientCredentials {
 /** An openid-client Configuration for one AS and one client; http allowed only on loopback. */
 export function makeConfig(as: AsMetadata, creds: ClientCredentials): client.Configuration {
   const method = creds.record.tokenEndpointAuthMethod;
-  let auth: client.ClientAuth;
-  if (method === 'none' || !creds.clientSecret) auth = client.None();
-  else if (method === 'client_secret_post') auth = client.ClientSecretPost(creds.clientSecret);
-  else auth = clientSecretBasic(creds.clientSecret);
-  const config = new client.Configuration(as as client.ServerMetadata, creds.record.clientId, { token_endpoint_auth_method: method }, auth);
+  const config = new client.Configuration(as as client.ServerMetadata, creds.record.clientId, { token_endpoint_auth_method: method }, clientAuthFor(method, creds.clientSecret));
   config.timeout = OAUTH_TIMEOUT_S;
   if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
   return config;
-}
-
-/**
- * application/x-www-form-urlencoded for a client_secret_basic credential (RFC 6749 §2.3.1). Only
- * what the form encoding must escape is escaped: `-`, `.`, `_` and `*` stay as they are.
- */
-export function formEncodeCredential(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
-
-/**
- * client_secret_basic. openid-client's own also percent-encodes `-`, `.`, `_` and `*`, so an
- * authorization server that does not decode the credentials (many do not) sees another client
- * id ("pre%2Dregistered-client") and refuses a correct pre-registered client.
- */
-export function clientSecretBasic(secret: string): client.ClientAuth {
-  return (_as, c, _body, headers) => {
-    const pair = `${formEncodeCredential(c.client_id)}:${formEncodeCredential(secret)}`;
-    headers.set('authorization', `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`);
-  };
-}
-
-/** Token endpoint auth method for a confidential client, from what the AS supports (RFC 8414 default: basic). */
-export function pickSecretAuthMethod(as: AsMetadata): string {
-  const supported = Array.isArray(as.token_endpoint_auth_methods_supported) ? (as.token_endpoint_auth_methods_supported as string[]) : ['client_secret_basic'];
-  if (supported.includes('client_secret_basic')) return 'client_secret_basic';
-  if (supported.includes('client_secret_post')) return 'client_secret_post';
-  return supported[0] ?? 'client_secret_basic';
 }
 
 export interface DcrRequest {
   redirectUris: string[];
   grantTypes: string[];
   scope?: string;
+  /** token_endpoint_auth_method to ask for; by default what registrationAuthMethod picks. */
+  authMethod?: string;
 }
 
 /** RFC 7591 registration as a native public client (a secret is used if the AS insists). */
 export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Promise<{ clientId: string; clientSecret?: string; registrationAccessToken?: string; tokenEndpointAuthMethod: string; redirectUris: string[]; grantTypes: string[] }> {
   const endpoint = safeHttpUrl(as.registration_endpoint, 'registration endpoint');
-  const supported = Array.isArray(as.token_endpoint_auth_methods_supported) ? (as.token_endpoint_auth_methods_supported as string[]) : undefined;
-  const authMethod = !supported || supported.includes('none') ? 'none' : pickSecretAuthMethod(as);
+  const authMethod = req.authMethod ?? registrationAuthMethod(as);
   const metadata: Record<string, unknown> = {
     client_name: 'MCP Token Manager',
     application_type: 'native',
@@ -238,6 +208,32 @@ export async function revoke(config: client.Configuration, token: string, hint: 
   } catch (e) {
     throw wireError(e, 'revoking the token');
   }
+}
+
+/**
+ * What the AS answered to a revocation it did not confirm, in its own words (status, error code,
+ * description), or why there was no answer. Bounded in length, never rephrased.
+ */
+export function revocationAnswer(err: unknown): string {
+  const w = err instanceof OAuthWireError ? err : wireError(err, 'revoking the token');
+  const e = (w.cause ?? {}) as { error?: unknown; error_description?: unknown; status?: unknown; cause?: { status?: unknown } };
+  const status = typeof e.status === 'number' ? e.status : typeof e.cause?.status === 'number' ? e.cause.status : undefined;
+  if (typeof e.error === 'string') {
+    const desc = typeof e.error_description === 'string' && e.error_description ? `: ${flat(e.error_description, 500)}` : '';
+    return `${status !== undefined ? `HTTP ${status} ` : ''}${flat(e.error, 100)}${desc}`;
+  }
+  if (status !== undefined) return `HTTP ${status}`;
+  if (w.kind === 'transient') {
+    const c = (w.cause ?? {}) as { name?: unknown; code?: unknown; cause?: { code?: unknown; name?: unknown } };
+    const code = typeof c.cause?.code === 'string' ? c.cause.code : typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code) ? c.code : undefined;
+    const timedOut = c.name === 'TimeoutError' || c.name === 'AbortError' || c.cause?.name === 'TimeoutError';
+    return `no answer (${code ?? (timedOut ? 'timed out' : 'the connection failed')})`;
+  }
+  return w.message;
+}
+
+function flat(s: string, max: number): string {
+  return s.replace(/[\r\n]+/g, ' ').slice(0, max);
 }
 
 /** What kind of failure a token-endpoint error is, which decides retry vs. re-auth. */

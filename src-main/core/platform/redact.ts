@@ -36,6 +36,11 @@ const KEY_VALUE = new RegExp(
   `(?<![A-Za-z0-9_-])(["']?)(${SECRET_KEYS})\\1(\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|[^\\s&,;"'}\\]#]+)`,
   'gi',
 );
+// A bare value after "key:" that is one ordinary word ("client_secret: Field required",
+// "password: missing") is prose about the key, not a secret: generated secrets carry digits,
+// symbols or mixed case. Values after "=" (forms, queries) and quoted values are always removed.
+const PROSE_WORD = /^(?:[A-Z]?[a-z]{1,24}|[A-Z]{1,24})$/;
+const AUTH_SCHEMES = new Set(['basic', 'bearer', 'dpop', 'digest', 'negotiate', 'ntlm', 'token', 'mac', 'hoba', 'mutual', 'gnap', 'vapid']);
 // `code` and `token` are ordinary words (errno codes, "token_type"); only secret as URL or form parameters.
 const URL_PARAM = /([?&#]|^)(code|token)=([^&\s"'#]+)/gi;
 // "Authorization: Basic xxx" in prose or header dumps: keep the scheme, drop the credentials.
@@ -105,11 +110,15 @@ export function redactPatterns(text: string): string {
   return text
     .replace(JWT, REDACTED)
     .replace(BEARER, `$1$2${REDACTED}`)
-    .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ?? ''}${REDACTED}`)
+    .replace(AUTH_HEADER, (m: string, head: string, scheme: string | undefined, cred: string) =>
+      // "Authorization: Field required" is prose; after a real scheme any value is a credential.
+      head.includes(':') && PROSE_WORD.test(cred) && !AUTH_SCHEMES.has((scheme ?? '').trim().toLowerCase()) ? m : `${head}${scheme ?? ''}${REDACTED}`,
+    )
     .replace(KEY_VALUE, (match: string, q: string, key: string, sep: string, value: string) => {
       const quote = value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
       // A bare Authorization value is "scheme credentials", already handled by AUTH_HEADER.
       if (quote === '' && key.toLowerCase().endsWith('authorization')) return match;
+      if (quote === '' && !sep.includes('=') && PROSE_WORD.test(value)) return match;
       return `${q}${key}${q}${sep}${quote}${REDACTED}${quote}`;
     })
     .replace(URL_PARAM, `$1$2=${REDACTED}`);
