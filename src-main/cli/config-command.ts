@@ -30,7 +30,7 @@ function parseKind(raw: string | undefined): ClientKind {
 
 export async function runConfigCommand(
   positionals: string[],
-  opts: { write: boolean; file?: string; json: boolean },
+  opts: { write: boolean; file?: string; json: boolean; followSymlinks?: boolean },
   env: NodeJS.ProcessEnv = process.env,
   deps: ConfigCommandDeps = {},
 ): Promise<number> {
@@ -40,6 +40,7 @@ export async function runConfigCommand(
   const kind = parseKind(positionals[0]);
   const id = positionals[1]!;
   if (opts.file !== undefined && !opts.write) throw new UserError('usage', '--file needs --write.');
+  if (opts.followSymlinks && !opts.write) throw new UserError('usage', '--follow-symlinks needs --write.');
   const client = CLIENT_NAMES[kind];
 
   const lookup =
@@ -72,6 +73,7 @@ export async function runConfigCommand(
     server,
     ...(opts.file !== undefined ? { file: opts.file } : {}),
     launcher,
+    followSymlinks: opts.followSymlinks === true,
     ...(deps.fs ? { fs: deps.fs } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     env,

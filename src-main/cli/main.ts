@@ -22,10 +22,11 @@ Commands:
   bridge <id|url> The stdio MCP bridge for MCP clients (links a new URL on first use)
   daemon          The headless token broker [--idle-exit SECONDS]
   ui              Serve the manager UI on 127.0.0.1 and open it [--no-open] [--port N]
-  config <claude|cursor|vscode|claude-code> <id> [--write [--file F]]
+  config <claude|cursor|vscode|claude-code> <id> [--write [--file F] [--follow-symlinks]]
                   Print a client's config entry for the bridge, or merge it (with a backup)
-  migrate [--write] [--import-tokens [--delete-plaintext]]
+  migrate [--write [--follow-symlinks]] [--import-tokens [--delete-plaintext]]
                   Replace mcp-remote entries in MCP client configs with the bridge
+                  (a config file that is a symlink is written only with --follow-symlinks)
 
 Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS_HOME when set.
 The browser is opened with $BROWSER when set, else the platform's opener.`;
@@ -41,8 +42,8 @@ const SPECS: Record<string, { values: readonly string[]; booleans: readonly stri
   daemon: { values: ['idle-exit'], booleans: COMMON.booleans, min: 0, max: 0 },
   bridge: { values: ['name'], booleans: ['help'], min: 1, max: 1 },
   ui: { values: ['port'], booleans: [...COMMON.booleans, 'no-open'], min: 0, max: 0 },
-  config: { values: ['file'], booleans: [...COMMON.booleans, 'write'], min: 2, max: 2 },
-  migrate: { values: [], booleans: [...COMMON.booleans, 'write', 'import-tokens', 'delete-plaintext'], min: 0, max: 0 },
+  config: { values: ['file'], booleans: [...COMMON.booleans, 'write', 'follow-symlinks'], min: 2, max: 2 },
+  migrate: { values: [], booleans: [...COMMON.booleans, 'write', 'import-tokens', 'delete-plaintext', 'follow-symlinks'], min: 0, max: 0 },
 };
 
 function err(line: string) {
@@ -134,7 +135,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (cmd === 'config') {
     const { runConfigCommand } = await import('./config-command.js');
-    return runConfigCommand(a.positionals, { write: a.flags.has('write'), json, ...(a.values.file ? { file: a.values.file } : {}) });
+    return runConfigCommand(a.positionals, { write: a.flags.has('write'), json, followSymlinks: a.flags.has('follow-symlinks'), ...(a.values.file ? { file: a.values.file } : {}) });
   }
   if (cmd === 'migrate') {
     const { runMigrateCommand } = await import('./migrate-command.js');
@@ -142,7 +143,7 @@ async function run(argv: string[]): Promise<number> {
     const importTokens = a.flags.has('import-tokens');
     if (a.flags.has('delete-plaintext') && !importTokens) throw new UsageError('--delete-plaintext needs --import-tokens.');
     const ctx = importTokens ? await openContext({ progress: err }) : undefined;
-    return runMigrateCommand({ write: a.flags.has('write'), json, importTokens, deletePlaintext: a.flags.has('delete-plaintext') }, process.env, {
+    return runMigrateCommand({ write: a.flags.has('write'), json, importTokens, deletePlaintext: a.flags.has('delete-plaintext'), followSymlinks: a.flags.has('follow-symlinks') }, process.env, {
       ...(ctx ? { importGrant: managerGrantImporter(ctx.manager) } : {}),
     });
   }

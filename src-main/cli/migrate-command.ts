@@ -60,7 +60,7 @@ function publicPlan(plan: MigrationPlan) {
 }
 
 export async function runMigrateCommand(
-  opts: { write: boolean; json: boolean; importTokens: boolean; deletePlaintext: boolean },
+  opts: { write: boolean; json: boolean; importTokens: boolean; deletePlaintext: boolean; followSymlinks?: boolean },
   env: NodeJS.ProcessEnv = process.env,
   deps: MigrateCommandDeps = {},
 ): Promise<number> {
@@ -87,6 +87,7 @@ export async function runMigrateCommand(
     applied = await applyMigration(plan, {
       importTokens: opts.importTokens,
       deletePlaintext: opts.deletePlaintext,
+      followSymlinks: opts.followSymlinks === true,
       ...(deps.importGrant ? { importGrant: deps.importGrant } : {}),
       ...(deps.fs ? { fs: deps.fs } : {}),
       ...(deps.now ? { now: deps.now } : {}),

@@ -183,14 +183,14 @@ describe('writing a client config', () => {
     expect(v.mcpServers[`${SLUG}-2`].args).toEqual([...LA, 'bridge', SERVER.id]);
   });
 
-  it('keeps CRLF line endings and writes through a symlink', async () => {
+  it('keeps CRLF line endings and writes through a symlink when asked to (followSymlinks)', async () => {
     const real = path.join(home, 'dotfiles', 'claude.json');
     await fsp.mkdir(path.dirname(real), { recursive: true });
     await fsp.writeFile(real, '{\r\n  "mcpServers": {\r\n    "a": { "command": "a" }\r\n  }\r\n}\r\n');
     const link = defaultConfigPath('claude', env, 'linux');
     await fsp.mkdir(path.dirname(link), { recursive: true });
     await fsp.symlink(real, link);
-    const r = await upsertBridgeEntry({ kind: 'claude', server: SERVER, env, platform: 'linux', now: () => NOW });
+    const r = await upsertBridgeEntry({ kind: 'claude', server: SERVER, env, platform: 'linux', now: () => NOW, followSymlinks: true });
     expect(r.file).toBe(await fsp.realpath(real));
     expect((await fsp.lstat(link)).isSymbolicLink()).toBe(true);
     const after = await fsp.readFile(real, 'utf8');

@@ -2,6 +2,7 @@
 // is edited in place (never re-serialised), the result is re-parsed and checked to be exactly
 // the intended change, a timestamped backup is written first, and the new file replaces the
 // old atomically. A file that does not parse is never touched.
+import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../platform/errors.js';
@@ -23,10 +24,38 @@ export interface ClientFs {
   realpath(p: string): Promise<string>;
   readdir(p: string): Promise<string[]>;
   unlink(p: string): Promise<void>;
+  /** What is at `p` itself (a symlink is not followed). */
+  entryType(p: string): Promise<EntryType>;
+}
+
+export type EntryType = 'missing' | 'file' | 'symlink' | 'fifo' | 'directory' | 'other';
+
+function typeOf(st: import('node:fs').Stats): EntryType {
+  return st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isDirectory() ? 'directory' : 'other';
+}
+
+/** Thrown by readFile for anything but a regular file (a FIFO would block a plain read forever). */
+export class NotRegularFile extends Error {
+  readonly code = 'ENOTREG';
+  constructor(readonly type: EntryType) {
+    super(`not a regular file (${type})`);
+  }
+}
+
+// O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting; fstat then refuses it.
+async function readRegularFile(p: string): Promise<Buffer> {
+  const h = await fsp.open(p, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0));
+  try {
+    const st = await h.stat();
+    if (!st.isFile()) throw new NotRegularFile(typeOf(st));
+    return await h.readFile();
+  } finally {
+    await h.close();
+  }
 }
 
 export const nodeClientFs: ClientFs = {
-  readFile: (p) => fsp.readFile(p),
+  readFile: readRegularFile,
   writeFileAtomic: (p, data, mode) => writeFileAtomic(p, data, mode),
   async mkdir(p) {
     await fsp.mkdir(p, { recursive: true });
@@ -42,6 +71,14 @@ export const nodeClientFs: ClientFs = {
   realpath: (p) => fsp.realpath(p),
   readdir: (p) => fsp.readdir(p),
   unlink: (p) => fsp.unlink(p),
+  async entryType(p) {
+    try {
+      return typeOf(await fsp.lstat(p));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return 'missing';
+      throw err;
+    }
+  },
 };
 
 /** A config file that cannot be used as it is; nothing was written. */
@@ -74,7 +111,36 @@ export interface LoadedConfig {
 }
 
 function readError(file: string, err: unknown): ConfigFileError {
+  if (err instanceof NotRegularFile) return notRegular(file, err.type);
   return new ConfigFileError(file, `Cannot read ${file} (${errnoCode(err) ?? 'error'}).`, UNTOUCHED, undefined, { cause: err });
+}
+
+function notRegular(file: string, type: EntryType): ConfigFileError {
+  const what = type === 'fifo' ? 'a FIFO (named pipe)' : type === 'directory' ? 'a directory' : 'not a regular file';
+  return new ConfigFileError(file, `${file} is ${what}; refusing to read or write it.`, 'Something may have planted it there: check what it is, and move it aside to let a new config file be written.');
+}
+
+/**
+ * The file a write goes to. A symlink is refused unless the person asked to follow it (a planted
+ * project-level .mcp.json linking elsewhere would make a migration edit another file); the message
+ * names the real target. Anything but a regular file (FIFO, directory, device) is refused.
+ */
+async function writeTarget(fs: ClientFs, file: string, followSymlinks: boolean): Promise<string> {
+  const type = await fs.entryType(file);
+  if (type === 'missing' || type === 'file') return file;
+  if (type !== 'symlink') throw notRegular(file, type);
+  const real = await fs.realpath(file).catch(() => undefined);
+  if (!followSymlinks) {
+    throw new ConfigFileError(
+      file,
+      `${file} is a symbolic link${real ? ` to ${real}` : ' whose target does not exist'}; refusing to write through it.`,
+      real ? 'Nothing was changed. If that file is the one to change, run the command again with --follow-symlinks.' : UNTOUCHED,
+    );
+  }
+  if (!real) throw new ConfigFileError(file, `${file} is a symbolic link whose target does not exist.`, UNTOUCHED);
+  const realType = await fs.entryType(real);
+  if (realType !== 'file') throw notRegular(real, realType);
+  return real;
 }
 
 /** Reads and parses a config file; a missing or blank file is an empty object. */
@@ -149,10 +215,12 @@ export function backupStamp(d: Date): string {
 export interface WriteOptions {
   fs?: ClientFs;
   now?: () => Date;
+  /** Write to the file a symlink points to (`--follow-symlinks`); default: refuse symlinks. */
+  followSymlinks?: boolean;
 }
 
 export interface WriteOutcome {
-  /** The file written (symlinks resolved: the link stays, its target changes). */
+  /** The file written (with followSymlinks, symlinks resolved: the link stays, its target changes). */
   path: string;
   created: boolean;
   backup?: string;
@@ -174,8 +242,8 @@ export async function writeConfig(cfg: LoadedConfig, text: string, opts: WriteOp
   const same = current === undefined ? cfg.bytes === undefined : cfg.bytes !== undefined && current.equals(cfg.bytes);
   if (!same) throw new ConcurrentChange(cfg.path);
 
-  // Write through a symlink (dotfile managers link these files) instead of replacing it.
-  const target = cfg.bytes === undefined ? cfg.path : await fs.realpath(cfg.path);
+  // With --follow-symlinks, write through a symlink (dotfile managers link these files) instead of replacing it.
+  const target = await writeTarget(fs, cfg.path, opts.followSymlinks === true);
   let backup: string | undefined;
   if (cfg.bytes !== undefined) {
     const base = `${target}.bak-${backupStamp(now())}`;

@@ -174,6 +174,8 @@ export interface ApplyOptions {
   /** Delete mcp-remote's plaintext files of each grant imported (and no longer used by a kept entry). */
   deletePlaintext?: boolean;
   importGrant?: ImportGrant;
+  /** Write to the files symlinks point to (`--follow-symlinks`); default: refuse them. */
+  followSymlinks?: boolean;
 }
 
 export interface AppliedFile {
