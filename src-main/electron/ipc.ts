@@ -20,11 +20,11 @@ export type InvokeEvent = IpcMainInvokeEvent;
 const FORBIDDEN: ApiError = { code: 'forbidden', message: 'This request did not come from the MCP Token Manager window; it was refused.' };
 
 /**
- * The sender check for the app: the top frame of our own renderer page (file://…/index.html,
+ * The sender check for the app: the top frame of our own renderer page (app://renderer/index.html,
  * any hash route). Anything else — a navigated-away page, an iframe, another file — is refused.
  */
-export function trustedRendererFrame(indexFileUrl: string): (frame: SenderFrame | null) => boolean {
-  const index = new URL(indexFileUrl);
+export function trustedRendererFrame(indexUrl: string): (frame: SenderFrame | null) => boolean {
+  const index = new URL(indexUrl);
   return (frame) => {
     if (!frame) return false;
     if (frame.parent !== null && frame.parent !== undefined) return false;
@@ -34,7 +34,7 @@ export function trustedRendererFrame(indexFileUrl: string): (frame: SenderFrame 
     } catch {
       return false;
     }
-    return u.protocol === 'file:' && index.protocol === 'file:' && u.host === index.host && u.pathname === index.pathname;
+    return u.protocol === index.protocol && u.host === index.host && u.pathname === index.pathname;
   };
 }
 

@@ -2,8 +2,8 @@
 // safeStorage, electron-store — and hands them to startApp (app.ts). The window's security
 // settings live here, where a reviewer looks for them.
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type WebContents } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, safeStorage, session, shell, Tray, type WebContents } from 'electron';
 import ElectronStore from 'electron-store';
 import { DEFAULT_SETTINGS, type Settings } from '../../src-shared/contract.js';
 import { APP_LAUNCHER_FILE, type AppLauncher } from '../core/app-model/app-launcher.js';
@@ -13,13 +13,16 @@ import { createLogger } from '../core/platform/log.js';
 import { dataHome } from '../core/vault/paths.js';
 import { APP_TITLE } from '../core/app-model/tray.js';
 import { type NotificationHandle, type RunningApp, startApp, type WindowHandle } from './app.js';
+import { installBridge } from './bridge-install.js';
 import { trustedRendererFrame } from './ipc.js';
 import { createLoginItems } from './login.js';
 import { externalOpener } from './open-external.js';
-import { ALLOWED_PERMISSIONS, CONTENT_SECURITY_POLICY } from './security.js';
+import { serveRenderer } from './renderer-protocol.js';
+import { ALLOWED_PERMISSIONS, APP_SCHEME, RENDERER_URL } from './security.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RENDERER_INDEX = path.join(here, '..', 'renderer', 'index.html');
+const DIST = path.join(here, '..');
+const RENDERER_DIR = path.join(DIST, 'renderer');
 const PRELOAD = path.join(here, 'preload.cjs');
 const ASSETS = path.join(here, 'assets');
 
@@ -29,9 +32,12 @@ const home = dataHome(process.env);
 app.setPath('userData', path.join(home, 'electron'));
 // Every renderer sandboxed, whatever a BrowserWindow says.
 app.enableSandbox();
+// The renderer's origin: a standard, secure scheme (relative URLs, 'self' and the clipboard work
+// as on https), served only by our handler. Must be declared before 'ready'.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
 
 const logger = createLogger({ home, stderr: !app.isPackaged || Boolean(process.env.MCP_TOKENS_DEBUG), level: process.env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
-const isTrustedFrame = trustedRendererFrame(pathToFileURL(RENDERER_INDEX).href);
+const isTrustedFrame = trustedRendererFrame(RENDERER_URL);
 const opener = externalOpener((url) => shell.openExternal(url), logger);
 let running: RunningApp | undefined;
 let quitting = false;
@@ -96,9 +102,7 @@ function createWindow(initialRoute?: string): WindowHandle {
     pending = undefined;
     for (const [channel, ...args] of queued) win.webContents.send(channel as string, ...args);
   });
-  void win
-    .loadFile(RENDERER_INDEX, initialRoute !== undefined ? { hash: initialRoute } : {})
-    .catch((err: unknown) => logger.log('error', `could not load the window: ${String(err)}`));
+  void win.loadURL(rendererUrl(initialRoute)).catch((err: unknown) => logger.log('error', `could not load the window: ${String(err)}`));
   return {
     show() {
       if (win.isMinimized()) win.restore();
@@ -106,7 +110,7 @@ function createWindow(initialRoute?: string): WindowHandle {
       win.focus();
     },
     route(hash) {
-      void win.loadFile(RENDERER_INDEX, { hash }).catch((err: unknown) => logger.log('warn', `could not open ${hash}: ${String(err)}`));
+      void win.loadURL(rendererUrl(hash)).catch((err: unknown) => logger.log('warn', `could not open ${hash}: ${String(err)}`));
     },
     send(channel, ...args) {
       if (win.isDestroyed()) return;
@@ -145,11 +149,14 @@ function trayIcons() {
   return mac ? { normal: load('trayTemplate.png'), attention: load('trayAttentionTemplate.png') } : { normal: load('tray.png'), attention: load('tray-attention.png') };
 }
 
+function rendererUrl(route?: string): string {
+  return route !== undefined ? `${RENDERER_URL}#${route}` : RENDERER_URL;
+}
+
 function secureSession() {
   const ses = session.defaultSession;
-  ses.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
-  });
+  // Every response of the renderer's origin carries the strict CSP header (renderer-protocol.ts).
+  protocol.handle(APP_SCHEME, (request) => serveRenderer(RENDERER_DIR, request));
   const trustedUrl = (url: string | undefined) => url !== undefined && isTrustedFrame({ url });
   ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
     callback(ALLOWED_PERMISSIONS.has(permission) && details.isMainFrame && trustedUrl(details.requestingUrl));
@@ -171,12 +178,15 @@ async function main() {
     getLoginItemSettings: () => app.getLoginItemSettings(),
   });
   try {
+    // Client configs run the app's own copy of the bridge from the data dir, with the app's own
+    // binary as Node: a path that stays valid after the app quits or updates (AppImage mounts move).
+    const bridge = await installBridge({ home, distDir: DIST, logger }).catch((err: unknown) => {
+      logger.log('error', `could not install the bridge: ${err instanceof Error ? err.message : String(err)}; client configs will use npx`);
+      return undefined;
+    });
     running = await startApp({
       home,
-      // Packaged: client configs run the bridge bundled with the app, with the app's own runtime.
-      ...(app.isPackaged
-        ? { bridgeLauncher: { command: executable, args: [path.join(process.resourcesPath, 'app.asar.unpacked', 'dist', 'electron', 'mcp-tokens.mjs')], env: { ELECTRON_RUN_AS_NODE: '1' } } }
-        : {}),
+      ...(bridge ? { bridgeLauncher: { command: executable, args: [bridge.entry], env: { ELECTRON_RUN_AS_NODE: '1' } } } : {}),
       version: app.getVersion(),
       platform: process.platform,
       argv: process.argv,

@@ -20,6 +20,14 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The renderer is served from app://renderer/ by our own protocol handler, so every response,
+ * the document included, carries the CSP above as a header (file:// loads get no headers).
+ */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'renderer';
+export const RENDERER_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
+
 /** Permissions the renderer may use: only writing to the clipboard (the Copy buttons). */
 export const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);
 

@@ -4,7 +4,7 @@ import { type ApiEvents, type ApiHandlers, type ApiService, CHANNELS, type Event
 import { UserError } from '../../src-main/core/platform/errors.js';
 import { forwardEvents, type InvokeEvent as IpcMainInvokeEvent, type IpcMainLike, type IpcResult, registerIpc, type SenderFrame, trustedRendererFrame } from '../../src-main/electron/ipc.js';
 
-const INDEX = 'file:///opt/MCP%20Token%20Manager/resources/app.asar/dist/renderer/index.html';
+const INDEX = 'app://renderer/index.html';
 const trusted = trustedRendererFrame(INDEX);
 
 type Listener = (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown;
@@ -150,10 +150,13 @@ describe('registerIpc', () => {
       eventFrom(null),
       eventFrom({ url: 'https://evil.example/index.html', parent: null }),
       eventFrom({ url: 'file:///tmp/index.html', parent: null }),
-      eventFrom({ url: 'file:///opt/MCP%20Token%20Manager/resources/app.asar/dist/renderer/other.html', parent: null }),
+      eventFrom({ url: 'file:///opt/MCP%20Token%20Manager/resources/app.asar/dist/renderer/index.html', parent: null }),
+      eventFrom({ url: 'app://renderer/other.html', parent: null }),
+      eventFrom({ url: 'app://other/index.html', parent: null }),
+      eventFrom({ url: 'https://renderer/index.html', parent: null }),
       eventFrom({ url: INDEX, parent: { url: INDEX } }), // an iframe inside our page
       eventFrom({ url: 'not a url', parent: null }),
-      eventFrom({ url: `${INDEX.replace('file:///', 'file://remote-host/')}`, parent: null }),
+      eventFrom({ url: 'app://renderer.evil.example/index.html', parent: null }),
     ];
     for (const ev of untrusted) {
       const r = await t.invoke('servers/list', ev);
@@ -223,7 +226,7 @@ describe('trustedRendererFrame', () => {
     expect(trusted({ url: `${INDEX}#/servers/github`, parent: null })).toBe(true);
     expect(trusted({ url: `${INDEX}?x=1`, parent: null })).toBe(true);
     expect(trusted({ url: INDEX.replace('index.html', 'index.html/..'), parent: null })).toBe(false);
-    expect(trusted({ url: 'file:///opt/MCP%20Token%20Manager/resources/app.asar/dist/renderer/../renderer/index.html', parent: null })).toBe(true); // normalized by URL
+    expect(trusted({ url: 'app://renderer/assets/../index.html', parent: null })).toBe(true); // normalized by URL
     expect(trusted({ url: 'devtools://devtools/bundled/index.html', parent: null })).toBe(false);
     expect(trusted(null)).toBe(false);
   });
