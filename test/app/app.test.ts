@@ -32,11 +32,29 @@ let serverName: string;
 let bridge: Client | undefined;
 const problems: string[] = [];
 
+/**
+ * An echo through the bridge. Seen once on a loaded machine: the bridge answered "Could not
+ * reach <origin>" (a network error, probably a keep-alive socket the rig's server had just
+ * closed); that is the bridge's to fix, not the app's, so it is retried here (at most twice) and
+ * written to the test's stderr.
+ */
+async function echo(text: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return textOf(await bridge!.callTool({ name: 'echo', arguments: { text } }));
+    } catch (err) {
+      if (i >= 2 || !(err instanceof Error) || !/Could not reach/.test(err.message)) throw err;
+      process.stderr.write(`bridge network error, retried: ${err.message}\n`);
+    }
+  }
+}
+
 /** The person completes the sign-in the app just sent to the browser. */
 async function signInFromBrowser(openedBefore: number): Promise<void> {
   const s = await app.until('the sign-in opened in the browser', (x) => x.openedExternal.length > openedBefore);
+  // The browser is handed the app's one-shot loopback link, which forwards to the AS.
   const url = s.openedExternal.at(-1)!;
-  expect(url.startsWith(rig.as.issuer)).toBe(true);
+  expect(new URL(url).hostname).toBe('127.0.0.1');
   const r = await approve(url);
   expect(new URL(r.url).pathname).toBe('/callback');
 }
@@ -179,11 +197,11 @@ describe('the desktop app through the Electron double', () => {
 
   it('a grant revoked at the AS turns the tray item into "Re-authorize"; clicking it completes a sign-in and the bridge carries on', async () => {
     await rig.as.revokeGrantOf(rig.as.issuedRefreshTokens.at(-1)!);
-    const failed = await bridge!.callTool({ name: 'echo', arguments: { text: 'during' } }).then(
+    const failed = await echo('during').then(
       () => undefined,
       (e: Error) => e,
     );
-    expect(failed?.message).toMatch(/re-authoriz/i);
+    expect(failed?.message, app.output().slice(-3000)).toMatch(/re-authoriz/i);
     const reauth = `Re-authorize ${serverName}`;
     const s = await app.until('the tray offers Re-authorize', (x) => labels(x).includes(reauth));
     expect(s.tray?.image).toMatch(/tray-attention\.png$/);
@@ -201,7 +219,7 @@ describe('the desktop app through the Electron double', () => {
     const after = await app.until('the tray is back to normal', (x) => !labels(x).some((l) => l.startsWith('Re-authoriz')));
     expect(after.tray?.image).toMatch(/tray\.png$/);
     expect(after.badgeCount).toBe(0);
-    expect(textOf(await bridge!.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
+    expect(await echo('after')).toBe('after');
   });
 
   it('closing the window keeps the app in the tray; a second launch focuses the first window and hands over a link', async () => {

@@ -82,7 +82,7 @@ describe('installBridge on real files (the built dist/)', () => {
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c));
       child.stderr.on('data', (c: Buffer) => (stderr += c));
-      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const t = setTimeout(() => child.kill('SIGKILL'), 40_000);
       child.on('error', reject);
       child.on('exit', (code) => {
         clearTimeout(t);
@@ -109,13 +109,13 @@ describe('installBridge on real files (the built dist/)', () => {
     // Exactly the dist/ CLI build npm users run (and the bench measures): same names, same bytes.
     const installed = (await readdir(join(home, 'bridge', a.key), { recursive: true })).filter((f) => f !== 'package.json').sort();
     expect(installed).toEqual(m.files.map((f) => f.path).sort());
-    for (const f of m.files) expect(await readFile(join(home, 'bridge', a.key, f.path))).toEqual(await readFile(join(ROOT, 'dist', f.path)));
+    for (const f of m.files) expect((await readFile(join(home, 'bridge', a.key, f.path))).equals(await readFile(join(ROOT, 'dist', f.path))), f.path).toBe(true);
 
     // The app quits, the AppImage unmounts.
     await rm(join(mounts, '.mount_AAAA'), { recursive: true, force: true });
     const r = await runEntry(a.entry, ['list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(expect.anything());
 
     const second = await mount('.mount_BBBB');
@@ -129,7 +129,7 @@ describe('installBridge on real files (the built dist/)', () => {
     await writeFile(join(home, 'bridge', key, 'cli.js'), 'garbage');
     const again = await installBridge({ home, distDir: dist, logger });
     expect(again.copied).toBe(true);
-    expect(await readFile(join(home, 'bridge', key, 'cli.js'))).toEqual(await readFile(join(ROOT, 'dist', 'cli.js')));
+    expect((await readFile(join(home, 'bridge', key, 'cli.js'))).equals(await readFile(join(ROOT, 'dist', 'cli.js')))).toBe(true);
 
     // A newer build whose files do not match their manifest: refused, the old entry still works.
     const m = JSON.parse(await readFile(join(dist, 'electron/bridge-manifest.json'), 'utf8')) as BridgeManifest;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { cliEnv, ROOT } from '../integration/cli-helpers.js';
+import { resolveBrowser } from '../e2e/browser.js';
 
 export const MAIN = join(ROOT, 'dist/electron/main.js');
 export const REGISTER = join(ROOT, 'test/app/double/register.mjs');
@@ -65,7 +66,8 @@ export interface AppProcess {
 export const SAFE_STORAGE_KEY = randomBytes(32).toString('hex');
 
 export function appEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...cliEnv(home), ELECTRON_DOUBLE_SAFE_STORAGE_KEY: SAFE_STORAGE_KEY, ...extra };
+  const b = resolveBrowser();
+  return { ...cliEnv(home), ELECTRON_DOUBLE_SAFE_STORAGE_KEY: SAFE_STORAGE_KEY, ...('path' in b ? { ELECTRON_DOUBLE_CHROMIUM: b.path } : {}), ...extra };
 }
 
 export function launchApp(o: LaunchOptions): AppProcess {
@@ -168,5 +170,6 @@ export function requireBuilt(): void {
   for (const f of [MAIN, join(ROOT, 'dist/electron/preload.cjs'), join(ROOT, 'dist/renderer/index.html'), join(ROOT, 'dist/cli.js')]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first.`);
   }
-  if (!existsSync('/usr/bin/chromium')) throw new Error('No Chromium at /usr/bin/chromium: install Debian\'s (apt-get install -y chromium), as .ci/run does.');
+  const b = resolveBrowser();
+  if ('error' in b) throw new Error(b.error);
 }
