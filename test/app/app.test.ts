@@ -178,7 +178,8 @@ describe('the desktop app through the Electron double', () => {
     // The app's own binary (Node here) running the bridge it installed in the data dir.
     expect(entry.command).toBe(process.execPath);
     expect(entry.args.slice(0, 2)).toEqual([join(home, 'bridge', 'mcp-tokens.mjs'), 'bridge']);
-    expect(entry.env).toEqual({ ELECTRON_RUN_AS_NODE: '1' });
+    // (The test's data dir is not the default one, so the entry names it.)
+    expect(entry.env).toEqual({ ELECTRON_RUN_AS_NODE: '1', MCP_TOKENS_HOME: home });
 
     const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...(appEnv(home) as Record<string, string>), ...entry.env }, stderr: 'pipe' });
     bridge = new Client({ name: 'claude-desktop-like', version: '1.0.0' });
@@ -246,7 +247,8 @@ describe('the desktop app through the Electron double', () => {
   });
 
   it('quitting from the tray leaves no process behind and the vault sealed', async () => {
-    await bridge!.close();
+    expect(bridge).toBeDefined();
+    await bridge?.close();
     bridge = undefined;
     await app.detach();
     const s = await app.state();
