@@ -33,6 +33,9 @@ interface Backoff {
 const POLL_MS = 300;
 /** At most one automatic sign-in per server in this window after an AS migration. */
 const AUTO_RELINK_WINDOW_MS = 5 * 60_000;
+/** Step-up sign-ins the person is asked for, per server per hour; then a clear error instead. */
+export const STEP_UP_PROMPTS_PER_HOUR = 3;
+const HOUR_MS = 60 * 60_000;
 
 export class Broker {
   private readonly d: BrokerDeps;
@@ -40,6 +43,7 @@ export class Broker {
   private readonly backoffs = new Map<string, Backoff>();
   private readonly links = new Map<string, Promise<ServerView>>();
   private readonly autoRelinks = new Map<string, number>();
+  private readonly stepUpPrompts = new Map<string, number[]>();
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly lastStatus = new Map<string, string>();
   private watchTimer: NodeJS.Timeout | undefined;
@@ -171,9 +175,25 @@ export class Broker {
   async stepUp(server: string, scopes: string[]): Promise<TokenGrant> {
     const v = await this.idOf(server);
     const union = [...new Set([...v.scopes, ...scopes])];
+    // Joining a sign-in already on screen costs nothing; a new prompt spends the hour's budget,
+    // so a server that asks for a new scope on every call cannot keep opening the browser.
+    if (!this.links.has(normalizeUrl(v.url))) {
+      const now = this.d.clock.now();
+      const recent = (this.stepUpPrompts.get(v.id) ?? []).filter((t) => now - t < HOUR_MS);
+      if (recent.length >= STEP_UP_PROMPTS_PER_HOUR) {
+        this.d.logger.log('warn', `step-up for ${v.id} refused: ${recent.length} prompts within the hour`);
+        throw new UserError(
+          'denied',
+          `'${v.name}' asked for more permissions ${recent.length} times within an hour; not asking again for now (it wanted: ${scopes.join(' ')}).`,
+          `If you want to grant them, run \`mcp-tokens link ${v.url} --scope "${union.join(' ')}"\`; the current grant keeps working.`,
+        );
+      }
+      recent.push(now);
+      this.stepUpPrompts.set(v.id, recent);
+    }
     this.d.logger.log('info', `step-up for ${v.id}: requesting ${union.join(' ')}`);
-    await this.d.manager.markNeedsReauth(v.id, 'more-scope', `The server needs the scopes ${scopes.join(' ')}.`);
-    void this.emitIfChanged(v.id);
+    // The grant stays valid for the scopes it has while the person decides, and a "no" leaves
+    // it as it was: only this call fails. (Marking it needs-reauth first killed it for every client.)
     await this.linkOnce(v.url, { name: v.name, scopes: union });
     return this.getToken(v.id, 0);
   }
