@@ -59,7 +59,8 @@ async function signInFromBrowser(openedBefore: number): Promise<void> {
   expect(new URL(r.url).pathname).toBe('/callback');
 }
 
-describe('the desktop app through the Electron double', () => {
+// Each step launches processes and drives Chromium: generous bounds for a loaded 2-core machine.
+describe('the desktop app through the Electron double', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     requireBuilt();
     await mkdir(SHOTS, { recursive: true });

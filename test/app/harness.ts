@@ -95,8 +95,8 @@ export function launchApp(o: LaunchOptions): AppProcess {
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`the double did not answer ${cmd} in 20 s`));
-      }, 20_000);
+        reject(new Error(`the double did not answer ${cmd} in 30 s\n${out}`));
+      }, 30_000);
       pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
