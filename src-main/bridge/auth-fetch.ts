@@ -100,6 +100,8 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
     const attempt = (token: string) => {
       const headers = new Headers(init?.headers);
+      // The server's own headers (API keys, tenant): same origin only, like the token.
+      for (const h of o.tokens.headers ?? []) headers.set(h.name, h.value);
       // The empty token (NO_AUTH): a server that wants none gets no Authorization header.
       if (token) headers.set('authorization', `Bearer ${token}`);
       else headers.delete('authorization');

@@ -15,6 +15,8 @@ export interface TokenSource {
   reportRejected(token: string): Promise<string>;
   /** The person re-approves with these scopes; returns the new token. */
   stepUp(scopes: string[]): Promise<string>;
+  /** Per-server headers, already expanded: sent with every request to the server's origin, never elsewhere. */
+  readonly headers?: ReadonlyArray<{ name: string; value: string }>;
 }
 
 /**

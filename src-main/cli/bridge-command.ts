@@ -14,6 +14,7 @@ import { dataHome } from '../core/vault/paths.js';
 import { redact } from '../core/platform/redact.js';
 import { VERSION } from '../core/platform/version.js';
 import { SignInGate } from './sign-in-gate.js';
+import { checkHeaders, expandHeaderValue, mergeHeaders, parseHeaderFlag, type HeaderSpec } from '../core/platform/custom-headers.js';
 
 /**
  * Starts a broker detached: the desktop app when it sealed the vault (only it can open it),
@@ -61,6 +62,7 @@ export class BrokerTokenSource implements TokenSource {
   constructor(
     private readonly client: BrokerClient,
     private readonly serverId: string,
+    readonly headers: ReadonlyArray<{ name: string; value: string }> = [],
   ) {}
 
   private keep(g: { accessToken: string; expiresAt?: number }): string {
@@ -119,7 +121,24 @@ function reasonOf(err: unknown): string {
   return redact(isUserError(err) ? `${err.message}${err.hint ? ` ${err.hint}` : ''}` : err instanceof Error ? err.message : String(err));
 }
 
-export async function runBridgeCommand(target: string, opts: { name?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * The headers to send: the server's stored ones, then `--header` flags of this entry, with
+ * `${VAR}` expanded from this process's environment (the entry's env), never stored expanded.
+ */
+async function serverHeaders(client: BrokerClient, serverId: string | undefined, flags: HeaderSpec[], env: NodeJS.ProcessEnv, log: (level: 'warn', msg: string) => void): Promise<HeaderSpec[]> {
+  let stored: HeaderSpec[] = [];
+  if (serverId !== undefined) {
+    try {
+      stored = (await client.request('headers', { server: serverId })).headers;
+    } catch (err) {
+      // A broker from an older version knows no per-server headers.
+      log('warn', `could not read the headers of '${serverId}': ${reasonOf(err)}`);
+    }
+  }
+  return mergeHeaders(stored, flags).map((h) => ({ name: h.name, value: expandHeaderValue(h.value, env, (v) => log('warn', `header ${h.name}: \${${v}} is not set in the environment; sending it empty`)) }));
+}
+
+export async function runBridgeCommand(target: string, opts: { name?: string; headers?: string[] }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const home = dataHome(env);
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
@@ -140,6 +159,12 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
     return 1;
   };
 
+  let flagHeaders: HeaderSpec[];
+  try {
+    flagHeaders = checkHeaders((opts.headers ?? []).map(parseHeaderFlag));
+  } catch (err) {
+    return failed(reasonOf(err));
+  }
   let view: ServerView | null;
   try {
     view = (await client.request('resolve', { server: target })).server;
@@ -153,15 +178,16 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
     const gate = gated();
     let code = 0;
     client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000).then(
-      (r) => {
+      async (r) => {
         log('info', `bridging stdio to ${r.server.url} for '${r.server.name}'`);
-        gate.open(bridge(r.server.url, r.server.name, new BrokerTokenSource(client, r.server.id)));
+        const headers = await serverHeaders(client, r.server.id, flagHeaders, env, log);
+        gate.open(bridge(r.server.url, r.server.name, new BrokerTokenSource(client, r.server.id, headers)));
       },
       (err: unknown) => {
         if (isUserError(err) && err.code === 'no-auth') {
           // An open server: nothing to hold a token for, but the bridge still carries the session.
           log('info', `${target} asks for no authorization; bridging without a token`);
-          gate.open(bridge(target, displayName, NO_AUTH));
+          void serverHeaders(client, undefined, flagHeaders, env, log).then((headers) => gate.open(bridge(target, displayName, { ...NO_AUTH, headers })));
           return;
         }
         code = 1;
@@ -176,7 +202,8 @@ export async function runBridgeCommand(target: string, opts: { name?: string }, 
   }
   log('info', `bridging stdio to ${view.url} for '${view.name}'`);
   try {
-    await bridge(view.url, view.name, new BrokerTokenSource(client, view.id))(process.stdin, process.stdout);
+    const headers = await serverHeaders(client, view.id, flagHeaders, env, log);
+    await bridge(view.url, view.name, new BrokerTokenSource(client, view.id, headers))(process.stdin, process.stdout);
   } finally {
     client.close();
   }

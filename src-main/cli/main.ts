@@ -5,6 +5,7 @@ import { isUserError, UserError } from '../core/platform/errors.js';
 import type { ServerView } from '../core/manager/manager.js';
 import { redact as redactText } from '../core/platform/redact.js';
 import { parseArgs, UsageError } from './args.js';
+import { checkHeaders, parseHeaderFlag } from '../core/platform/custom-headers.js';
 
 import { VERSION } from '../core/platform/version.js';
 
@@ -14,12 +15,15 @@ Commands:
   link <url>      Discover, register, authorize and store a grant for a remote MCP server
                   [--name N] [--flow browser|device] [--client-id ID] [--client-secret-file F]
                   [--client-metadata-url URL] [--scope "a b"] [--no-open]
+                  [--header "Name: value"]... sent by the bridge to this server only;
+                  \${VAR} is read from the bridge's environment when it runs
   list            Linked servers and their state
   status [id]     One server (or all) in detail, and where secrets are kept
   refresh <id>    Refresh the access token now
   revoke <id>     Revoke the grant at the authorization server (RFC 7009) and drop the tokens
   unlink <id>     Revoke, then forget the server and its client registration
   bridge <id|url> The stdio MCP bridge for MCP clients (links a new URL on first use)
+                  [--header "Name: value"]... added to the server's own headers
   daemon          The headless token broker [--idle-exit SECONDS]
   ui              Serve the manager UI on 127.0.0.1 and open it [--no-open] [--port N]
   config <claude|cursor|vscode|claude-code> <id> [--write [--file F] [--follow-symlinks]]
@@ -32,15 +36,15 @@ Every command takes --json (machine output on stdout). Data lives in $MCP_TOKENS
 The browser is opened with $BROWSER when set, else the platform's opener.`;
 
 const COMMON = { values: [] as string[], booleans: ['json', 'help'] };
-const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; min: number; max: number }> = {
-  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
+const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; multiple?: readonly string[]; min: number; max: number }> = {
+  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
   list: { ...COMMON, min: 0, max: 0 },
   status: { ...COMMON, min: 0, max: 1 },
   refresh: { ...COMMON, min: 1, max: 1 },
   revoke: { ...COMMON, min: 1, max: 1 },
   unlink: { ...COMMON, min: 1, max: 1 },
   daemon: { values: ['idle-exit'], booleans: COMMON.booleans, min: 0, max: 0 },
-  bridge: { values: ['name'], booleans: ['help'], min: 1, max: 1 },
+  bridge: { values: ['name'], multiple: ['header'], booleans: ['help'], min: 1, max: 1 },
   ui: { values: ['port'], booleans: [...COMMON.booleans, 'no-open'], min: 0, max: 0 },
   config: { values: ['file'], booleans: [...COMMON.booleans, 'write', 'follow-symlinks'], min: 2, max: 2 },
   migrate: { values: [], booleans: [...COMMON.booleans, 'write', 'import-tokens', 'delete-plaintext', 'follow-symlinks'], min: 0, max: 0 },
@@ -103,6 +107,7 @@ function printDetail(v: ServerView) {
     `  Registration:   ${v.registration.method}${v.registration.clientId ? ` (client ${v.registration.clientId})` : ''}`,
     `  Secrets kept:   ${v.secretsKeptIn}${v.secretsWeak ? ' (weak protection)' : ''}`,
   ];
+  if (v.headers?.length) lines.push(`  Headers:        ${v.headers.map((h) => `${h.name}: ${h.value}`).join(', ')}`);
   if (v.lastError) lines.push(`  Last error:     ${v.lastError}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -131,7 +136,7 @@ async function run(argv: string[]): Promise<number> {
   if (cmd === 'bridge') {
     // The bridge never opens the vault: the broker is the one owner of tokens.
     const { runBridgeCommand } = await import('./bridge-command.js');
-    return runBridgeCommand(a.positionals[0]!, { ...(a.values.name ? { name: a.values.name } : {}) });
+    return runBridgeCommand(a.positionals[0]!, { ...(a.values.name ? { name: a.values.name } : {}), ...(a.lists.header ? { headers: a.lists.header } : {}) });
   }
   if (cmd === 'config') {
     const { runConfigCommand } = await import('./config-command.js');
@@ -180,6 +185,7 @@ async function run(argv: string[]): Promise<number> {
         ...(a.values['client-metadata-url'] ? { clientMetadataUrl: a.values['client-metadata-url'] } : {}),
         ...(a.values.scope !== undefined ? { scopes: a.values.scope.split(/\s+/).filter(Boolean) } : {}),
         ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
+        ...(a.lists.header ? { headers: checkHeaders(a.lists.header.map(parseHeaderFlag)) } : {}),
         open: !a.flags.has('no-open'),
         signal: ac.signal,
       });

@@ -68,6 +68,8 @@ export interface ServerRecord {
   state: ServerState;
   grant?: GrantInfo;
   activity: ActivityEntry[];
+  /** Names of the per-server headers the bridge sends; their values are sealed (secrets.headers). */
+  headers?: string[];
 }
 
 export interface ActivityEntry {
@@ -80,6 +82,8 @@ export interface ActivityEntry {
 export interface VaultSecrets {
   tokens: Record<string, { accessToken: string; refreshToken?: string; idToken?: string }>;
   clients: Record<string, { clientSecret?: string; registrationAccessToken?: string }>;
+  /** Per-server headers as written (`${VAR}` unexpanded): values may be API keys. */
+  headers?: Record<string, Array<{ name: string; value: string }>>;
 }
 
 /** An operation that talks to the AS and then must write; recorded before, cleared after. */

@@ -467,8 +467,9 @@ describe('migrate', () => {
 
     expect(byName.tickets).toMatchObject({ action: 'keep' });
     expect(byName.tickets!.replacement).toBeUndefined();
-    expect(flags('tickets')).toEqual(['blocking --header X-Api-Key', 'automatic --transport http-only']);
-    expect(byName.tickets!.notes[0]!.text).toMatch(/not yet supported by the bridge.*\$\{TICKETS_KEY\} in the entry's env/);
+    // The header would carry over; the tool filter keeps it on mcp-remote.
+    expect(flags('tickets')).toEqual(['automatic --header X-Api-Key', 'automatic --transport http-only', 'blocking --ignore-tool delete_ticket']);
+    expect(byName.tickets!.notes[0]!.text).toMatch(/sends it to this server only.*\$\{TICKETS_KEY\} in the entry's env/);
 
     expect(byName['Zürich Daten']).toMatchObject({ action: 'replace', replacement: { command: L, args: [...LA, 'bridge', ZH_URL] } });
     expect(flags('Zürich Daten')).toEqual(['automatic --transport http-first', 'dropped --allow-http', 'action --static-oauth-client-metadata']);

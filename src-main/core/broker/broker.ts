@@ -235,6 +235,10 @@ export class Broker {
     return (await this.d.manager.lookup(server)) ?? null;
   }
 
+  async headers(server: string): Promise<Array<{ name: string; value: string }>> {
+    return this.d.manager.headersFor(server);
+  }
+
   async status(): Promise<ServerView[]> {
     return this.d.manager.list();
   }

@@ -10,6 +10,7 @@ export const MAX_BROKER_LINE = 1024 * 1024;
 export type BrokerRequest =
   | { id: number; method: 'hello'; params: { client: string } }
   | { id: number; method: 'resolve'; params: { server: string } }
+  | { id: number; method: 'headers'; params: { server: string } }
   | { id: number; method: 'getToken'; params: { server: string; minValiditySeconds: number } }
   | { id: number; method: 'reportRejected'; params: { server: string; token: string } }
   | { id: number; method: 'waitForReauth'; params: { server: string; timeoutMs: number } }
@@ -29,6 +30,8 @@ export interface TokenGrant {
 export interface BrokerResults {
   hello: { protocol: number; pid: number; version: string };
   resolve: { server: ServerView | null };
+  /** Per-server headers as written (`${VAR}` unexpanded): the bridge expands and sends them. */
+  headers: { headers: Array<{ name: string; value: string }> };
   getToken: TokenGrant;
   reportRejected: TokenGrant;
   waitForReauth: TokenGrant;
@@ -80,6 +83,8 @@ export function parseRequest(line: string): BrokerRequest {
       return { id, method: 'hello', params: { client: typeof p.client === 'string' ? p.client.slice(0, 100) : 'unknown' } };
     case 'resolve':
       return { id, method: 'resolve', params: { server: str(p, 'server') } };
+    case 'headers':
+      return { id, method: 'headers', params: { server: str(p, 'server') } };
     case 'getToken':
       return { id, method: 'getToken', params: { server: str(p, 'server'), minValiditySeconds: num(p, 'minValiditySeconds', 0, 3600, 60) } };
     case 'reportRejected':

@@ -96,6 +96,8 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
           return { protocol: BROKER_PROTOCOL, pid: process.pid, version: opts.version };
         case 'resolve':
           return { server: await broker.resolve(req.params.server) };
+        case 'headers':
+          return { headers: await broker.headers(req.params.server) };
         case 'getToken':
           return broker.getToken(req.params.server, req.params.minValiditySeconds);
         case 'reportRejected':

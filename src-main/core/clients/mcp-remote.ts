@@ -2,6 +2,7 @@
 // as mcp-remote 0.1.x–0.15 reads them, to say what carries over to the bridge and what not.
 import { createHash } from 'node:crypto';
 import { isLoopbackHost } from '../platform/urls.js';
+import { checkHeader } from '../platform/custom-headers.js';
 import { shellQuote } from './entries.js';
 
 export interface McpRemoteInvocation {
@@ -222,6 +223,15 @@ export interface NotesResult {
   notes: MigrationNote[];
   /** Flags for `mcp-tokens link <url> …` that carry the registration settings over. */
   linkFlags: string[];
+  /** Headers for the bridge's `--header` flags, values with `${VAR}` references only. */
+  bridgeHeaders: Array<{ name: string; value: string }>;
+  /** Env entries to add (literal header values moved out of the command line). */
+  envAdd: Record<string, string>;
+}
+
+/** The env variable a literal header value moves into: MCP_TOKENS_HEADER_X_API_KEY. */
+export function headerEnvName(name: string): string {
+  return `MCP_TOKENS_HEADER_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 }
 
 /** ${VAR} references in a value, and whether the entry's env sets them. */
@@ -240,6 +250,8 @@ const NO_EQUIVALENT = 'no equivalent in the bridge, which uses its own defaults'
 export function migrationNotes(inv: McpRemoteInvocation, entryEnv: Record<string, string> = {}): NotesResult {
   const notes: MigrationNote[] = [];
   const linkFlags: string[] = [];
+  const bridgeHeaders: NotesResult['bridgeHeaders'] = [];
+  const envAdd: Record<string, string> = {};
   const note = (flag: string, kind: NoteKind, text: string) => notes.push({ flag, kind, text });
 
   let url: URL | undefined;
@@ -259,17 +271,33 @@ export function migrationNotes(inv: McpRemoteInvocation, entryEnv: Record<string
 
   for (const h of inv.headers) {
     const name = h.name || '(malformed)';
-    const why = /^authorization$/i.test(h.name)
-      ? 'a fixed Authorization header is a static credential; the bridge signs in with OAuth instead'
-      : 'custom per-server headers are not yet supported by the bridge';
-    note(`--header ${name}`, 'blocking', `${why}${envRefs(h.value, entryEnv)}; kept on mcp-remote so the header is still sent`);
+    let refused: string | undefined;
+    try {
+      checkHeader({ name: h.name, value: h.value });
+    } catch (err) {
+      refused = err instanceof Error ? err.message : String(err);
+    }
+    if (/^authorization$/i.test(h.name)) {
+      note(`--header ${name}`, 'blocking', `a fixed Authorization header is a static credential; the bridge signs in with OAuth instead${envRefs(h.value, entryEnv)}; kept on mcp-remote so the header is still sent`);
+    } else if (refused !== undefined) {
+      note(`--header ${name}`, 'blocking', `${refused.replace(/\.$/, '')}; kept on mcp-remote so the header is still sent`);
+    } else if (/\$\{[^}]+\}/.test(h.value)) {
+      bridgeHeaders.push({ name: h.name, value: h.value });
+      note(`--header ${name}`, 'automatic', `passed to the bridge as --header, which sends it to this server only${envRefs(h.value, entryEnv)}, read when the bridge runs`);
+    } else {
+      // A literal value may be an API key: it moves into the entry's env, out of the command line.
+      const v = headerEnvName(h.name);
+      envAdd[v] = h.value;
+      bridgeHeaders.push({ name: h.name, value: `\${${v}}` });
+      note(`--header ${name}`, 'automatic', `passed to the bridge as --header "${h.name}: \${${v}}", which sends it to this server only; the value moved into the entry's env as ${v}, out of the command line`);
+    }
   }
 
   for (const o of inv.options) {
     const v = o.value;
     switch (o.flag) {
       case 'header-file':
-        note('--header-file', 'blocking', 'custom per-server headers are not yet supported by the bridge; kept on mcp-remote');
+        note('--header-file', 'blocking', 'headers read from a file are not supported by the bridge (use --header); kept on mcp-remote');
         break;
       case 'transport':
         note(`--transport ${v ?? ''}`.trim(), 'automatic', 'the bridge picks Streamable HTTP or legacy SSE by itself');
@@ -359,7 +387,7 @@ export function migrationNotes(inv: McpRemoteInvocation, entryEnv: Record<string
     note(`callback port ${inv.callbackPort}`, 'dropped', 'ignored: the bridge signs in on an ephemeral loopback port (RFC 8252)');
   }
   for (const p of inv.extraPositionals) note(p.slice(0, 60), 'dropped', 'unknown argument; left out');
-  return { notes, linkFlags };
+  return { notes, linkFlags, bridgeHeaders, envAdd };
 }
 
 function sameResource(resource: string, url: URL): boolean {

@@ -10,7 +10,7 @@ import { editText, nodeClientFs, withFreshConfig, writeConfig, type ClientFs, ty
 import { bestGrantFor, deleteGrantFiles, mcpRemoteAuthDir, readMcpRemoteGrants, summarizeGrant, type GrantSummary, type McpRemoteClientInfo, type McpRemoteGrant, type McpRemoteTokens } from './grants.js';
 import { nodeAt, toValue, type JsonValue } from './jsonc.js';
 import { CLIENT_FORMATS, type ClientKind, type ClientName } from './locations.js';
-import { describeCommand, displayServerUrl, mcpRemoteHashes, migrationNotes, parseMcpRemote, type McpRemoteInvocation, type MigrationNote } from './mcp-remote.js';
+import { describeCommand, displayServerUrl, mcpRemoteHashes, migrationNotes, parseMcpRemote, type McpRemoteInvocation, type MigrationNote, type NotesResult } from './mcp-remote.js';
 import { scanClientConfigs, type ScanOptions } from './scan.js';
 
 export interface PlannedEntry {
@@ -85,8 +85,14 @@ function commandOf(entry: JsonValue | undefined): { command: string; args: strin
 }
 
 /** The bridge's command line; `cmd /c` wrappers (there for npx's .cmd shim) go: the launcher is a real executable. */
-function replacementFor(url: string, launcher: Launcher): { command: string; args: string[]; env?: Record<string, string> } {
-  return { ...bridgeCommand(url, launcher), ...(launcher.env && Object.keys(launcher.env).length ? { env: { ...launcher.env } } : {}) };
+function replacementFor(url: string, launcher: Launcher, headers: NotesResult['bridgeHeaders'], envAdd: Record<string, string>): { command: string; args: string[]; env?: Record<string, string> } {
+  const cmd = bridgeCommand(url, launcher);
+  const env = { ...envAdd, ...launcher.env };
+  return {
+    command: cmd.command,
+    args: [...cmd.args, ...headers.flatMap((h) => ['--header', `${h.name}: ${h.value}`])],
+    ...(Object.keys(env).length ? { env } : {}),
+  };
 }
 
 export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = {}): Promise<MigrationPlan> {
@@ -115,7 +121,7 @@ export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = 
         const inv = parseMcpRemote(cmd.command, cmd.args);
         if (!inv) continue;
         invocations.push(inv);
-        const { notes, linkFlags } = migrationNotes(inv, cmd.env);
+        const { notes, linkFlags, bridgeHeaders, envAdd } = migrationNotes(inv, cmd.env);
         const blocked = notes.some((n) => n.kind === 'blocking');
         const url = inv.url;
         const e: PlannedEntry = {
@@ -133,7 +139,7 @@ export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = 
           fingerprint: fingerprint(cmd.command, cmd.args),
         };
         if (e.action === 'replace' && url !== undefined) {
-          e.replacement = replacementFor(url, launcher);
+          e.replacement = replacementFor(url, launcher, bridgeHeaders, envAdd);
           e.after = describeCommand(e.replacement.command, e.replacement.args);
           if (linkFlags.length) e.linkCommand = ['mcp-tokens', 'link', displayServerUrl(url), ...linkFlags].map(shellQuote).join(' ');
         }

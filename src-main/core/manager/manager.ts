@@ -12,6 +12,7 @@ import type { BrowserOpener, Cipher, Clock, Logger } from '../platform/services.
 import { minValidityMs, needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
 import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
 import { displayUrl, safeHttpUrl } from '../platform/urls.js';
+import { checkHeaders, maskHeaderValue, type HeaderSpec } from '../platform/custom-headers.js';
 import { VaultWriteError } from '../vault/vault.js';
 
 export interface VaultStore {
@@ -45,6 +46,8 @@ export interface LinkOptions {
   progress?: (line: string) => void;
   /** The device code to show, when the device flow runs. */
   onDeviceCode?: (d: DeviceCodeView) => void;
+  /** Per-server headers (as written, `${VAR}` unexpanded); undefined keeps the ones set before. */
+  headers?: HeaderSpec[];
 }
 
 export interface DeviceCodeView {
@@ -84,6 +87,8 @@ export interface ServerView {
   secretsWeak: boolean;
   lastError?: string;
   activity: ActivityEntry[];
+  /** Per-server headers, literal values masked. */
+  headers?: HeaderSpec[];
 }
 
 export interface RevokeOutcome {
@@ -95,6 +100,17 @@ export interface RevokeOutcome {
 }
 
 const MAX_ACTIVITY = 50;
+
+function storeHeaders(d: VaultData, rec: ServerRecord, list: HeaderSpec[]): void {
+  d.secrets.headers ??= {};
+  if (list.length) {
+    rec.headers = list.map((h) => h.name);
+    d.secrets.headers[rec.id] = list.map((h) => ({ name: h.name, value: h.value }));
+  } else {
+    delete rec.headers;
+    delete d.secrets.headers[rec.id];
+  }
+}
 
 export class Manager {
   private readonly d: ManagerDeps;
@@ -164,7 +180,26 @@ export class Manager {
       secretsWeak: this.d.cipher.weak,
       ...(r.state.lastError ? { lastError: r.state.lastError.message } : {}),
       activity: r.activity.slice(-10),
+      ...(r.headers?.length ? { headers: (data.secrets.headers?.[r.id] ?? []).map((h) => ({ name: h.name, value: maskHeaderValue(h.value) })) } : {}),
     };
+  }
+
+  /** The headers as written, for the bridge (through the broker) to expand and send. */
+  async headersFor(idOrUrl: string): Promise<HeaderSpec[]> {
+    const data = await this.d.vault.read();
+    const rec = this.find(data, idOrUrl);
+    return rec.headers?.length ? (data.secrets.headers?.[rec.id] ?? []) : [];
+  }
+
+  /** Replaces a server's headers (an empty list removes them). */
+  async setHeaders(idOrUrl: string, headers: HeaderSpec[]): Promise<ServerView> {
+    const list = checkHeaders(headers);
+    return this.d.vault.update((d) => {
+      const rec = this.find(d, idOrUrl);
+      storeHeaders(d, rec, list);
+      rec.updatedAt = this.d.clock.now();
+      return this.view(d, rec);
+    });
   }
 
   // ---------------------------------------------------------------- link
@@ -218,6 +253,7 @@ export class Manager {
       return linkProgress.run(progress, () => this.link(rawUrl, rest));
     }
     const url = normalizeUrl(rawUrl);
+    const headers = opts.headers ? checkHeaders(opts.headers) : undefined;
     const disc = await discover(url, {
       progress: (l) => this.say(l),
       ...(this.d.fetchFn ? { fetchFn: this.d.fetchFn } : {}),
@@ -276,8 +312,10 @@ export class Manager {
           grant: grantFrom(tokens, disc.scopes, now, 0),
           activity: appendActivity(prev?.activity ?? [], { at: now, kind: prev ? 'reauthorized' : 'linked', detail: `via ${flow === 'browser' ? 'browser' : 'device code'}` }),
         };
+        if (prev?.headers) rec.headers = prev.headers;
         d.servers[id] = rec;
         d.secrets.tokens[id] = secretTokens(tokens);
+        if (headers) storeHeaders(d, rec, headers);
         return this.view(d, rec);
       });
       this.say(`Linked "${view.id}" (${view.url}); granted scopes: ${view.scopes.join(' ') || '(none)'}.`);
@@ -739,6 +777,7 @@ export class Manager {
       if (!r) return;
       delete d.servers[rec.id];
       delete d.secrets.tokens[rec.id];
+      if (d.secrets.headers) delete d.secrets.headers[rec.id];
       // Forget the registration when no other linked server uses it.
       if (!Object.values(d.servers).some((s) => s.clientKey === r.clientKey)) {
         delete d.clients[r.clientKey];
