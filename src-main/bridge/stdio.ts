@@ -1,6 +1,6 @@
 // The client side of the bridge: newline-delimited JSON-RPC on stdin/stdout. Our own splitter
 // rather than the SDK's StdioServerTransport, so bad input gets a JSON-RPC error and not a crash.
-import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -84,9 +84,40 @@ export function parseLine(line: string): Parsed[] {
 }
 
 function check(value: unknown): Parsed {
-  // Validated by the SDK's schema, but the original object is forwarded: parsing strips fields.
-  if (JSONRPCMessageSchema.safeParse(value).success) return { message: value as JSONRPCMessage };
+  // The original object is forwarded (parsing with a schema would strip fields).
+  if (isMessage(value)) return { message: value as JSONRPCMessage };
   return { reply: errorLine(usableId(value), -32600, 'Invalid Request: not a JSON-RPC 2.0 message') };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+const only = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).every((k) => keys.includes(k));
+
+/** The SDK's JSONRPCMessageSchema, by hand: the bridge's start-up does not load zod for it. */
+function isMessage(v: unknown): boolean {
+  if (!isObj(v) || v.jsonrpc !== '2.0') return false;
+  if ('method' in v) {
+    if (typeof v.method !== 'string' || !(v.params === undefined || isParams(v.params))) return false;
+    return 'id' in v ? isId(v.id) && only(v, ['jsonrpc', 'id', 'method', 'params']) : only(v, ['jsonrpc', 'method', 'params']);
+  }
+  if ('result' in v) return isId(v.id) && isObj(v.result) && isMeta(v.result._meta) && only(v, ['jsonrpc', 'id', 'result']);
+  if ('error' in v) {
+    const e = v.error;
+    if (!(v.id === undefined || isId(v.id)) || !isObj(e) || !Number.isInteger(e.code) || typeof e.message !== 'string') return false;
+    return only(v, ['jsonrpc', 'id', 'error']);
+  }
+  return false;
+}
+
+function isParams(p: unknown): boolean {
+  return isObj(p) && isMeta(p._meta);
+}
+
+function isMeta(m: unknown): boolean {
+  if (m === undefined) return true;
+  if (!isObj(m)) return false;
+  const t = m.progressToken;
+  return t === undefined || typeof t === 'string' || (typeof t === 'number' && Number.isInteger(t));
 }
 
 function usableId(value: unknown): RequestId | null {

@@ -10,8 +10,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authorizingFetch, runBridge, type BridgeOptions } from '../../src-main/bridge/bridge.js';
 import { forgetEras } from '../../src-main/bridge/era.js';
-import { decodeHeaderValue, encodeHeaderValue, paramHeaders, toolHeaders } from '../../src-main/bridge/headers.js';
-import { SseParser, type SseEvent } from '../../src-main/bridge/sse.js';
+import { decodeHeaderValue, encodeHeaderValue, paramHeaders, toolHeaders } from '../../src-main/bridge/modern/headers.js';
+import { SseParser, type SseEvent } from '../../src-main/bridge/modern/sse.js';
 import { BridgeAuthError, NO_AUTH, type TokenSource } from '../../src-main/bridge/token-source.js';
 import { startModernServer, type ModernServerHandle, type ModernServerOptions } from '../rig/modern-server.js';
 

@@ -21,8 +21,8 @@ import {
   type DiscoverInfo,
   type Exchange,
   type RpcError,
-} from './modern.js';
-import type { ErrorLine } from './stdio.js';
+} from './protocol.js';
+import type { ErrorLine } from '../stdio.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -4,7 +4,11 @@
 // server/discover), small and on its own.
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ModernHttpError, ProtocolMismatch } from '../errors.js';
+import { META } from './meta.js';
 import { SseParser } from './sse.js';
+
+export { META, ModernHttpError, ProtocolMismatch };
 
 /** Modern revisions this bridge speaks, preferred first. */
 export const MODERN_VERSIONS: readonly string[] = ['2026-07-28'];
@@ -12,14 +16,6 @@ export const MODERN_VERSIONS: readonly string[] = ['2026-07-28'];
 export const LEGACY_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
 export const LATEST_LEGACY_VERSION = LATEST_PROTOCOL_VERSION;
 
-export const META = {
-  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
-  clientInfo: 'io.modelcontextprotocol/clientInfo',
-  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
-  logLevel: 'io.modelcontextprotocol/logLevel',
-  serverInfo: 'io.modelcontextprotocol/serverInfo',
-  subscriptionId: 'io.modelcontextprotocol/subscriptionId',
-} as const;
 
 export const HEADER_MISMATCH = -32020;
 export const MISSING_CAPABILITY = -32021;
@@ -50,25 +46,6 @@ export interface DiscoverInfo {
 export interface ClientIdentity {
   clientInfo: Implementation;
   capabilities: Record<string, unknown>;
-}
-
-/** An HTTP answer without a JSON-RPC body (4xx/5xx pages, proxies). */
-export class ModernHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ModernHttpError';
-  }
-}
-
-/** The server speaks no revision the bridge knows: one message for the person. */
-export class ProtocolMismatch extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolMismatch';
-  }
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
