@@ -1,7 +1,7 @@
 // A legacy stdio client (initialize handshake, server-to-client requests) in front of a modern
 // 2026-07-28 server (no handshake, identity in every request, multi round-trip requests).
 // The client sees an ordinary legacy session; the server sees an ordinary modern client.
-import { VERSION } from '../core/platform/version.js';
+import { VERSION } from '../../core/platform/version.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { mcpName, encodeHeaderValue, paramHeaders, toolHeaders, type ToolHeaders } from './headers.js';
