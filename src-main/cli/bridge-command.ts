@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_LAUNCHER_FILE, APP_SEALED_KEY_FILE, brokerToStart, parseAppLauncher, STARTED_BY_BRIDGE } from '../core/app-model/app-launcher.js';
+import type { Readable } from 'node:stream';
 import { BridgeAuthError, NO_AUTH, type TokenSource } from '../bridge/token-source.js';
 import { BrokerClient } from '../core/broker/client.js';
 import { brokerAddress } from '../core/broker/protocol.js';
@@ -16,29 +16,59 @@ import { VERSION } from '../core/platform/version.js';
 import { SignInGate } from './sign-in-gate.js';
 import { checkHeaders, expandHeaderValue, mergeHeaders, parseHeaderFlag, type HeaderSpec } from '../core/platform/custom-headers.js';
 
+/** The fd on which a daemon started by a bridge says it listens (see daemon.ts). */
+export const READY_FD = 3;
+export const READY_FD_ENV = 'MCP_TOKENS_READY_FD';
+
 /**
  * Starts a broker detached: the desktop app when it sealed the vault (only it can open it),
- * else the headless daemon, which exits by itself once no bridge is left.
+ * else the headless daemon, which exits by itself once no bridge is left. Resolves when the
+ * daemon says it listens (or has exited, e.g. because another one won), so the caller connects
+ * once instead of polling; for the app, at once (the caller polls).
  */
-function startBroker(home: string, env: NodeJS.ProcessEnv, log: (level: 'info' | 'error', msg: string) => void) {
+async function startBroker(home: string, env: NodeJS.ProcessEnv, log: (level: 'info' | 'error', msg: string) => void): Promise<void> {
+  // Only the cold path reads the launcher file (and loads its schema).
+  const { APP_LAUNCHER_FILE, APP_SEALED_KEY_FILE, brokerToStart, parseAppLauncher, STARTED_BY_BRIDGE } = await import('../core/app-model/app-launcher.js');
   const launcher = parseAppLauncher(readIfPresent(join(home, APP_LAUNCHER_FILE)));
   const plan = brokerToStart({ appSealed: existsSync(join(home, APP_SEALED_KEY_FILE)), launcher });
-  let child;
   if (plan.kind === 'none') {
     log('error', plan.why);
     return;
-  } else if (plan.kind === 'app') {
+  }
+  if (plan.kind === 'app') {
     // The app must run as Electron, not as the Node it may have been started from.
     const { ELECTRON_RUN_AS_NODE: _drop, ...appEnv } = env;
     log('info', 'starting MCP Token Manager (it holds this vault)');
-    child = spawn(plan.launcher.command, [...plan.launcher.args, STARTED_BY_BRIDGE], { detached: true, stdio: 'ignore', env: appEnv });
-  } else {
-    const entry = process.argv[1];
-    if (!entry) return;
-    child = spawn(process.execPath, [entry, 'daemon', '--idle-exit', env.MCP_TOKENS_DAEMON_IDLE ?? '30'], { detached: true, stdio: 'ignore', env });
+    const child = spawn(plan.launcher.command, [...plan.launcher.args, STARTED_BY_BRIDGE], { detached: true, stdio: 'ignore', env: appEnv });
+    child.on('error', (e) => log('error', `could not start the token broker: ${e.message}`));
+    child.unref();
+    return;
   }
-  child.on('error', (e) => log('error', `could not start the token broker: ${e.message}`));
+  const entry = process.argv[1];
+  if (!entry) return;
+  const child = spawn(process.execPath, [entry, 'daemon', '--idle-exit', env.MCP_TOKENS_DAEMON_IDLE ?? '30'], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...env, [READY_FD_ENV]: String(READY_FD) },
+  });
   child.unref();
+  const ready = child.stdio[READY_FD] as Readable | null;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      ready?.destroy();
+      resolve();
+    };
+    child.once('error', (e) => {
+      log('error', `could not start the token broker: ${e.message}`);
+      done();
+    });
+    if (!ready) return done();
+    (ready as Readable & { unref?: () => void }).unref?.(); // a daemon that never answers must not hold the bridge open
+    // A line means "listening"; the end of the pipe means it exited (maybe another one won).
+    ready.once('data', done);
+    ready.once('end', done);
+    ready.once('error', done);
+  });
 }
 
 function readIfPresent(path: string): string | undefined {

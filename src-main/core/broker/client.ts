@@ -6,8 +6,8 @@ import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } f
 
 export interface BrokerClientOptions {
   address: string;
-  /** Starts a broker (the daemon, or the app); called when none answers. */
-  start?: () => void;
+  /** Starts a broker (the daemon, or the app); called when none answers. Resolves when it should answer. */
+  start?: () => void | Promise<void>;
   /** How long to wait for a started broker to answer. */
   startTimeoutMs?: number;
   onEvent?: (e: BrokerEvent) => void;
@@ -45,10 +45,19 @@ export class BrokerClient {
         s = await this.tryConnect();
       } catch (first) {
         if (!this.o.start) throw new UserError('network', `No token broker answers at ${this.o.address}.`, 'Start the app, or run `mcp-tokens daemon`.', { cause: first });
-        this.o.start();
         const deadline = Date.now() + (this.o.startTimeoutMs ?? 10_000);
+        // A starter that says when the broker listens saves the polling below.
+        let timer: NodeJS.Timeout | number | undefined;
+        const started = await Promise.race([
+          Promise.resolve(this.o.start()).then(() => this.tryConnect()).catch(() => undefined),
+          new Promise<undefined>((r) => (timer = setTimeout(r, deadline - Date.now()))),
+        ]).finally(() => clearTimeout(timer));
         let delay = 50;
         for (;;) {
+          if (started) {
+            s = started;
+            break;
+          }
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 500);
           try {
