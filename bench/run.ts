@@ -309,6 +309,19 @@ try {
   // broker), then STARTS rounds, the subjects interleaved so drift hits them alike.
   const bare: number[] = [];
   for (let i = 0; i < 3; i++) bare.push(await nodeBare());
+  // Start-up cost per module the bridge loads (a fresh Node importing the dist/ chunks in order).
+  const startup = await new Promise<[string, number][]>((res) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bench/startup.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    p.on('exit', () => {
+      try {
+        res(JSON.parse(text) as [string, number][]);
+      } catch {
+        res([]);
+      }
+    });
+  });
   for (const k of KEYS) {
     const { session, ms } = await open(subjects[k]);
     results[k].firstStartMs = ms;
@@ -365,6 +378,8 @@ try {
   out(`    no broker running (killed before each round): mcp-tokens bridge median ${ms1(median(R.bridge.coldStartMs))} (min ${ms1(Math.min(...R.bridge.coldStartMs))}, max ${ms1(Math.max(...R.bridge.coldStartMs))}), ${ratio(median(R.bridge.coldStartMs), median(R.remote.startMs))} of mcp-remote`);
   out(`(a') ten spawned at once, no broker running: until the last initialize answered, median of ${TENS}`);
   for (const k of ['bridge', 'remote'] as const) out(`      ${LABEL[k].padEnd(19)} ${ms1(median(R[k].tenMs)).padStart(12)}   (min ${ms1(Math.min(...R[k].tenMs))}, max ${ms1(Math.max(...R[k].tenMs))})`);
+  out(`(e) start-up cost per module the bridge loads, in load order (one fresh Node, dist/ chunks):`);
+  for (const [label, ms] of startup) out(`      ${ms1(ms).padStart(9)}  ${label}`);
   out();
   block(`(b) tools/call echo, 1 in flight: p50`, all((r) => median(r.c1)), ms2);
   block(`    1 in flight: p99`, all((r) => pct(r.c1, 0.99)), ms2);

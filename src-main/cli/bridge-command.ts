@@ -13,7 +13,6 @@ import type { ServerView } from '../core/manager/manager.js';
 import { dataHome } from '../core/vault/paths.js';
 import { redact } from '../core/platform/redact.js';
 import { VERSION } from '../core/platform/version.js';
-import { SignInGate } from './sign-in-gate.js';
 import { checkHeaders, expandHeaderValue, mergeHeaders, parseHeaderFlag, type HeaderSpec } from '../core/platform/custom-headers.js';
 
 /** The fd on which a daemon started by a bridge says it listens (see daemon.ts). */
@@ -175,14 +174,18 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   const client = new BrokerClient({ address: brokerAddress(home), start: () => startBroker(home, env, log), clientName: 'bridge' });
   const displayName = opts.name ?? (looksLikeUrl(target) ? new URL(target).host : target);
   // In front of the bridge until the server is usable: the client sees the reason, not a closed pipe.
-  const gated = () => new SignInGate({ input: process.stdin, output: process.stdout, displayName, version: VERSION, waitMs: requestWaitMs(env), log });
+  // Loaded only when needed: it brings the SDK's schemas (zod), which a working bridge never loads.
+  const gated = async () => {
+    const { SignInGate } = await import('./sign-in-gate.js');
+    return new SignInGate({ input: process.stdin, output: process.stdout, displayName, version: VERSION, waitMs: requestWaitMs(env), log });
+  };
   const bridge = (serverUrl: string, name: string, tokens: TokenSource) => async (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => {
     const { runBridge } = await import('../bridge/bridge.js');
     await runBridge({ serverUrl, displayName: name, tokens, ...maxLine(env), input, output, log, dataDir: home });
   };
   const failed = async (reason: string): Promise<number> => {
     log('error', reason);
-    const gate = gated();
+    const gate = await gated();
     gate.fail(reason);
     await gate.done;
     client.close();
@@ -205,7 +208,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   if (!view) {
     // First use: the client gets its initialize answered now; calls wait for the person.
     log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
-    const gate = gated();
+    const gate = await gated();
     let code = 0;
     client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000).then(
       async (r) => {
