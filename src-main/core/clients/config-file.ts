@@ -134,7 +134,7 @@ async function writeTarget(fs: ClientFs, file: string, followSymlinks: boolean):
     throw new ConfigFileError(
       file,
       `${file} is a symbolic link${real ? ` to ${real}` : ' whose target does not exist'}; refusing to write through it.`,
-      real ? 'Nothing was changed. If that file is the one to change, run the command again with --follow-symlinks.' : UNTOUCHED,
+      real ? 'Nothing was changed. If that file is the one to change, write it with `mcp-tokens config … --write --follow-symlinks` (or `mcp-tokens migrate --write --follow-symlinks`).' : UNTOUCHED,
     );
   }
   if (!real) throw new ConfigFileError(file, `${file} is a symbolic link whose target does not exist.`, UNTOUCHED);
