@@ -19,7 +19,7 @@ const HEAVY_FROM_BRIDGE = {
 };
 
 export default tseslint.config(
-  { ignores: ['scratch/**', 'dist/**', 'build-tsc/**', 'node_modules/**', 'test-results/**', 'test/lint-fixtures/**', '**/node_modules/**', '.venv/**', 'test/.venv/**', 'test/.venv-clients/**'] },
+  { ignores: ['scratch/**', 'dist/**', 'build-tsc/**', 'node_modules/**', 'test-results/**', 'test/lint-fixtures/**', '**/node_modules/**', '.venv/**', 'test/.venv/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,5 @@
 // MCP clients that are not our code, through an entry `config --write` wrote: the MCP Python
-// SDK's stdio client (mcp==2.3.0 from PyPI, in a venv this test sets up) and the MCP Inspector's
+// SDK's stdio client (mcp==2.3.0 from PyPI, in the rig's test/.venv) and the MCP Inspector's
 // CLI mode (npm, installed in test/clients by `npm ci --prefix test/clients`).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRig, type Rig } from '../rig/index.js';
+import { ensureVenv } from '../rig/third-party/index.js';
 import { stopBroker } from './bridge-helpers.js';
 import { clientPath, entryIn, startDaemon, type Entry } from './client-helpers.js';
 import { ROOT, cliEnv, runCli, tempHome } from './cli-helpers.js';
@@ -17,22 +18,6 @@ const PY_CLIENT = path.join(ROOT, 'test/clients/python_client.py');
 const INSPECTOR = path.join(ROOT, 'test/clients/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js');
 let claudeFile = '';
 let entryName = '';
-const LOCAL_INDEX = '/opt/pypi/simple';
-
-/** test/.venv when another test set it up, else our own test/.venv-clients; mcp==2.3.0 in it. */
-async function pythonWithMcp(): Promise<string> {
-  const shared = path.join(ROOT, 'test/.venv');
-  const venv = existsSync(path.join(shared, 'bin/python')) ? shared : path.join(ROOT, 'test/.venv-clients');
-  const py = path.join(venv, 'bin/python');
-  if (!existsSync(py)) await run('python3', ['-m', 'venv', venv], { timeout: 120_000 });
-  const has = await run(py, ['-c', 'import importlib.metadata as m; print(m.version("mcp"))']).then((r) => r.stdout.trim(), () => '');
-  if (has !== '2.3.0') {
-    // The local index when there is one: pip retrying an unreachable pypi.org takes minutes.
-    const env = { ...process.env, ...(existsSync(LOCAL_INDEX) ? { PIP_INDEX_URL: `file://${LOCAL_INDEX}` } : {}) };
-    await run(py, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--disable-pip-version-check', 'mcp==2.3.0'], { env, timeout: 300_000 });
-  }
-  return py;
-}
 
 let rig: Rig;
 let home: string;
@@ -40,7 +25,8 @@ let entry: Entry;
 let python: string;
 
 beforeAll(async () => {
-  [rig, python] = await Promise.all([startRig('own-as'), pythonWithMcp()]);
+  // test/.venv, shared with the third-party servers' rig (its requirements pin mcp==2.3.0).
+  [rig, python] = await Promise.all([startRig('own-as'), ensureVenv()]);
   home = await tempHome();
   const env = cliEnv(home);
   const r = await runCli(['link', rig.mcpUrl, '--name', 'rig', '--json'], env);
