@@ -14,6 +14,7 @@ import { dataHome } from '../core/vault/paths.js';
 import { APP_TITLE } from '../core/app-model/tray.js';
 import { type NotificationHandle, type RunningApp, startApp, type WindowHandle } from './app.js';
 import { installBridge } from './bridge-install.js';
+import { appExecutable } from '../core/app-model/bridge-install.js';
 import { trustedRendererFrame } from './ipc.js';
 import { createLoginItems } from './login.js';
 import { externalOpener } from './open-external.js';
@@ -168,7 +169,8 @@ async function main() {
   await app.whenReady();
   secureSession();
   const settingsBackend = new ElectronStore<Settings>({ name: 'settings', cwd: home, defaults: DEFAULT_SETTINGS, clearInvalidConfig: false });
-  const executable = process.env.APPIMAGE ?? process.execPath;
+  // Inside an AppImage, process.execPath is under a mount renamed at every launch.
+  const executable = appExecutable(process.execPath, process.env, path.sep);
   const loginItems = createLoginItems({
     platform: process.platform,
     env: process.env,

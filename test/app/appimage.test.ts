@@ -2,7 +2,7 @@
 // /tmp/.mount_XXXX (a resourcesPath that changes), and $APPIMAGE names the file itself. The
 // client entry the app writes must keep working after that mount is gone.
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,8 +31,9 @@ async function mount(name: string): Promise<{ resources: string; main: string }>
 }
 
 async function launchFrom(m: { resources: string; main: string }): Promise<AppProcess> {
-  // A packaged app logs to stderr only with MCP_TOKENS_DEBUG; the test reads that log.
-  const app = launchApp({ home, main: m.main, resourcesPath: m.resources, env: { APPIMAGE: appImage, MCP_TOKENS_DEBUG: '1' } });
+  // The AppImage runtime sets APPIMAGE and APPDIR (the mount the executable runs from; Node's
+  // folder stands in for it). A packaged app logs to stderr only with MCP_TOKENS_DEBUG; the test reads that log.
+  const app = launchApp({ home, main: m.main, resourcesPath: m.resources, env: { APPIMAGE: appImage, APPDIR: dirname(process.execPath), MCP_TOKENS_DEBUG: '1' } });
   apps.push(app);
   await app.until('the window loaded', (s) => s.windows.some((w) => w.url.startsWith('app://renderer/')));
   return app;
@@ -83,6 +84,10 @@ describe('AppImage: client entries outlive the mount', { timeout: 300_000 }, () 
     expect(JSON.stringify(entry)).not.toContain('.mount_');
     // So is the command a bridge uses to start the app.
     expect(JSON.parse(await readFile(join(home, APP_LAUNCHER_FILE), 'utf8'))).toEqual({ command: appImage, args: [] });
+    // Launch at login starts the AppImage file too (Linux: an XDG autostart entry), hidden in the tray.
+    await page.evaluate(() => (window as unknown as { mcpTokens: { 'settings/set'(p: object): Promise<unknown> } }).mcpTokens['settings/set']({ launchAtLogin: true }));
+    const autostart = await readFile(join(home, '.config/autostart/mcp-token-manager.desktop'), 'utf8');
+    expect(autostart).toContain(`Exec="${appImage}" --hidden\n`);
     const installed = (await readdir(join(home, 'bridge'))).sort();
     const entryStat = await stat(join(home, 'bridge', 'mcp-tokens.mjs'));
     await quit(app);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bridgeEntryText, bridgeKey, type BridgeManifest, installedKeyOf, parseBridgeManifest, planBridgeInstall } from '../../src-main/core/app-model/bridge-install.js';
+import { appExecutable, bridgeEntryText, bridgeKey, type BridgeManifest, installedKeyOf, parseBridgeManifest, planBridgeInstall } from '../../src-main/core/app-model/bridge-install.js';
 import { installBridge } from '../../src-main/electron/bridge-install.js';
 import type { Logger } from '../../src-main/core/platform/services.js';
 import { ROOT, tempHome } from '../integration/cli-helpers.js';
@@ -58,6 +58,18 @@ describe('planBridgeInstall', () => {
     ];
     for (const b of bad) expect(() => parseBridgeManifest(JSON.stringify(b))).toThrow(/bridge manifest is invalid/);
     expect(() => parseBridgeManifest('{')).toThrow(/not JSON/);
+  });
+});
+
+describe('appExecutable', () => {
+  it('is the AppImage file only when the executable runs from that AppImage\'s mount', () => {
+    const env = { APPIMAGE: '/home/me/Apps/MCP.AppImage', APPDIR: '/tmp/.mount_Ab12Cd' };
+    expect(appExecutable('/tmp/.mount_Ab12Cd/mcp-token-manager', env)).toBe('/home/me/Apps/MCP.AppImage');
+    expect(appExecutable('/tmp/.mount_Ab12Cd/mcp-token-manager', { APPIMAGE: env.APPIMAGE })).toBe('/tmp/.mount_Ab12Cd/mcp-token-manager');
+    // A deb install started from a terminal that itself runs from an AppImage inherits both.
+    expect(appExecutable('/opt/MCP Token Manager/mcp-token-manager', { APPIMAGE: '/home/me/Term.AppImage', APPDIR: '/tmp/.mount_Zz' })).toBe('/opt/MCP Token Manager/mcp-token-manager');
+    expect(appExecutable('/tmp/.mount_Ab12CdX/x', env)).toBe('/tmp/.mount_Ab12CdX/x');
+    expect(appExecutable('/Applications/MCP Token Manager.app/Contents/MacOS/MCP Token Manager', {})).toBe('/Applications/MCP Token Manager.app/Contents/MacOS/MCP Token Manager');
   });
 });
 

@@ -98,3 +98,15 @@ export function planBridgeInstall(m: BridgeManifest, state: InstalledBridge): Br
   const remove = state.folders.filter((f) => f.startsWith(BRIDGE_TEMP_PREFIX) || (/^[0-9A-Za-z.+-]+-[0-9a-f]{12}$/.test(f) && !keep.has(f)));
   return { key, copy: !intact, writeEntry: !intact || state.entryText !== bridgeEntryText(key, m.entry), remove };
 }
+
+/**
+ * The program client entries (and login items) start: the AppImage file when this process runs
+ * inside one (its runtime sets APPIMAGE and APPDIR, the mount the executable lives in), else the
+ * executable itself. An APPIMAGE merely inherited from another AppImage'd program is ignored.
+ */
+export function appExecutable(execPath: string, env: NodeJS.ProcessEnv, sep = '/'): string {
+  const { APPIMAGE: image, APPDIR: dir } = env;
+  if (!image || !dir) return execPath;
+  const root = dir.endsWith(sep) ? dir : dir + sep;
+  return execPath.startsWith(root) ? image : execPath;
+}
