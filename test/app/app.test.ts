@@ -80,7 +80,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
 
   it('boots into the Servers screen, the renderer served from app:// with the strict CSP header and the preload API', async () => {
     page = await app.page();
-    await page.getByRole('heading', { level: 2, name: 'Servers' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { level: 2, name: 'Servers' }).waitFor({ timeout: 90_000 });
     await page.getByText('No servers linked yet.').waitFor();
 
     const s = await app.state();

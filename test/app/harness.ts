@@ -122,7 +122,7 @@ export function launchApp(o: LaunchOptions): AppProcess {
   }
   let browser: Browser | undefined;
   async function page(): Promise<Page> {
-    const s = await until('a window with a loaded page and a CDP endpoint', (x) => x.cdp !== null && x.windows.some((w) => !w.destroyed && w.url.startsWith('app://')));
+    const s = await until('a window with a loaded page and a CDP endpoint', (x) => x.cdp !== null && x.windows.some((w) => !w.destroyed && w.url.startsWith('app://')), 120_000);
     browser ??= await chromium.connectOverCDP(s.cdp!);
     for (let i = 0; i < 100; i++) {
       const p = browser.contexts().flatMap((c) => c.pages()).find((x) => x.url().startsWith(RENDERER_ORIGIN));
