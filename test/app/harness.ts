@@ -114,7 +114,13 @@ export function launchApp(o: LaunchOptions): AppProcess {
     const deadline = Date.now() + timeoutMs;
     let last: DoubleState | undefined;
     for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
-      last = await state();
+      try {
+        last = await state();
+      } catch (err) {
+        // Still loading under a heavy load: keep polling until the deadline, unless it died.
+        if (child.exitCode !== null || Date.now() >= deadline) throw err;
+        continue;
+      }
       if (pred(last)) return last;
       await new Promise((r) => setTimeout(r, 150));
     }
