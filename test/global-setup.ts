@@ -1,15 +1,36 @@
-// Runs once before any test file: without a browser the browser tests cannot run, so stop
-// here with one message instead of failures deep in the run.
+// Runs once before any test file (and `npm test` runs it first, before the build):
+// - without a browser the browser tests cannot run, so stop here with one message instead of
+//   failures deep in the run;
+// - the third-party parts the tests run against are installed here, once, outside any test's
+//   timeout: the Python venv of the rig's FastMCP / Python SDK servers and clients (test/.venv),
+//   and the MCP Inspector (test/clients, its own package and lock).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveBrowser } from './e2e/browser.js';
+import { ensureVenv } from './rig/third-party/index.js';
 
-export default function setup(): void {
+const CLIENTS = join(import.meta.dirname, 'clients');
+
+function ensureTestClients(): void {
+  if (existsSync(join(CLIENTS, 'node_modules', '@modelcontextprotocol', 'inspector'))) return;
+  process.stderr.write('Installing the MCP Inspector for the client tests (npm ci --prefix test/clients)…\n');
+  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--prefix', CLIENTS, '--no-audit', '--no-fund', '--loglevel=error'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 15 * 60_000,
+    shell: process.platform === 'win32',
+  });
+}
+
+export default async function setup(): Promise<void> {
   const b = resolveBrowser();
   if ('error' in b) {
     process.stderr.write(`\n${b.error}\n\n`);
     process.exit(1);
   }
+  ensureTestClients();
+  await ensureVenv();
 }
 
-// `npm test` runs this first, before the build, so the message comes before anything else.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) setup();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await setup();
