@@ -5,7 +5,9 @@ import { parseRoute, routeHash, sameView } from './route.js';
 import type { View } from './store.js';
 import { needingAttention } from './view/format.js';
 import { NoticeView, ProblemView } from './components/bits.js';
+import { ActivityScreen } from './components/ActivityScreen.js';
 import { AddScreen } from './components/AddScreen.js';
+import { ClientsScreen } from './components/ClientsScreen.js';
 import { BackgroundFlows } from './components/BackgroundFlows.js';
 import { ConsentModal } from './components/ConsentModal.js';
 import { DetailScreen } from './components/DetailScreen.js';
@@ -16,6 +18,8 @@ import { SettingsScreen } from './components/SettingsScreen.js';
 
 const NAV: { view: View; label: string }[] = [
   { view: { name: 'servers' }, label: 'Servers' },
+  { view: { name: 'clients' }, label: 'Clients' },
+  { view: { name: 'activity' }, label: 'Activity' },
   { view: { name: 'add' }, label: 'Add a server' },
   { view: { name: 'settings' }, label: 'Settings' },
 ];
@@ -62,6 +66,10 @@ function Screen() {
       return <SettingsScreen />;
     case 'migrate':
       return <MigrateScreen />;
+    case 'clients':
+      return <ClientsScreen />;
+    case 'activity':
+      return <ActivityScreen />;
   }
 }
 
@@ -118,7 +126,7 @@ export function App() {
       <main id="main" className="main" tabIndex={-1}>
         {loadError ? (
           <div className="load-error">
-            <ProblemView title="Could not load" message={loadError.message} hint={loadError.hint} />
+            <ProblemView title="Could not load" message={loadError.message} hint={loadError.hint} detail={loadError.detail} />
             <button type="button" className="btn" onClick={() => void reload()}>
               Try again
             </button>

@@ -1,5 +1,5 @@
 // Hash routes, so main (tray, notifications, a second launch with a link) can open a screen:
-// #/servers, #/servers/<id>, #/add, #/add?url=<server url>, #/settings, #/migrate.
+// #/servers, #/servers/<id>, #/add, #/add?url=<server url>, #/settings, #/migrate, #/clients, #/activity.
 import type { View } from './store.js';
 
 export interface Route {
@@ -27,6 +27,8 @@ export function parseRoute(hash: string): Route {
   }
   if (path === '/settings') return { view: { name: 'settings' } };
   if (path === '/migrate') return { view: { name: 'migrate' } };
+  if (path === '/clients') return { view: { name: 'clients' } };
+  if (path === '/activity') return { view: { name: 'activity' } };
   return { view: { name: 'servers' } };
 }
 
@@ -42,6 +44,10 @@ export function routeHash(view: View): string {
       return '#/settings';
     case 'migrate':
       return '#/migrate';
+    case 'clients':
+      return '#/clients';
+    case 'activity':
+      return '#/activity';
   }
 }
 

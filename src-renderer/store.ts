@@ -8,8 +8,11 @@ import type {
   ApiResults,
   AppInfo,
   ArgsOf,
+  ActivityItem,
   ClientAddResult,
   ClientKind,
+  ClientOverview,
+  ClientRemoveResult,
   LinkPreview,
   LinkRequest,
   MigrateOptions,
@@ -19,19 +22,42 @@ import type {
   Settings,
 } from '../src-shared/contract.js';
 import type { FlowKind } from '../src-shared/contract.js';
-import { clientAddNotice, errorText, sameUrl, scrubTokens, type Tone } from './view/format.js';
+import { clientAddNotice, clientLabel, clientRemoveNotice, errorText, hostOf, sameUrl, scrubTokens, type Tone } from './view/format.js';
 
-export type View = { name: 'servers' } | { name: 'add' } | { name: 'detail'; id: string } | { name: 'settings' } | { name: 'migrate' };
+/** A failure as a notice: message, what to do, and the technical account folded. */
+export function problemNotice(e: Problem): Notice {
+  return { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.detail ? { detail: e.detail } : {}) };
+}
+
+export type View =
+  | { name: 'servers' }
+  | { name: 'add' }
+  | { name: 'detail'; id: string }
+  | { name: 'settings' }
+  | { name: 'migrate' }
+  | { name: 'clients' }
+  | { name: 'activity' };
 
 export interface Problem {
   message: string;
   hint?: string;
+  /** The technical account, shown folded ("Show details"). */
+  detail?: string;
+  code?: string;
 }
 
 export interface Notice {
   tone: Tone;
   text: string;
   hint?: string;
+  detail?: string;
+}
+
+/** A list loaded from main on demand (Clients, Activity). */
+export interface Loadable<T> {
+  loading: boolean;
+  data?: T;
+  error?: Problem;
 }
 
 /** A link (or re-authorization) running in main, as told by its events. */
@@ -87,6 +113,7 @@ export interface MigrationState {
 
 /** The outcome of writing the bridge entry into a client's config, ready to show. */
 export type ClientAddOutcome = { ok: true; result: ClientAddResult; notice: Notice } | { ok: false; error: Problem };
+export type ClientRemoveOutcome = { ok: true; result: ClientRemoveResult; notice: Notice } | { ok: false; error: Problem };
 
 export interface AppState {
   ready: boolean;
@@ -104,6 +131,8 @@ export interface AppState {
   /** A short message for the whole window (e.g. after unlinking the server on screen). */
   notice?: Notice;
   migration: MigrationState;
+  clients: Loadable<ClientOverview[]>;
+  activity: Loadable<ActivityItem[]>;
 
   /** Subscribes to events and loads everything; returns the unsubscribe. */
   init(): () => void;
@@ -116,13 +145,19 @@ export interface AppState {
   refresh(id: string): Promise<void>;
   reauthorize(id: string, flow?: FlowKind): Promise<void>;
   revoke(id: string): Promise<void>;
-  unlink(id: string): Promise<void>;
+  unlink(id: string, opts?: { removeFromClients?: boolean }): Promise<void>;
   clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
   /** Writes the bridge entry into the client's config file (main backs the file up first). */
   addToClient(id: string, client: ClientKind): Promise<ClientAddOutcome>;
+  /** Removes the server's bridge entry from the client's config file (main backs the file up first). */
+  removeFromClient(id: string, client: ClientKind): Promise<ClientRemoveOutcome>;
+  loadClients(): Promise<void>;
+  loadActivity(): Promise<void>;
+  /** Ends flows this window still shows as running that main no longer runs (their end event was missed). */
+  reconcileFlows(): Promise<void>;
   loadMigrationPlan(): Promise<void>;
   migrate(options: MigrateOptions): Promise<void>;
-  answerConsent(requestId: string, approve: boolean, flow?: FlowKind): Promise<void>;
+  answerConsent(requestId: string, approve: boolean, flow?: FlowKind, name?: string): Promise<void>;
   saveSettings(patch: Partial<Settings>): Promise<void>;
   openExternal(url: string): Promise<void>;
   dismissFlow(flowId: string): void;
@@ -238,8 +273,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         setOp(id, notice ? { notice } : {});
         return true;
       } catch (err) {
-        const e = errorText(err);
-        setOp(id, { notice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+        setOp(id, { notice: problemNotice(errorText(err)) });
         return false;
       }
     };
@@ -260,6 +294,8 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       ops: {},
       consents: [],
       migration: { loading: false, applying: false },
+      clients: { loading: false },
+      activity: { loading: false },
 
       init() {
         const offs = [
@@ -267,15 +303,17 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
             serversSeq++;
             set({ servers });
           }),
-          api.on('link/progress', ({ flowId, url, line }) => {
+          api.on('link/progress', ({ flowId, kind, url, line }) => {
             // Discovery for the consent card is not a link: its lines belong to the wizard (and a
             // line that arrives after the card is up is a straggler of it), not to a flow.
             const a = get().add;
             const known = get().flows[flowId]?.state === 'running';
-            if (!known && (a.stage === 'previewing' || a.stage === 'consent' || (a.stage === 'failed' && a.step === 'preview')) && sameUrl(url, a.request.url)) {
+            if (!known && (kind === 'preview' || a.stage === 'previewing' || a.stage === 'consent' || (a.stage === 'failed' && a.step === 'preview')) && sameUrl(url, a.stage === 'idle' ? undefined : a.request.url)) {
               if (a.stage === 'previewing') set({ add: { ...a, lines: [...a.lines, scrubTokens(line)].slice(-MAX_LINES) } });
               return;
             }
+            // Another window's discovery: nothing to show here, and nothing that could be left hanging.
+            if (kind === 'preview') return;
             patchFlow(flowId, (f) => ({
               url: f.url ?? url,
               lines: [...f.lines, scrubTokens(line)].slice(-MAX_LINES),
@@ -284,11 +322,12 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
           api.on('link/deviceCode', (code) => {
             patchFlow(code.flowId, () => ({ deviceCode: code }));
           }),
-          api.on('link/done', ({ flowId, ok, serverId, error }) => {
+          api.on('link/done', ({ flowId, kind, ok, serverId, error }) => {
+            if (kind === 'preview' && !get().flows[flowId]) return;
             patchFlow(flowId, () => ({
               state: ok ? 'done' : 'error',
               ...(serverId ? { serverId } : {}),
-              ...(error ? { error: { message: scrubTokens(error.message), ...(error.hint ? { hint: scrubTokens(error.hint) } : {}) } } : {}),
+              ...(error ? { error: { message: scrubTokens(error.message), ...(error.hint ? { hint: scrubTokens(error.hint) } : {}), ...(error.detail ? { detail: scrubTokens(error.detail) } : {}) } } : {}),
             }));
           }),
           api.on('consent/request', (request) => {
@@ -296,7 +335,12 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
           }),
         ];
         void get().reload();
+        // A flow whose end event was lost (a dropped connection) is settled from main's state.
+        const timer = setInterval(() => {
+          if (Object.values(get().flows).some((f) => f.state === 'running')) void get().reconcileFlows();
+        }, 15_000);
         return () => {
+          clearInterval(timer);
           for (const off of offs) off();
         };
       },
@@ -310,6 +354,47 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         }
         // Apart from the rest: an unreadable client config must not stop the app from loading.
         void get().loadMigrationPlan();
+        void get().reconcileFlows();
+        const v = get().view.name;
+        if (v === 'clients') void get().loadClients();
+        if (v === 'activity') void get().loadActivity();
+      },
+
+      async reconcileFlows() {
+        let live: Set<string>;
+        try {
+          live = new Set((await api['app/flows']()).running.map((f) => f.flowId));
+        } catch {
+          return;
+        }
+        set((s) => {
+          const stale = Object.values(s.flows).filter((f) => f.state === 'running' && !live.has(f.flowId));
+          if (!stale.length) return s;
+          const flows = { ...s.flows };
+          // Its outcome is in the server list (servers/changed); the card just stops spinning.
+          for (const f of stale) flows[f.flowId] = { ...f, state: 'done', dismissed: true };
+          return { flows };
+        });
+      },
+
+      async loadClients() {
+        set((s) => ({ clients: { ...s.clients, loading: true } }));
+        try {
+          const data = await api['clients/list']();
+          set({ clients: { loading: false, data } });
+        } catch (err) {
+          set((s) => ({ clients: { ...s.clients, loading: false, error: errorText(err) } }));
+        }
+      },
+
+      async loadActivity() {
+        set((s) => ({ activity: { ...s.activity, loading: true } }));
+        try {
+          const data = await api['activity/list']();
+          set({ activity: { loading: false, data } });
+        } catch (err) {
+          set((s) => ({ activity: { ...s.activity, loading: false, error: errorText(err) } }));
+        }
       },
 
       navigate(view) {
@@ -317,6 +402,8 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         // Leaving a finished or untouched wizard starts it over; a running one keeps going in the background.
         if (s.view.name === 'add' && view.name !== 'add' && s.add.stage !== 'previewing' && s.add.stage !== 'linking') get().resetAdd();
         set({ view, notice: undefined });
+        if (view.name === 'clients') void get().loadClients();
+        if (view.name === 'activity') void get().loadActivity();
       },
 
       async preview(request) {
@@ -411,33 +498,34 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       async revoke(id) {
         await runOp(id, 'revoke', () => api['servers/revoke'](id), (r) => {
           upsertServer(r.server);
-          const at = r.revokedAtAs.length ? `Revoked at the authorization server: ${r.revokedAtAs.join(', ')}.` : 'Tokens dropped.';
-          return { tone: 'ok', text: r.note ? `${at} ${scrubTokens(r.note)}` : at };
+          const text = r.revokedAtAs.length ? `Signed out. ${hostOf(r.server.issuer)} was told to end the sign-in.` : 'Signed out here.';
+          return { tone: 'ok', text, ...(r.note ? { hint: scrubTokens(r.note) } : {}) };
         });
       },
 
-      async unlink(id) {
+      async unlink(id, opts) {
         const server = get().servers.find((x) => x.id === id);
         const since = now();
         setOp(id, { busy: 'unlink', since });
         try {
-          const r = await api['servers/unlink'](id);
+          const r = await api['servers/unlink'](id, opts?.removeFromClients ? { removeFromClients: true } : {});
           serversSeq++;
           set((s) => {
             const ops = { ...s.ops };
             delete ops[id];
-            const text = `Unlinked ${server?.name ?? id}.${r.revokedAtAs.length ? ` Revoked at the authorization server: ${r.revokedAtAs.join(', ')}.` : ''}`;
+            const removedFrom = (r.clients ?? []).map((c) => clientLabel(c.client));
+            const text = `Removed ${server?.name ?? id}.${removedFrom.length ? ` Also removed from ${removedFrom.join(', ')}; restart ${removedFrom.length === 1 ? 'it' : 'them'} to apply.` : ''}`;
             return {
               servers: s.servers.filter((x) => x.id !== id),
               ops,
               view: s.view.name === 'detail' && s.view.id === id ? { name: 'servers' } : s.view,
-              notice: { tone: 'ok', text: r.note ? `${text} ${scrubTokens(r.note)}` : text },
+              notice: { tone: 'ok', text, ...(r.note ? { hint: scrubTokens(r.note) } : {}) },
             };
           });
         } catch (err) {
-          const e = errorText(err);
-          setOp(id, { notice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+          setOp(id, { notice: problemNotice(errorText(err)) });
         }
+        if (opts?.removeFromClients && get().view.name === 'clients') void get().loadClients();
       },
 
       clientConfig(id, client) {
@@ -447,7 +535,18 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       async addToClient(id, client) {
         try {
           const result = await api['clients/add'](id, client);
+          void get().loadClients();
           return { ok: true, result, notice: clientAddNotice(result) };
+        } catch (err) {
+          return { ok: false, error: errorText(err) };
+        }
+      },
+
+      async removeFromClient(id, client) {
+        try {
+          const result = await api['clients/remove'](id, client);
+          void get().loadClients();
+          return { ok: true, result, notice: clientRemoveNotice(result) };
         } catch (err) {
           return { ok: false, error: errorText(err) };
         }
@@ -481,12 +580,12 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         await get().loadMigrationPlan();
       },
 
-      async answerConsent(requestId, approve, flow) {
+      async answerConsent(requestId, approve, flow, name) {
         const mark = (patch: Partial<ConsentItem>) =>
           set((s) => ({ consents: s.consents.map((c) => (c.request.requestId === requestId ? { ...c, ...patch } : c)) }));
         mark({ busy: true, error: undefined });
         try {
-          await api['consent/answer'](requestId, flow && approve ? { approve, flow } : { approve });
+          await api['consent/answer'](requestId, { approve, ...(approve && flow ? { flow } : {}), ...(approve && name?.trim() ? { name: name.trim() } : {}) });
           set((s) => {
             const item = s.consents.find((c) => c.request.requestId === requestId);
             const what = item ? (item.request.preview.resourceName ?? item.request.preview.url) : 'the server';
@@ -511,8 +610,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
           const settings = await api['settings/set'](patch);
           set({ settings, settingsBusy: false, settingsNotice: { tone: 'ok', text: 'Saved.' } });
         } catch (err) {
-          const e = errorText(err);
-          set({ ...(before ? { settings: before } : {}), settingsBusy: false, settingsNotice: { tone: 'bad', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+          set({ ...(before ? { settings: before } : {}), settingsBusy: false, settingsNotice: problemNotice(errorText(err)) });
         }
       },
 

@@ -58,12 +58,16 @@ export const requestSchemas = {
   'servers/refresh': z.tuple([serverId]),
   'servers/reauthorize': z.tuple([serverId, z.object({ flow: z.enum(['browser', 'device']).optional() }).strict()]),
   'servers/revoke': z.tuple([serverId]),
-  'servers/unlink': z.tuple([serverId]),
+  'servers/unlink': z.tuple([serverId, z.object({ removeFromClients: z.boolean().optional() }).strict().optional()]),
   'servers/clientConfig': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
   'clients/add': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  'clients/remove': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  'clients/list': z.tuple([]),
+  'activity/list': z.tuple([]),
+  'app/flows': z.tuple([]),
   'clients/migrationPlan': z.tuple([]),
   'clients/migrate': z.tuple([migrateOptionsSchema]),
-  'consent/answer': z.tuple([z.string().uuid(), z.object({ approve: z.boolean(), flow: z.enum(['browser', 'device']).optional() }).strict()]),
+  'consent/answer': z.tuple([z.string().uuid(), z.object({ approve: z.boolean(), flow: z.enum(['browser', 'device']).optional(), name: z.string().trim().min(1).max(100).optional() }).strict()]),
   'settings/get': z.tuple([]),
   'settings/set': z.tuple([settingsSchema.partial().strict()]),
   'shell/openExternal': z.tuple([httpUrl]),
@@ -92,6 +96,39 @@ export interface ServerSummary {
   activity: ActivityEntry[];
   /** MCP clients whose config runs a bridge for this server. */
   usedBy: string[];
+  /** The MCP client that last asked for a token for this server (its own name from `initialize`), and when. */
+  lastUsed?: { client: string; at: number };
+}
+
+/** One entry of the Activity screen: a server's activity entry with the server named. */
+export interface ActivityItem extends ActivityEntry {
+  serverId: string;
+  serverName: string;
+}
+
+/** One MCP client on this machine, as the Clients page shows it. */
+export interface ClientOverview {
+  kind: ClientKind;
+  label: string;
+  /** The user-scope config file the app writes. */
+  file: string;
+  /** Its config file (or the folder it lives in) exists: the client looks installed. */
+  found: boolean;
+  /** Why the file could not be read (then nothing is written to it). */
+  error?: string;
+  /** Entries that run the bridge: the entry's key and the server id or URL it bridges. */
+  bridged: Array<{ name: string; target: string; serverId?: string }>;
+  /** Entries that still run mcp-remote. */
+  mcpRemote: number;
+}
+
+/** The bridge entry removed from an MCP client's config file. */
+export interface ClientRemoveResult {
+  client: ClientKind;
+  file: string;
+  /** The entry keys removed (none when the server was not there). */
+  removed: string[];
+  backup?: string;
 }
 
 
@@ -174,9 +211,13 @@ export interface ApiResults {
   'servers/refresh': ServerSummary;
   'servers/reauthorize': ServerSummary;
   'servers/revoke': { server: ServerSummary; revokedAtAs: string[]; note?: string };
-  'servers/unlink': { id: string; revokedAtAs: string[]; note?: string };
+  'servers/unlink': { id: string; revokedAtAs: string[]; note?: string; clients?: ClientRemoveResult[] };
   'servers/clientConfig': { client: ClientKind; snippet: string; file?: string };
   'clients/add': ClientAddResult;
+  'clients/remove': ClientRemoveResult;
+  'clients/list': ClientOverview[];
+  'activity/list': ActivityItem[];
+  'app/flows': { running: Array<{ flowId: string; url: string }> };
   'clients/migrationPlan': MigrationPlanSummary;
   'clients/migrate': MigrationResultSummary;
   'consent/answer': { ok: true };
@@ -189,9 +230,10 @@ export interface ApiResults {
 export interface ApiEvents {
   'servers/changed': ServerSummary[];
   /** A step of a link in progress (flowId from the request that started it). */
-  'link/progress': { flowId: string; url: string; line: string };
+  'link/progress': { flowId: string; kind?: 'preview' | 'link'; url: string; line: string };
   'link/deviceCode': { flowId: string; userCode: string; verificationUri: string; verificationUriComplete?: string; expiresAt: number };
-  'link/done': { flowId: string; ok: boolean; serverId?: string; error?: { message: string; hint?: string } };
+  /** Every progress stream ends with this, discovery (`kind: 'preview'`) included; `cancelled` when the person stopped it. */
+  'link/done': { flowId: string; ok: boolean; kind?: 'preview' | 'link'; cancelled?: boolean; serverId?: string; error?: { code?: string; message: string; hint?: string; detail?: string } };
   /** A bridge asks to link an unknown server: show the consent card. */
   'consent/request': { requestId: string; requestedBy: string; preview: LinkPreview };
 }
@@ -212,6 +254,8 @@ export interface ApiError {
   code: string;
   message: string;
   hint?: string;
+  /** The technical account (folded behind "Show details" in the UI). */
+  detail?: string;
 }
 
 export class ApiArgumentError extends Error {

@@ -293,6 +293,9 @@ class Bridge {
   private async forward(p: Pending): Promise<void> {
     try {
       if (p.msg.method === 'initialize') {
+        // "Last used by <client>" in the app: the client's own name goes with the token requests.
+        const info = (p.msg.params as { clientInfo?: { name?: unknown; version?: unknown } } | undefined)?.clientInfo;
+        if (typeof info?.name === 'string') this.o.tokens.setClient?.({ name: info.name, ...(typeof info.version === 'string' ? { version: info.version } : {}) });
         await this.clientInitialize(p);
         return;
       }

@@ -17,6 +17,8 @@ export interface TokenSource {
   stepUp(scopes: string[]): Promise<string>;
   /** Per-server headers, already expanded: sent with every request to the server's origin, never elsewhere. */
   readonly headers?: ReadonlyArray<{ name: string; value: string }>;
+  /** The client's own name from its `initialize` (for "last used by" in the app); optional. */
+  setClient?(info: { name: string; version?: string }): void;
 }
 
 /**

@@ -88,6 +88,7 @@ function asAuthError(err: unknown): BridgeAuthError {
 export class BrokerTokenSource implements TokenSource {
   private token: string | undefined;
   private expiresAt: number | undefined;
+  private clientName: string | undefined;
   constructor(
     private readonly client: BrokerClient,
     private readonly serverId: string,
@@ -100,10 +101,16 @@ export class BrokerTokenSource implements TokenSource {
     return g.accessToken;
   }
 
+  setClient(info: { name: string; version?: string }): void {
+    this.clientName = info.name.slice(0, 100);
+    // The next request tells the broker who is using the server.
+    this.token = undefined;
+  }
+
   async getToken(minValiditySeconds: number): Promise<string> {
     if (this.token && (this.expiresAt === undefined || this.expiresAt - Date.now() > minValiditySeconds * 1000)) return this.token;
     try {
-      return this.keep(await this.client.request('getToken', { server: this.serverId, minValiditySeconds }));
+      return this.keep(await this.client.request('getToken', { server: this.serverId, minValiditySeconds, ...(this.clientName ? { client: this.clientName } : {}) }));
     } catch (err) {
       this.token = undefined;
       throw asAuthError(err);
@@ -210,7 +217,9 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
     log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
     const gate = await gated();
     let code = 0;
-    client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}) }, 6 * 60_000).then(
+    // The consent card names the client asking: its initialize comes right after the spawn.
+    const asking = await gate.clientName(2000);
+    client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}), ...(asking ? { client: asking } : {}) }, 6 * 60_000).then(
       async (r) => {
         log('info', `bridging stdio to ${r.server.url} for '${r.server.name}'`);
         const headers = await serverHeaders(client, r.server.id, flagHeaders, env, log);

@@ -59,6 +59,13 @@ export class SignInGate {
   private inputEnded = false;
   private endInput: () => void = () => {};
   readonly done: Promise<void>;
+  private gotClient: (name: string | undefined) => void = () => {};
+  private readonly clientSeen = new Promise<string | undefined>((resolve) => (this.gotClient = resolve));
+
+  /** The client's own name from its initialize (for the consent card), waiting at most `ms` for it. */
+  clientName(ms: number): Promise<string | undefined> {
+    return Promise.race([this.clientSeen, new Promise<undefined>((r) => setTimeout(r, ms).unref())]);
+  }
 
   constructor(private readonly o: GateOptions) {
     this.done = new Promise<void>((resolve) => {
@@ -121,6 +128,8 @@ export class SignInGate {
     const reply = (result: object) => this.write({ jsonrpc: '2.0', id: msg.id, result } as JSONRPCMessage);
     if (msg.method === 'initialize') {
       this.initialize = msg;
+      const info = (msg.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo;
+      this.gotClient(typeof info?.name === 'string' ? info.name.slice(0, 100) : undefined);
       const asked = (msg.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
       const protocolVersion = typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION;
       reply({

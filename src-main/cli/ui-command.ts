@@ -2,7 +2,8 @@
 // The process hosts the broker (as the app does) when no other broker is running.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createApiService, memorySettings } from '../core/api/service.js';
+import { createApiService } from '../core/api/service.js';
+import { fileSettings } from '../core/api/settings-file.js';
 import { configSnippet, findBridgeUsers } from '../core/clients/index.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
@@ -20,7 +21,8 @@ export function rendererDir(): string {
 export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: number; json: boolean; version: string }): Promise<number> {
   // The broker needs the service's consent hook, and the service needs the broker.
   const late: { service?: ReturnType<typeof createApiService> } = {};
-  const settings = memorySettings();
+  // Kept in the data dir, so they outlive this process (the app keeps its own in electron-store).
+  const settings = fileSettings(ctx.home, ctx.logger);
   const broker = new Broker({
     manager: ctx.manager,
     refreshAheadS: async () => (await settings.get()).refreshAheadMinutes * 60,

@@ -70,12 +70,16 @@ export interface ServerRecord {
   activity: ActivityEntry[];
   /** Names of the per-server headers the bridge sends; their values are sealed (secrets.headers). */
   headers?: string[];
+  /** The MCP client (its `initialize` name) that last asked the broker for a token, and when. */
+  lastUsed?: { client: string; at: number };
 }
 
 export interface ActivityEntry {
   at: number;
-  kind: 'linked' | 'refreshed' | 'refresh-failed' | 'revoked' | 'reauthorized' | 'recovered';
+  kind: 'linked' | 'refreshed' | 'refresh-failed' | 'revoked' | 'reauthorized' | 'recovered' | 'rejected' | 'used';
   detail?: string;
+  /** The MCP client involved, when one was (its own name from `initialize`). */
+  client?: string;
 }
 
 /** Secrets per server and per client; serialized to JSON and encrypted as one blob. */

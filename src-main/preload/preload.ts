@@ -13,12 +13,13 @@ type Reply = { ok: true; result: unknown } | { ok: false; error: ApiError };
  * What a failed call rejects with. contextBridge keeps only `message` of an Error, so the
  * rejection is a plain object with the same fields the HTTP client's ApiCallError has.
  */
-function failure(error: Partial<ApiError> | undefined): { name: 'ApiCallError'; message: string; code: string; hint?: string } {
+function failure(error: Partial<ApiError> | undefined): { name: 'ApiCallError'; message: string; code: string; hint?: string; detail?: string } {
   return {
     name: 'ApiCallError',
     message: typeof error?.message === 'string' ? error.message : 'MCP Token Manager did not answer as expected.',
     code: typeof error?.code === 'string' ? error.code : 'internal',
     ...(typeof error?.hint === 'string' ? { hint: error.hint } : {}),
+    ...(typeof error?.detail === 'string' ? { detail: error.detail } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ export class ApiCallError extends Error {
     readonly code: string,
     readonly hint?: string,
     readonly status?: number,
+    /** The technical account, folded behind "Show details". */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -71,7 +73,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): Api {
     const b = body as { ok?: unknown; result?: unknown; error?: unknown } | undefined;
     if (res.ok && b && b.ok === true) return b.result as ApiResults[C];
     if (b && isApiError(b.error)) {
-      throw new ApiCallError(b.error.message, b.error.code, typeof b.error.hint === 'string' ? b.error.hint : undefined, res.status);
+      throw new ApiCallError(b.error.message, b.error.code, typeof b.error.hint === 'string' ? b.error.hint : undefined, res.status, typeof b.error.detail === 'string' ? b.error.detail : undefined);
     }
     if (res.status === 401 || res.status === 403) {
       throw new ApiCallError('This page is no longer signed in to MCP Token Manager.', 'unauthorized', 'Open the link `mcp-tokens ui` printed again.', res.status);

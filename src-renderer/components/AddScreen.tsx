@@ -220,8 +220,13 @@ export function AddScreen() {
       {add.stage === 'done' ? <DoneStep add={add} /> : null}
       {add.stage === 'failed' ? (
         <>
-          <ProblemView title={add.step === 'preview' ? 'Could not set up this server' : 'Sign-in did not complete'} message={add.error.message} hint={add.error.hint} />
-          <ProgressLines lines={add.step === 'preview' ? (add.lines ?? []) : flows.flatMap((f) => f.lines)} label="What happened" />
+          <ProblemView title={add.step === 'preview' ? 'Could not set up this server' : 'Sign-in did not complete'} message={add.error.message} hint={add.error.hint} detail={add.error.detail} />
+          {(add.step === 'preview' ? (add.lines ?? []) : flows.flatMap((f) => f.lines)).length ? (
+            <details className="details">
+              <summary>Show the steps taken</summary>
+              <ProgressLines lines={add.step === 'preview' ? (add.lines ?? []) : flows.flatMap((f) => f.lines)} label="What happened" />
+            </details>
+          ) : null}
           {add.step === 'link' ? (
             <div className="actions actions-start">
               <button type="button" className="btn btn-primary" onClick={() => void preview(add.request)}>

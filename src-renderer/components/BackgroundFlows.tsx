@@ -3,6 +3,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { backgroundFlows } from '../store.js';
 import { hostOf } from '../view/format.js';
+import { Details } from './bits.js';
 import { FlowView } from './FlowView.js';
 import { useApp } from './hooks.js';
 
@@ -24,6 +25,7 @@ export function BackgroundFlows() {
                 <div>
                   <p className="notice-text">{f.error?.message ?? 'The sign-in failed.'}</p>
                   {f.error?.hint ? <p className="notice-hint">{f.error.hint}</p> : null}
+                  <Details detail={f.error?.detail} />
                 </div>
                 <button type="button" className="btn btn-quiet" onClick={() => dismiss(f.flowId)} aria-label="Dismiss">
                   ✕

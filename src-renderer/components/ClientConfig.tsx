@@ -2,7 +2,7 @@
 // client's config file by main (with a backup), or shown ready to copy.
 import { useId, useState } from 'react';
 import type { ApiResults, ClientKind } from '../../src-shared/contract.js';
-import type { ClientAddOutcome } from '../store.js';
+import type { ClientAddOutcome, ClientRemoveOutcome } from '../store.js';
 import { clientLabel, errorText } from '../view/format.js';
 import { CopyButton, NoticeView, ProblemView, Spinner } from './bits.js';
 import { useApp } from './hooks.js';
@@ -44,24 +44,57 @@ function useLoader(serverId: string) {
   return [loaded, load] as const;
 }
 
-type Adding = { state: 'idle' } | { state: 'busy'; kind: ClientKind } | { state: 'done'; kind: ClientKind; outcome: ClientAddOutcome };
+type Adding =
+  | { state: 'idle' }
+  | { state: 'busy'; kind: ClientKind; removing: boolean }
+  | { state: 'done'; kind: ClientKind; removing: boolean; outcome: ClientAddOutcome | ClientRemoveOutcome };
 
 function useAdder(serverId: string) {
   const addToClient = useApp((s) => s.addToClient);
+  const removeFromClient = useApp((s) => s.removeFromClient);
   const [adding, setAdding] = useState<Adding>({ state: 'idle' });
   const add = async (kind: ClientKind) => {
-    setAdding({ state: 'busy', kind });
-    setAdding({ state: 'done', kind, outcome: await addToClient(serverId, kind) });
+    setAdding({ state: 'busy', kind, removing: false });
+    setAdding({ state: 'done', kind, removing: false, outcome: await addToClient(serverId, kind) });
   };
-  return [adding, add] as const;
+  const remove = async (kind: ClientKind) => {
+    setAdding({ state: 'busy', kind, removing: true });
+    setAdding({ state: 'done', kind, removing: true, outcome: await removeFromClient(serverId, kind) });
+  };
+  return [adding, add, remove] as const;
 }
 
 function AddedView({ adding }: { adding: Adding }) {
-  if (adding.state === 'busy') return <Spinner label={`Adding it to ${clientLabel(adding.kind)}…`} />;
+  if (adding.state === 'busy') return <Spinner label={adding.removing ? `Removing it from ${clientLabel(adding.kind)}…` : `Adding it to ${clientLabel(adding.kind)}…`} />;
   if (adding.state !== 'done') return null;
   const o = adding.outcome;
   if (o.ok) return <NoticeView notice={o.notice} />;
-  return <ProblemView title={`Could not add it to ${clientLabel(adding.kind)}`} message={o.error.message} hint={o.error.hint} />;
+  return (
+    <ProblemView title={adding.removing ? `Could not remove it from ${clientLabel(adding.kind)}` : `Could not add it to ${clientLabel(adding.kind)}`} message={o.error.message} hint={o.error.hint} detail={o.error.detail} />
+  );
+}
+
+/** "Add to Claude Desktop", or "In Claude Desktop ✓ · Remove" when its config already runs the bridge for this server. */
+function AddOrRemove({ serverId, kind, adding, add, remove, primary }: { serverId: string; kind: ClientKind; adding: Adding; add: (k: ClientKind) => Promise<void>; remove: (k: ClientKind) => Promise<void>; primary: boolean }) {
+  const label = clientLabel(kind);
+  const present = useApp((s) => s.servers.find((x) => x.id === serverId)?.usedBy.includes(label) ?? false);
+  const busy = adding.state === 'busy';
+  if (present) {
+    return (
+      <span className="present">
+        <span className="present-text">In {label} ✓</span>
+        <span aria-hidden="true"> · </span>
+        <button type="button" className="link-button" disabled={busy} onClick={() => void remove(kind)} aria-label={`Remove from ${label}`}>
+          Remove
+        </button>
+      </span>
+    );
+  }
+  return (
+    <button type="button" className={primary ? 'btn btn-primary' : 'btn'} disabled={busy} aria-busy={busy} onClick={() => void add(kind)}>
+      Add to {label}
+    </button>
+  );
 }
 
 function LoadedView({ loaded }: { loaded: Loaded }) {
@@ -75,7 +108,7 @@ function LoadedView({ loaded }: { loaded: Loaded }) {
 export function ClientConfigPicker({ serverId }: { serverId: string }) {
   const [kind, setKind] = useState<ClientKind>('claude');
   const [loaded, load] = useLoader(serverId);
-  const [adding, add] = useAdder(serverId);
+  const [adding, add, remove] = useAdder(serverId);
   const selectId = useId();
   return (
     <div className="client-config">
@@ -88,9 +121,7 @@ export function ClientConfigPicker({ serverId }: { serverId: string }) {
             </option>
           ))}
         </select>
-        <button type="button" className="btn btn-primary" disabled={adding.state === 'busy'} onClick={() => void add(kind)}>
-          Add to {clientLabel(kind)}
-        </button>
+        <AddOrRemove serverId={serverId} kind={kind} adding={adding} add={add} remove={remove} primary />
         <button type="button" className="btn" onClick={() => void load(kind)}>
           Show config
         </button>
@@ -107,16 +138,11 @@ export function ClientConfigPicker({ serverId }: { serverId: string }) {
 /** The one-click next step after linking, with the copy-it-yourself way beside it. */
 export function AddToClaude({ serverId }: { serverId: string }) {
   const [loaded, load] = useLoader(serverId);
-  const [adding, add] = useAdder(serverId);
-  const added = adding.state === 'done' && adding.outcome.ok;
+  const [adding, add, remove] = useAdder(serverId);
   return (
     <div className="client-config">
       <div className="actions actions-start">
-        {!added ? (
-          <button type="button" className="btn btn-primary" disabled={adding.state === 'busy'} aria-busy={adding.state === 'busy'} onClick={() => void add('claude')}>
-            Add to Claude Desktop
-          </button>
-        ) : null}
+        <AddOrRemove serverId={serverId} kind="claude" adding={adding} add={add} remove={remove} primary />
         {loaded.state === 'idle' ? (
           <button type="button" className="btn" onClick={() => void load('claude')}>
             Show the config to copy

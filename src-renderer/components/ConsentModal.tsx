@@ -1,5 +1,5 @@
 // A bridge asked to link a server nobody linked yet: the person approves or denies here.
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { FlowKind } from '../../src-shared/contract.js';
 import type { ConsentItem } from '../store.js';
 import { hostOf, registrationLabel } from '../view/format.js';
@@ -12,16 +12,26 @@ function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
   const { request } = item;
   const { preview } = request;
   const [flow, setFlow] = useState<FlowKind>(preview.defaultFlow);
+  const [name, setName] = useState(preview.resourceName ?? hostOf(preview.url));
+  const nameId = useId();
   const reg = registrationLabel(preview.registration);
   const deny = () => void answer(request.requestId, false);
+  // "An MCP client" is what the broker says when the client did not introduce itself.
+  const who = request.requestedBy;
   return (
-    <Modal open title={`${request.requestedBy} wants to connect to ${preview.resourceName ?? hostOf(preview.url)}`} onCancel={deny} className="consent-modal">
+    <Modal open title={`${who} wants to connect to ${preview.resourceName ?? hostOf(preview.url)}`} onCancel={deny} className="consent-modal">
       <div className="modal-body">
         <p>
-          Approving signs you in to this server once. {request.requestedBy} then uses it through the bridge without ever seeing your tokens.
+          <strong>{who}</strong> asked to use this server. Approving signs you in to it once; {who} then uses it through MCP Token Manager without ever seeing your tokens.
         </p>
         <ConsentFacts preview={preview} />
         {reg.possible ? <FlowChoice flows={preview.flows} value={flow} onChange={setFlow} /> : null}
+        {reg.possible ? (
+          <div className="field">
+            <label htmlFor={nameId}>Name in your list</label>
+            <input id={nameId} type="text" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+          </div>
+        ) : null}
         {item.error ? <ProblemView title="Could not send your answer" message={item.error.message} hint={item.error.hint} /> : null}
         {more > 0 ? <p className="muted">{more === 1 ? 'One more request is waiting.' : `${more} more requests are waiting.`}</p> : null}
       </div>
@@ -29,7 +39,7 @@ function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
         <button type="button" className="btn" disabled={item.busy} onClick={deny}>
           Deny
         </button>
-        <button type="button" className="btn btn-primary" disabled={item.busy || !reg.possible} onClick={() => void answer(request.requestId, true, flow)}>
+        <button type="button" className="btn btn-primary" disabled={item.busy || !reg.possible} onClick={() => void answer(request.requestId, true, flow, name)}>
           Approve and sign in
         </button>
       </div>

@@ -13,10 +13,12 @@ import {
   formatAgo,
   formatTime,
   hostOf,
+  lastUsedText,
   registrationLabel,
   scrubTokens,
 } from '../view/format.js';
-import { ConfirmDialog, NoticeView, Scopes, Spinner, StatusChipView } from './bits.js';
+import { NoticeView, Scopes, Spinner, StatusChipView } from './bits.js';
+import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
 import { ClientConfigPicker } from './ClientConfig.js';
 import { DeviceCodeView, ProgressLines } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
@@ -36,7 +38,7 @@ function TokenFacts({ server }: { server: ServerSummary }) {
       <dt>Access token</dt>
       <dd>
         {server.status === 'needs-reauth' && server.reason === 'revoked' ? (
-          'none (revoked)'
+          'none (signed out)'
         ) : (
           <>
             <span className="countdown">{expiryText(exp, now, { seconds: true })}</span>
@@ -60,10 +62,12 @@ function TokenFacts({ server }: { server: ServerSummary }) {
       <dd>{flowLabel(server.flow)}</dd>
       <dt>Used by</dt>
       <dd>{server.usedBy.length ? server.usedBy.map(clientLabel).join(', ') : <span className="muted">no client yet</span>}</dd>
+      <dt>Last used</dt>
+      <dd>{lastUsedText(server, now)}</dd>
       {server.lastError ? (
         <>
           <dt>Last error</dt>
-          <dd>{scrubTokens(server.lastError)}</dd>
+          <dd className="wrap">{scrubTokens(server.lastError)}</dd>
         </>
       ) : null}
     </dl>
@@ -74,11 +78,12 @@ function Activity({ server }: { server: ServerSummary }) {
   const entries = [...server.activity].sort((a, b) => b.at - a.at);
   if (!entries.length) return <p className="muted">Nothing yet.</p>;
   return (
-    <ol className="activity">
+    <ol className="activity" tabIndex={0} aria-label="Activity of this server, newest first">
       {entries.map((e, i) => (
         <li key={`${e.at}-${i}`} className={`activity-${activityTone(e.kind)}`}>
           <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
           <span className="activity-kind">{activityLabel(e.kind)}</span>
+          {e.client ? <span className="activity-client">by {e.client}</span> : null}
           {e.detail ? <span className="activity-detail">{scrubTokens(e.detail)}</span> : null}
         </li>
       ))}
@@ -90,13 +95,11 @@ function Actions({ server }: { server: ServerSummary }) {
   const op = useApp((s) => s.ops[server.id]);
   const refresh = useApp((s) => s.refresh);
   const reauthorize = useApp((s) => s.reauthorize);
-  const revoke = useApp((s) => s.revoke);
-  const unlink = useApp((s) => s.unlink);
   const clearNotice = useApp((s) => s.clearNotice);
   const since = op?.busy === 'reauthorize' ? (op.since ?? 0) : Number.POSITIVE_INFINITY;
   const flows = useApp(useShallow((s) => flowsFor(s.flows, server.url, since)));
   const [flow, setFlow] = useState<FlowKind>(server.flow);
-  const [confirm, setConfirm] = useState<'revoke' | 'unlink' | undefined>();
+  const [confirm, setConfirm] = useState<ConfirmKind | undefined>();
   const flowId = useId();
   const busy = op?.busy;
   const code = flows.find((f) => f.deviceCode && f.state === 'running')?.deviceCode;
@@ -122,11 +125,11 @@ function Actions({ server }: { server: ServerSummary }) {
             <option value="device">with a device code</option>
           </select>
         </span>
-        <button type="button" className="btn btn-danger" disabled={Boolean(busy) || server.reason === 'revoked'} onClick={() => setConfirm('revoke')}>
-          {busy === 'revoke' ? 'Revoking…' : 'Revoke'}
+        <button type="button" className="btn btn-danger" disabled={Boolean(busy) || server.reason === 'revoked'} onClick={() => setConfirm('signout')}>
+          {busy === 'revoke' ? 'Signing out…' : 'Sign out'}
         </button>
-        <button type="button" className="btn btn-danger" disabled={Boolean(busy)} onClick={() => setConfirm('unlink')}>
-          {busy === 'unlink' ? 'Unlinking…' : 'Unlink'}
+        <button type="button" className="btn btn-danger" disabled={Boolean(busy)} onClick={() => setConfirm('remove')}>
+          {busy === 'unlink' ? 'Removing…' : 'Remove'}
         </button>
       </div>
       {!server.hasRefreshToken && server.status !== 'needs-reauth' ? <p className="help">No refresh token was granted, so refreshing needs a new sign-in (Re-authorize).</p> : null}
@@ -138,40 +141,7 @@ function Actions({ server }: { server: ServerSummary }) {
         </div>
       ) : null}
       {op?.notice ? <NoticeView notice={op.notice} onClose={() => clearNotice(server.id)} /> : null}
-      <ConfirmDialog
-        open={confirm === 'revoke'}
-        title={`Revoke ${server.name}?`}
-        body={
-          <p>
-            The app asks {hostOf(server.issuer)} to revoke the access and refresh tokens, then forgets them. The server stays in the list and shows “Revoked” until you
-            re-authorize. MCP clients using it stop working until then.
-          </p>
-        }
-        confirmLabel="Revoke"
-        danger
-        onCancel={() => setConfirm(undefined)}
-        onConfirm={() => {
-          setConfirm(undefined);
-          void revoke(server.id);
-        }}
-      />
-      <ConfirmDialog
-        open={confirm === 'unlink'}
-        title={`Unlink ${server.name}?`}
-        body={
-          <p>
-            The app revokes the tokens at {hostOf(server.issuer)} and forgets this server and its registration. Client configs that run the bridge for it
-            {server.usedBy.length ? ` (${server.usedBy.map(clientLabel).join(', ')})` : ''} will stop working.
-          </p>
-        }
-        confirmLabel="Unlink"
-        danger
-        onCancel={() => setConfirm(undefined)}
-        onConfirm={() => {
-          setConfirm(undefined);
-          void unlink(server.id);
-        }}
-      />
+      <ServerConfirm server={server} kind={confirm} onDone={() => setConfirm(undefined)} />
     </section>
   );
 }

@@ -8,11 +8,14 @@ import { useApp, useNow } from './hooks.js';
 export function ProgressLines({ lines, label = 'Progress' }: { lines: string[]; label?: string }) {
   if (!lines.length) return null;
   return (
-    <ol className="progress" role="log" aria-live="polite" aria-label={label}>
-      {lines.map((line, i) => (
-        <li key={i}>{line}</li>
-      ))}
-    </ol>
+    // The live region wraps the list, so the list keeps its list semantics.
+    <div className="progress" role="log" aria-live="polite" aria-label={label} tabIndex={0}>
+      <ol>
+        {lines.map((line, i) => (
+          <li key={i}>{line}</li>
+        ))}
+      </ol>
+    </div>
   );
 }
 

@@ -69,7 +69,10 @@ export function SettingsScreen() {
   const notice = useApp((s) => s.settingsNotice);
   const save = useApp((s) => s.saveSettings);
   const set = (patch: Partial<Settings>) => void save(patch);
-  const desktopOnly = info?.host === 'browser';
+  // In `mcp-tokens ui` there is no tray, no login item and no system notifications: those
+  // settings belong to the desktop app and are shown, switched off, with the reason.
+  const browser = info?.host === 'browser';
+  const APP_ONLY = 'Only the desktop app has this; this page runs from mcp-tokens ui in your browser.';
   return (
     <section aria-labelledby="screen-title">
       <div className="screen-head">
@@ -77,25 +80,26 @@ export function SettingsScreen() {
       </div>
       {settings ? (
         <form className="card form" onSubmit={(e) => e.preventDefault()} aria-label="Settings">
+          {browser && info ? <p className="help">Saved in the data folder ({info.dataDir}), so they last after mcp-tokens ui stops.</p> : null}
           <Toggle
             label="Launch at login"
-            help={desktopOnly ? 'Applies to the desktop app.' : 'Start MCP Token Manager when you log in, so bridges find it running.'}
+            help={browser ? APP_ONLY : 'Start MCP Token Manager when you log in, so bridges find it running.'}
             checked={settings.launchAtLogin}
-            disabled={busy}
+            disabled={busy || browser}
             onChange={(v) => set({ launchAtLogin: v })}
           />
           <Toggle
             label="Start in the tray"
-            help="Start without opening this window; the tray icon shows when a server needs you."
+            help={browser ? APP_ONLY : 'Start without opening this window; the tray icon shows when a server needs you.'}
             checked={settings.startInTray}
-            disabled={busy}
+            disabled={busy || browser}
             onChange={(v) => set({ startInTray: v })}
           />
           <Toggle
             label="Notify when a server needs re-authorization"
-            help="One system notification per incident."
+            help={browser ? APP_ONLY : 'One system notification per incident.'}
             checked={settings.notifyOnReauth}
-            disabled={busy}
+            disabled={busy || browser}
             onChange={(v) => set({ notifyOnReauth: v })}
           />
           <Minutes value={settings.refreshAheadMinutes} disabled={busy} onSave={(v) => set({ refreshAheadMinutes: v })} />

@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { ServerSummary } from '../../src-shared/contract.js';
 import type { Notice } from '../store.js';
-import { statusChip } from '../view/format.js';
+import { initialOf, scopeLabel, statusChip } from '../view/format.js';
 import { useCopy } from './hooks.js';
 
 export function StatusChipView({ server, now, withReason = false }: { server: ServerSummary; now: number; withReason?: boolean }) {
@@ -18,12 +18,24 @@ export function StatusChipView({ server, now, withReason = false }: { server: Se
   );
 }
 
+/** The technical account of a problem, folded: people read the message; support reads this. */
+export function Details({ detail }: { detail?: string | undefined }) {
+  if (!detail) return null;
+  return (
+    <details className="details">
+      <summary>Show details</summary>
+      <pre className="details-text">{detail}</pre>
+    </details>
+  );
+}
+
 export function NoticeView({ notice, onClose }: { notice: Notice; onClose?: () => void }) {
   return (
     <div className={`notice notice-${notice.tone}`} role={notice.tone === 'bad' ? 'alert' : 'status'}>
       <div>
         <p className="notice-text">{notice.text}</p>
         {notice.hint ? <p className="notice-hint">{notice.hint}</p> : null}
+        <Details detail={notice.detail} />
       </div>
       {onClose ? (
         <button type="button" className="btn btn-quiet" onClick={onClose} aria-label="Dismiss message">
@@ -34,13 +46,14 @@ export function NoticeView({ notice, onClose }: { notice: Notice; onClose?: () =
   );
 }
 
-export function ProblemView({ title, message, hint }: { title: string; message: string; hint?: string | undefined }) {
+export function ProblemView({ title, message, hint, detail }: { title: string; message: string; hint?: string | undefined; detail?: string | undefined }) {
   return (
     <div className="notice notice-bad" role="alert">
       <div>
         <p className="notice-title">{title}</p>
         <p className="notice-text">{message}</p>
         {hint ? <p className="notice-hint">{hint}</p> : null}
+        <Details detail={detail} />
       </div>
     </div>
   );
@@ -130,15 +143,29 @@ export function ConfirmDialog({
   );
 }
 
-export function Scopes({ scopes }: { scopes: string[] }) {
+/** Scopes in plain words where known, the raw name beside (it is what the server's docs use). */
+export function Scopes({ scopes, plain = true }: { scopes: string[]; plain?: boolean }) {
   if (!scopes.length) return <span className="muted">none</span>;
   return (
-    <ul className="scopes" aria-label="Scopes">
-      {scopes.map((s) => (
-        <li key={s} className="scope">
-          {s}
-        </li>
-      ))}
+    <ul className={plain ? 'scopes scopes-plain' : 'scopes'} aria-label="Scopes">
+      {scopes.map((s) => {
+        const words = plain ? scopeLabel(s) : undefined;
+        return (
+          <li key={s} className="scope">
+            {words ? <span className="scope-words">{words}</span> : null}
+            <code className="scope-raw">{s}</code>
+          </li>
+        );
+      })}
     </ul>
+  );
+}
+
+/** The server's badge: its initial on a tinted square (no remote icons are fetched). */
+export function ServerIcon({ name }: { name: string }) {
+  return (
+    <span className="server-icon" aria-hidden="true">
+      {initialOf(name)}
+    </span>
   );
 }

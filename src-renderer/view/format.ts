@@ -1,9 +1,9 @@
 // Pure view helpers: everything the screens say about a server is decided here, from data and a
 // clock, so it can be tested without a DOM.
-import type { ClientAddResult, ClientKind, LinkPreview, MigrationNoteSummary, MigrationPlanSummary, MigrationResultSummary, ServerSummary } from '../../src-shared/contract.js';
+import type { ClientAddResult, ClientKind, ClientRemoveResult, LinkPreview, MigrationNoteSummary, MigrationPlanSummary, MigrationResultSummary, ServerSummary } from '../../src-shared/contract.js';
 import type { ActivityEntry, FlowKind } from '../../src-shared/contract.js';
 
-export type Tone = 'ok' | 'warn' | 'bad';
+export type Tone = 'ok' | 'warn' | 'bad' | 'off';
 
 export interface StatusChip {
   tone: Tone;
@@ -47,7 +47,7 @@ export function expiryText(expiresAt: string | undefined, now: number, opts: { s
 }
 
 const REASONS: Record<NonNullable<ServerSummary['reason']>, string> = {
-  revoked: 'Access was revoked.',
+  revoked: 'Signed out: sign in again to use it.',
   expired: 'The sign-in expired.',
   rejected: 'The server no longer accepts the sign-in.',
   'more-scope': 'The server asks for more permissions.',
@@ -65,8 +65,13 @@ export function reasonText(s: Pick<ServerSummary, 'reason' | 'detail'>): string 
 export function statusChip(s: ServerSummary, now: number): StatusChip {
   if (s.status === 'needs-reauth') {
     const reason = reasonText(s) ?? 'Sign in again to keep using this server.';
-    // The label already says "Revoked"; the reason only adds who or why, when known.
-    if (s.reason === 'revoked') return { tone: 'bad', label: 'Revoked', reason: (s.detail && scrubTokens(s.detail)) || REASONS.revoked, needsAttention: true };
+    // Signed out by the person: nothing is wrong, so no alarm; signed out elsewhere needs them.
+    if (s.reason === 'revoked') {
+      const byYou = !s.detail || /by you/i.test(s.detail);
+      return byYou
+        ? { tone: 'off', label: 'Signed out', reason: 'You signed out. Sign in again (Re-authorize) to use it.', needsAttention: false }
+        : { tone: 'bad', label: 'Signed out', reason: scrubTokens(s.detail ?? REASONS.revoked), needsAttention: true };
+    }
     return { tone: 'bad', label: 'Needs re-authorization', reason, needsAttention: true };
   }
   if (s.status === 'expiring') {
@@ -155,12 +160,14 @@ export function flowLabel(flow: FlowKind): string {
 }
 
 const ACTIVITY: Record<ActivityEntry['kind'], string> = {
-  linked: 'Linked',
+  linked: 'Signed in',
   refreshed: 'Token refreshed',
   'refresh-failed': 'Refresh failed',
-  revoked: 'Revoked',
-  reauthorized: 'Re-authorized',
+  revoked: 'Signed out',
+  reauthorized: 'Signed in again',
   recovered: 'Recovered',
+  rejected: 'Sign-in no longer accepted',
+  used: 'Used',
 };
 
 export function activityLabel(kind: string): string {
@@ -168,8 +175,71 @@ export function activityLabel(kind: string): string {
 }
 
 export function activityTone(kind: string): Tone {
-  if (kind === 'refresh-failed' || kind === 'revoked') return 'bad';
+  if (kind === 'refresh-failed' || kind === 'rejected') return 'bad';
+  if (kind === 'revoked' || kind === 'used') return 'off';
   return 'ok';
+}
+
+/** Scopes in plain words where the meaning is known; the raw name is always shown beside. */
+const SCOPES: Record<string, string> = {
+  offline_access: 'Stay signed in',
+  openid: 'Confirm who you are',
+  profile: 'Your name and profile',
+  email: 'Your email address',
+  'mcp:tools': 'Use the server’s tools',
+  'mcp:resources': 'Read the server’s resources',
+  'mcp:prompts': 'Use the server’s prompts',
+  read: 'Read your data',
+  write: 'Change your data',
+};
+
+export function scopeLabel(scope: string): string | undefined {
+  if (Object.hasOwn(SCOPES, scope)) return SCOPES[scope];
+  const m = /^([a-z][\w-]*)[:.](read|write)$/i.exec(scope);
+  if (m) return `${m[2]!.toLowerCase() === 'read' ? 'Read' : 'Change'} your ${m[1]!.replace(/[_-]+/g, ' ')}`;
+  return undefined;
+}
+
+/** "Last used by Claude Desktop 5 min ago", or "Not used yet". */
+export function lastUsedText(s: Pick<ServerSummary, 'lastUsed'>, now: number): string {
+  if (!s.lastUsed) return 'Not used yet';
+  return `Last used by ${s.lastUsed.client} ${formatAgo(s.lastUsed.at, now)}`;
+}
+
+export type StatusFilter = 'all' | 'ok' | 'expiring' | 'attention' | 'signed-out';
+
+export const STATUS_FILTERS: Array<{ value: StatusFilter; label: string }> = [
+  { value: 'all', label: 'All' },
+  { value: 'ok', label: 'Connected' },
+  { value: 'expiring', label: 'Expiring' },
+  { value: 'attention', label: 'Needs attention' },
+  { value: 'signed-out', label: 'Signed out' },
+];
+
+/** The Servers list after the search box and the status filter. */
+export function filterServers(servers: ServerSummary[], query: string, status: StatusFilter, now: number): ServerSummary[] {
+  const q = query.trim().toLowerCase();
+  return servers.filter((s) => {
+    if (q && ![s.name, s.id, s.url, hostOf(s.issuer), ...s.usedBy, s.lastUsed?.client ?? ''].some((t) => t.toLowerCase().includes(q))) return false;
+    const chip = statusChip(s, now);
+    switch (status) {
+      case 'all':
+        return true;
+      case 'ok':
+        return chip.tone === 'ok';
+      case 'expiring':
+        return chip.tone === 'warn';
+      case 'attention':
+        return chip.needsAttention;
+      case 'signed-out':
+        return s.reason === 'revoked';
+    }
+  });
+}
+
+/** A one-letter badge standing for the server (no remote icons are fetched). */
+export function initialOf(name: string): string {
+  return (/[\p{L}\p{N}]/u.exec(name)?.[0] ?? '?').toUpperCase();
 }
 
 export function transportLabel(t: LinkPreview['transport']): string {
@@ -210,9 +280,15 @@ export function scrubTokens(text: string): string {
 }
 
 /** The message (and hint) of anything thrown by an Api call, fit to show. */
-export function errorText(err: unknown): { message: string; hint?: string } {
+export function errorText(err: unknown): { message: string; hint?: string; detail?: string; code?: string } {
   let message: string;
   let hint: string | undefined;
+  const extra: { detail?: string; code?: string } = {};
+  if (typeof err === 'object' && err !== null) {
+    const { detail, code } = err as { detail?: unknown; code?: unknown };
+    if (typeof detail === 'string' && detail) extra.detail = scrubTokens(detail);
+    if (typeof code === 'string' && code) extra.code = code;
+  }
   // The Electron preload rejects with a plain {message, code, hint} (contextBridge drops Error fields).
   if (err instanceof Error || (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string')) {
     message = (err as { message: string }).message;
@@ -225,7 +301,7 @@ export function errorText(err: unknown): { message: string; hint?: string } {
   }
   // Electron's ipcRenderer.invoke wraps handler errors as "Error invoking remote method 'x': Error: msg".
   message = message.replace(/^Error invoking remote method '[^']*':\s*(?:[A-Za-z]*Error:\s*)?/, '');
-  return { message: scrubTokens(message || 'Something went wrong.'), ...(hint ? { hint: scrubTokens(hint) } : {}) };
+  return { message: scrubTokens(message || 'Something went wrong.'), ...(hint ? { hint: scrubTokens(hint) } : {}), ...extra };
 }
 
 /** The scope field of the advanced options: space or comma separated. */
@@ -254,6 +330,13 @@ export function clientAddNotice(r: ClientAddResult): ToneText {
   // "restart Claude Desktop to use it" reads as one sentence after the file.
   const tail = r.note ? `. ${next}` : `; ${next.charAt(0).toLowerCase()}${next.slice(1)}`;
   return { tone: 'ok', text: `${did} (${r.file}${r.created ? ', a new file' : ''})${tail}`, ...hint };
+}
+
+/** What to tell the person after the bridge entry was taken out of a client's config. */
+export function clientRemoveNotice(r: ClientRemoveResult): ToneText {
+  const label = clientLabel(r.client);
+  if (!r.removed.length) return { tone: 'ok', text: `${label} did not have this server; nothing changed.` };
+  return { tone: 'ok', text: `Removed from ${label}; restart ${label} to apply.`, ...(r.backup ? { hint: `Backup of the previous file: ${r.backup}` } : {}) };
 }
 
 /** The Servers screen's banner, when some client still runs mcp-remote that the bridge can replace. */

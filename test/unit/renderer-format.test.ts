@@ -74,9 +74,16 @@ describe('status chip', () => {
     expect(statusChip(without, NOW)).toMatchObject({ label: 'Needs re-authorization', needsAttention: true });
   });
 
-  it('shows Revoked, and Needs re-authorization with the reason', () => {
-    expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked' }), NOW)).toEqual({ tone: 'bad', label: 'Revoked', reason: 'Access was revoked.', needsAttention: true });
-    expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' }), NOW).reason).toBe('Revoked by you.');
+  it('shows Signed out calmly when the person did it, and Needs re-authorization with the reason', () => {
+    // Signed out by you: no alarm, not in the attention banner.
+    expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' }), NOW)).toEqual({
+      tone: 'off',
+      label: 'Signed out',
+      reason: 'You signed out. Sign in again (Re-authorize) to use it.',
+      needsAttention: false,
+    });
+    // Revoked elsewhere (at the provider): the person needs to act.
+    expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked', detail: 'The grant was revoked at the provider.' }), NOW)).toMatchObject({ tone: 'bad', label: 'Signed out', needsAttention: true });
     const chip = statusChip(server({ status: 'needs-reauth', reason: 'more-scope', detail: 'Needs files:write.' }), NOW);
     expect(chip.label).toBe('Needs re-authorization');
     expect(chip.reason).toBe('The server asks for more permissions. Needs files:write.');
@@ -91,7 +98,12 @@ describe('status chip', () => {
   });
 
   it('lists the servers that need attention', () => {
-    const list = [server({ id: 'a' }), server({ id: 'b', status: 'needs-reauth', reason: 'revoked' }), server({ id: 'c', status: 'expiring', expiresAt: inMs(60_000) })];
+    const list = [
+      server({ id: 'a' }),
+      server({ id: 'b', status: 'needs-reauth', reason: 'expired' }),
+      server({ id: 'c', status: 'expiring', expiresAt: inMs(60_000) }),
+      server({ id: 'd', status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' }),
+    ];
     expect(needingAttention(list, NOW).map((s) => s.id)).toEqual(['b']);
   });
 });
@@ -132,9 +144,10 @@ describe('text safety and parsing', () => {
   });
 
   it('turns thrown things into a message and hint', () => {
-    expect(errorText(new ApiCallError('Nope.', 'denied', 'Try again.'))).toEqual({ message: 'Nope.', hint: 'Try again.' });
+    expect(errorText(new ApiCallError('Nope.', 'denied', 'Try again.'))).toEqual({ message: 'Nope.', hint: 'Try again.', code: 'denied' });
+    expect(errorText(new ApiCallError('Nope.', 'authorization', undefined, 422, 'The AS said access_denied.'))).toEqual({ message: 'Nope.', code: 'authorization', detail: 'The AS said access_denied.' });
     expect(errorText(new Error("Error invoking remote method 'servers/link': Error: The AS said no."))).toEqual({ message: 'The AS said no.' });
-    expect(errorText({ name: 'ApiCallError', message: 'From the preload.', code: 'denied', hint: 'Approve it.' })).toEqual({ message: 'From the preload.', hint: 'Approve it.' });
+    expect(errorText({ name: 'ApiCallError', message: 'From the preload.', code: 'denied', hint: 'Approve it.' })).toEqual({ message: 'From the preload.', hint: 'Approve it.', code: 'denied' });
     expect(errorText('plain')).toEqual({ message: 'plain' });
     expect(errorText(42)).toEqual({ message: 'Something went wrong.' });
   });

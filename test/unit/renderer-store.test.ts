@@ -47,7 +47,7 @@ describe('renderer store: loading and events', () => {
     const store = createAppStore(f.api);
     store.getState().init();
     await tick();
-    expect(store.getState().loadError).toEqual({ message: 'Cannot reach MCP Token Manager.', hint: 'Is it running?' });
+    expect(store.getState().loadError).toEqual({ message: 'Cannot reach MCP Token Manager.', hint: 'Is it running?', code: 'unreachable' });
   });
 
   it('replaces the list on servers/changed, and a slower list answer does not undo a newer push', async () => {
@@ -268,12 +268,12 @@ describe('renderer store: server actions', () => {
     expect(store.getState().ops.rig).toEqual({ notice: { tone: 'ok', text: 'Signed in again.' } });
   });
 
-  it('revokes and says where', async () => {
+  it('signs out and says where', async () => {
     const { f, store } = await started();
     f.handle('servers/revoke', async () => ({ server: server({ status: 'needs-reauth', reason: 'revoked', hasRefreshToken: false }), revokedAtAs: ['refresh_token', 'access_token'] }));
     await store.getState().revoke('rig');
     expect(store.getState().servers[0]?.reason).toBe('revoked');
-    expect(store.getState().ops.rig?.notice?.text).toBe('Revoked at the authorization server: refresh_token, access_token.');
+    expect(store.getState().ops.rig?.notice?.text).toBe('Signed out. mcp.example.com was told to end the sign-in.');
   });
 
   it('unlinks: the server goes, and the detail screen returns to the list', async () => {
@@ -284,8 +284,35 @@ describe('renderer store: server actions', () => {
     const st = store.getState();
     expect(st.servers).toEqual([]);
     expect(st.view).toEqual({ name: 'servers' });
-    expect(st.notice?.text).toBe('Unlinked Rig. The AS has no revocation endpoint.');
+    expect(st.notice).toEqual({ tone: 'ok', text: 'Removed Rig.', hint: 'The AS has no revocation endpoint.' });
     expect(st.ops.rig).toBeUndefined();
+    expect(f.calls.find((c) => c.channel === 'servers/unlink')?.args).toEqual(['rig', {}]);
+  });
+
+  it('removes and also takes the entries out of the clients when asked', async () => {
+    const { f, store } = await started();
+    f.handle('servers/unlink', async () => ({ id: 'rig', revokedAtAs: ['refresh_token'], clients: [{ client: 'claude', file: '/c.json', removed: ['rig'], backup: '/c.json.bak' }] }));
+    await store.getState().unlink('rig', { removeFromClients: true });
+    expect(f.calls.find((c) => c.channel === 'servers/unlink')?.args).toEqual(['rig', { removeFromClients: true }]);
+    expect(store.getState().notice?.text).toBe('Removed Rig. Also removed from Claude Desktop; restart it to apply.');
+  });
+
+  it('ends a flow whose end event was missed, from main\'s list of running flows', async () => {
+    const { f, store } = await started();
+    f.emit('link/progress', { flowId: 'f1', kind: 'link', url: 'https://mcp.example.com/mcp', line: 'Probing…' });
+    f.emit('link/progress', { flowId: 'f2', kind: 'link', url: 'https://other.example.com/mcp', line: 'Probing…' });
+    expect(Object.values(store.getState().flows).filter((x) => x.state === 'running')).toHaveLength(2);
+    f.handle('app/flows', async () => ({ running: [{ flowId: 'f2', url: 'https://other.example.com/mcp' }] }));
+    await store.getState().reconcileFlows();
+    expect(store.getState().flows.f1).toMatchObject({ state: 'done', dismissed: true });
+    expect(store.getState().flows.f2?.state).toBe('running');
+  });
+
+  it('never shows another window\'s discovery as a sign-in in progress', async () => {
+    const { f, store } = await started();
+    f.emit('link/progress', { flowId: 'p1', kind: 'preview', url: 'https://mcp.example.com/mcp', line: 'Probing…' });
+    f.emit('link/done', { flowId: 'p1', kind: 'preview', ok: true });
+    expect(store.getState().flows).toEqual({});
   });
 
   it('asks for a client config', async () => {
@@ -350,7 +377,7 @@ describe('renderer store: MCP client configs', () => {
     const { f, store } = await started();
     f.handle('clients/add', async (_id, client) => ({ client, file: FILE, name: 'rig', action: 'added', created: false, backup: `${FILE}.bak-20250506-070809` }));
     const r = await store.getState().addToClient('rig', 'claude');
-    expect(f.calls.at(-1)).toEqual({ channel: 'clients/add', args: ['rig', 'claude'] });
+    expect(f.calls.filter((c) => c.channel === 'clients/add')).toEqual([{ channel: 'clients/add', args: ['rig', 'claude'] }]);
     expect(r).toMatchObject({ ok: true, result: { action: 'added' } });
     if (!r.ok) throw new Error('unreachable');
     expect(r.notice).toEqual({ tone: 'ok', text: `Added to Claude Desktop (${FILE}); restart Claude Desktop to use it.`, hint: `Backup of the previous file: ${FILE}.bak-20250506-070809` });
@@ -362,7 +389,7 @@ describe('renderer store: MCP client configs', () => {
       throw new ApiCallError(`${FILE} is not valid JSON: unexpected "}" at line 3, column 31.`, 'vault', 'Nothing was changed. Fix the file (or move it aside to start a new one) and run the command again.');
     });
     const r = await store.getState().addToClient('rig', 'claude');
-    expect(r).toEqual({ ok: false, error: { message: `${FILE} is not valid JSON: unexpected "}" at line 3, column 31.`, hint: expect.stringMatching(/Nothing was changed/) } });
+    expect(r).toEqual({ ok: false, error: { message: `${FILE} is not valid JSON: unexpected "}" at line 3, column 31.`, hint: expect.stringMatching(/Nothing was changed/), code: 'vault' } });
   });
 
   it('loads the migration plan with everything else, and a failing plan does not stop the app loading', async () => {

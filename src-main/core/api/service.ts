@@ -10,12 +10,16 @@ import { redact } from '../platform/redact.js';
 import type { FlowKind } from '../types.js';
 import { safeHttpUrl } from '../platform/urls.js';
 import { clientsApi } from './clients.js';
+import { listClients, removeBridgeEntry } from './client-entries.js';
+import { uiError, uiProgressLine } from './words.js';
 import {
   type ApiEvents,
   type ApiHandlers,
   type ApiService,
   type AppInfo,
   type ClientKind,
+  type ClientRemoveResult,
+  CLIENT_KINDS,
   DEFAULT_SETTINGS,
   type EventName,
   type ServerSummary,
@@ -87,25 +91,28 @@ function summary(v: ServerView, users: Map<string, string[]> | undefined): Serve
     ...(v.lastError ? { lastError: redact(v.lastError) } : {}),
     activity: v.activity.map((a) => ({ ...a, ...(a.detail ? { detail: redact(a.detail) } : {}) })),
     usedBy: [...used].sort(),
+    ...(v.lastUsed ? { lastUsed: v.lastUsed } : {}),
   };
 }
 
-/** The error a UI sees: code, plain message, hint; never a stack or a secret. */
-export function toApiError(err: unknown): { code: string; message: string; hint?: string } {
-  if (err instanceof UserError) return { code: err.code, message: redact(err.message), ...(err.hint ? { hint: redact(err.hint) } : {}) };
+/** The error a UI sees: code, a message and hint in UI words, the technical text as detail; never a stack or a secret. */
+export function toApiError(err: unknown): { code: string; message: string; hint?: string; detail?: string } {
+  if (err instanceof UserError) return uiError({ code: err.code, message: redact(err.message), ...(err.hint ? { hint: redact(err.hint) } : {}) });
   if (err instanceof Error && err.name === 'ApiArgumentError') return { code: 'usage', message: redact(err.message) };
   return { code: 'internal', message: 'Something went wrong inside MCP Token Manager; see its log.' };
 }
 
 export interface HostedApiService extends ApiService {
   /** The broker's consent hook: asks every UI through `consent/request`, bounded in time. */
-  confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind }>;
+  confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind; name?: string }>;
 }
 
 export function createApiService(d: ApiServiceDeps): HostedApiService {
   const listeners = new Map<EventName, Set<(p: never) => void>>();
   const flows = new Map<string, AbortController>();
-  const consents = new Map<string, (a: { approve: boolean; flow?: FlowKind }) => void>();
+  /** Every progress stream running now (links and discoveries), so a window that missed an event can reconcile. */
+  const running = new Map<string, string>();
+  const consents = new Map<string, (a: { approve: boolean; flow?: FlowKind; name?: string }) => void>();
 
   function emit<E extends EventName>(event: E, payload: ApiEvents[E]) {
     for (const fn of listeners.get(event) ?? []) {
@@ -149,27 +156,51 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     ...d.clientFiles,
   });
 
-  async function runLink(url: string, opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[] }): Promise<{ flowId: string; server: ServerSummary }> {
+  /** Runs one progress stream to its end: every stream gets exactly one `link/done`, whatever happens. */
+  async function stream<T>(kind: 'preview' | 'link', url: string, run: (flowId: string, progress: (line: string) => void, signal: AbortSignal) => Promise<T>, serverOf?: (r: T) => string): Promise<{ flowId: string; result: T }> {
     const flowId = randomUUID();
     const ac = new AbortController();
     flows.set(flowId, ac);
+    running.set(flowId, url);
     try {
-      const v = await d.manager.link(url, {
-        ...opts,
-        signal: ac.signal,
-        progress: (line) => emit('link/progress', { flowId, url, line: redact(line) }),
-        onDeviceCode: (c) => emit('link/deviceCode', { flowId, ...c }),
-      });
-      emit('link/done', { flowId, ok: true, serverId: v.id });
-      void changed();
-      return { flowId, server: summary(v, await users()) };
+      const result = await run(flowId, (line) => emit('link/progress', { flowId, kind, url, line: uiProgressLine(redact(line)) }), ac.signal);
+      emit('link/done', { flowId, kind, ok: true, ...(serverOf ? { serverId: serverOf(result) } : {}) });
+      return { flowId, result };
     } catch (err) {
       const e = toApiError(err);
-      emit('link/done', { flowId, ok: false, error: { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+      emit('link/done', { flowId, kind, ok: false, ...(ac.signal.aborted ? { cancelled: true } : {}), error: e });
       throw err;
     } finally {
       flows.delete(flowId);
+      running.delete(flowId);
     }
+  }
+
+  async function runLink(url: string, opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[] }): Promise<{ flowId: string; server: ServerSummary }> {
+    const { flowId, result: v } = await stream(
+      'link',
+      url,
+      (id, progress, signal) => d.manager.link(url, { ...opts, signal, progress, onDeviceCode: (c) => emit('link/deviceCode', { flowId: id, ...c }) }),
+      (v) => v.id,
+    );
+    void changed();
+    return { flowId, server: summary(v, await users()) };
+  }
+
+  const entryDeps = { env: () => d.env ?? process.env, ...(d.clientFiles?.fs ? { fs: d.clientFiles.fs } : {}), ...(d.clientFiles?.platform ? { platform: d.clientFiles.platform } : {}), ...(d.clientFiles?.now ? { now: d.clientFiles.now } : {}) };
+
+  /** Removes the server's bridge entries from every client that has one (unlink's "remove the entries too"). */
+  async function removeEverywhere(server: { id: string; url: string }): Promise<ClientRemoveResult[]> {
+    const out: ClientRemoveResult[] = [];
+    for (const kind of CLIENT_KINDS) {
+      try {
+        const r = await removeBridgeEntry(entryDeps, kind, server);
+        if (r.removed.length) out.push(r);
+      } catch (err) {
+        d.logger.log('warn', `could not remove ${server.id} from the ${kind} config: ${String(err)}`);
+      }
+    }
+    return out;
   }
 
   const handlers: ApiHandlers = {
@@ -177,12 +208,16 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     'servers/list': () => list(),
     'servers/get': async (id) => summary(await d.manager.status(id), await users()),
     'servers/preview': async (req) =>
-      d.manager.preview(req.url, {
-        ...(req.clientId ? { clientId: req.clientId } : {}),
-        ...(req.clientMetadataUrl ? { clientMetadataUrl: req.clientMetadataUrl } : {}),
-        ...(req.scopes ? { scopes: req.scopes } : {}),
-        progress: (line) => emit('link/progress', { flowId: 'preview', url: req.url, line: redact(line) }),
-      }),
+      (
+        await stream('preview', req.url, (_id, progress) =>
+          d.manager.preview(req.url, {
+            ...(req.clientId ? { clientId: req.clientId } : {}),
+            ...(req.clientMetadataUrl ? { clientMetadataUrl: req.clientMetadataUrl } : {}),
+            ...(req.scopes ? { scopes: req.scopes } : {}),
+            progress,
+          }),
+        )
+      ).result,
     'servers/link': async (req) => {
       const { url, ...rest } = req;
       return runLink(url, rest);
@@ -207,10 +242,12 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       void changed();
       return { server: summary(r.view, await users()), revokedAtAs: r.revokedAtAs, ...(r.note ? { note: r.note } : {}) };
     },
-    'servers/unlink': async (id) => {
+    'servers/unlink': async (id, o) => {
+      const before = await d.manager.status(id);
       const r = await d.manager.unlink(id);
+      const clientsDone = o?.removeFromClients ? await removeEverywhere(before) : undefined;
       void changed();
-      return { id: r.id, revokedAtAs: r.revokedAtAs, ...(r.note ? { note: r.note } : {}) };
+      return { id: r.id, revokedAtAs: r.revokedAtAs, ...(r.note ? { note: r.note } : {}), ...(clientsDone ? { clients: clientsDone } : {}) };
     },
     'servers/clientConfig': async (id, kind) => {
       const v = await d.manager.status(id);
@@ -223,6 +260,15 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       void changed();
       return r;
     },
+    'clients/remove': async (id, kind) => {
+      const v = await d.manager.status(id);
+      const r = await removeBridgeEntry(entryDeps, kind, v);
+      void changed();
+      return r;
+    },
+    'clients/list': async () => listClients(entryDeps, await d.manager.list()),
+    'activity/list': async () => (await d.manager.activity()).map((a) => ({ ...a, ...(a.detail ? { detail: redact(a.detail) } : {}) })),
+    'app/flows': async () => ({ running: [...running].map(([flowId, url]) => ({ flowId, url })) }),
     'clients/migrationPlan': () => clients.plan(),
     'clients/migrate': async (o) => {
       const r = await clients.migrate(o);
@@ -246,7 +292,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
   };
 
-  async function confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind }> {
+  async function confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind; name?: string }> {
     const preview = await d.manager.preview(url);
     const requestId = randomUUID();
     return new Promise((resolve) => {

@@ -21,7 +21,7 @@ export interface BrokerDeps {
    * Asks the person before a bridge links an unknown server (the app's consent card). Without
    * it (headless daemon) the browser opens directly, as `mcp-tokens link` would.
    */
-  confirmLink?: (url: string, requestedBy: string) => Promise<{ approve: boolean; flow?: 'browser' | 'device' }>;
+  confirmLink?: (url: string, requestedBy: string) => Promise<{ approve: boolean; flow?: 'browser' | 'device'; name?: string }>;
 }
 
 interface Backoff {
@@ -46,6 +46,7 @@ export class Broker {
   private readonly stepUpPrompts = new Map<string, number[]>();
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly lastStatus = new Map<string, string>();
+  private readonly usesNoted = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lastStamp = '';
 
@@ -97,8 +98,9 @@ export class Broker {
     }
   }
 
-  async getToken(server: string, minValiditySeconds: number): Promise<TokenGrant> {
+  async getToken(server: string, minValiditySeconds: number, client?: string): Promise<TokenGrant> {
     const v = await this.idOf(server);
+    if (client) void this.noteUse(v.id, client);
     return this.serial(v.id, async () => {
       if (this.backoffs.has(v.id)) {
         // While backing off, a still-valid token is fine; only a refresh must wait.
@@ -137,6 +139,21 @@ export class Broker {
       }
       await this.linkOnce(v.url, { name: v.name, ...(flow ? { flow } : {}) });
       return this.getToken(v.id, 0);
+    }
+  }
+
+  /** "Last used by": recorded at most once a minute per server and client (a vault write each). */
+  private async noteUse(id: string, client: string): Promise<void> {
+    const key = `${id}\n${client}`;
+    const now = this.d.clock.now();
+    const last = this.usesNoted.get(key);
+    if (last !== undefined && now - last < 60_000) return;
+    this.usesNoted.set(key, now);
+    try {
+      await this.d.manager.recordUse(id, client);
+      void this.emitIfChanged(id);
+    } catch (err) {
+      this.d.logger.log('warn', `could not record that ${client} used ${id}: ${String(err)}`);
     }
   }
 
@@ -207,6 +224,7 @@ export class Broker {
       const answer = await this.d.confirmLink(normalizeUrl(url), requestedBy);
       if (!answer.approve) throw new UserError('denied', `Linking ${url} was declined in MCP Token Manager.`, 'Approve it in the app, or run `mcp-tokens link <url>`.');
       flow = answer.flow;
+      name ??= answer.name;
     }
     return this.linkOnce(url, { ...(name ? { name } : {}), ...(flow ? { flow } : {}) });
   }
@@ -277,7 +295,7 @@ export class Broker {
   }
 
   private emitView(v: ServerView) {
-    const key = `${v.status}|${v.reason ?? ''}|${v.expiresAt ?? ''}|${v.lastRefreshAt ?? ''}`;
+    const key = `${v.status}|${v.reason ?? ''}|${v.expiresAt ?? ''}|${v.lastRefreshAt ?? ''}|${v.lastUsed?.client ?? ''}|${v.lastUsed?.at ?? ''}`;
     if (this.lastStatus.get(v.id) === key) return;
     this.lastStatus.set(v.id, key);
     for (const l of this.listeners) l({ event: 'status', server: v });

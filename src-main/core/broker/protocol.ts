@@ -11,11 +11,11 @@ export type BrokerRequest =
   | { id: number; method: 'hello'; params: { client: string } }
   | { id: number; method: 'resolve'; params: { server: string } }
   | { id: number; method: 'headers'; params: { server: string } }
-  | { id: number; method: 'getToken'; params: { server: string; minValiditySeconds: number } }
+  | { id: number; method: 'getToken'; params: { server: string; minValiditySeconds: number; client?: string } }
   | { id: number; method: 'reportRejected'; params: { server: string; token: string } }
   | { id: number; method: 'waitForReauth'; params: { server: string; timeoutMs: number } }
   | { id: number; method: 'stepUp'; params: { server: string; scopes: string[] } }
-  | { id: number; method: 'link'; params: { url: string; name?: string } }
+  | { id: number; method: 'link'; params: { url: string; name?: string; client?: string } }
   | { id: number; method: 'refresh'; params: { server: string } }
   | { id: number; method: 'status'; params: Record<string, never> }
   | { id: number; method: 'subscribe'; params: Record<string, never> };
@@ -66,6 +66,12 @@ const num = (p: Record<string, unknown>, k: string, min: number, max: number, df
   return v;
 };
 
+/** The MCP client's name (its `initialize` clientInfo.name), optional: printable, at most 100 characters. */
+function clientOf(p: Record<string, unknown>): { client?: string } {
+  const c = typeof p.client === 'string' ? [...p.client].filter((ch) => ch >= ' ' && ch !== '\u007f').join('').trim().slice(0, 100) : '';
+  return c ? { client: c } : {};
+}
+
 /** Parses and validates one request line; throws ProtocolError with what was wrong. */
 export function parseRequest(line: string): BrokerRequest {
   let v: unknown;
@@ -86,7 +92,7 @@ export function parseRequest(line: string): BrokerRequest {
     case 'headers':
       return { id, method: 'headers', params: { server: str(p, 'server') } };
     case 'getToken':
-      return { id, method: 'getToken', params: { server: str(p, 'server'), minValiditySeconds: num(p, 'minValiditySeconds', 0, 3600, 60) } };
+      return { id, method: 'getToken', params: { server: str(p, 'server'), minValiditySeconds: num(p, 'minValiditySeconds', 0, 3600, 60), ...clientOf(p) } };
     case 'reportRejected':
       return { id, method: 'reportRejected', params: { server: str(p, 'server'), token: str(p, 'token', 64 * 1024) } };
     case 'waitForReauth':
@@ -99,7 +105,7 @@ export function parseRequest(line: string): BrokerRequest {
       return { id, method: 'stepUp', params: { server: str(p, 'server'), scopes: scopes as string[] } };
     }
     case 'link':
-      return { id, method: 'link', params: { url: str(p, 'url'), ...(typeof p.name === 'string' && p.name ? { name: p.name.slice(0, 100) } : {}) } };
+      return { id, method: 'link', params: { url: str(p, 'url'), ...(typeof p.name === 'string' && p.name ? { name: p.name.slice(0, 100) } : {}), ...clientOf(p) } };
     case 'refresh':
       return { id, method: 'refresh', params: { server: str(p, 'server') } };
     case 'status':

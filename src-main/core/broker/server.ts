@@ -99,7 +99,7 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
         case 'headers':
           return { headers: await broker.headers(req.params.server) };
         case 'getToken':
-          return broker.getToken(req.params.server, req.params.minValiditySeconds);
+          return broker.getToken(req.params.server, req.params.minValiditySeconds, req.params.client);
         case 'reportRejected':
           return broker.reportRejected(req.params.server, req.params.token);
         case 'waitForReauth':
@@ -107,7 +107,7 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
         case 'stepUp':
           return broker.stepUp(req.params.server, req.params.scopes);
         case 'link':
-          return { server: await broker.link(req.params.url, req.params.name) };
+          return { server: await broker.link(req.params.url, req.params.name, req.params.client) };
         case 'refresh':
           return { server: await broker.refreshNow(req.params.server) };
         case 'status':

@@ -89,6 +89,7 @@ export interface ServerView {
   activity: ActivityEntry[];
   /** Per-server headers, literal values masked. */
   headers?: HeaderSpec[];
+  lastUsed?: { client: string; at: number };
 }
 
 export interface RevokeOutcome {
@@ -99,7 +100,11 @@ export interface RevokeOutcome {
   asAnswer?: string;
 }
 
-const MAX_ACTIVITY = 50;
+const MAX_ACTIVITY = 200;
+/** Activity is kept this long (and at most MAX_ACTIVITY entries per server). */
+export const ACTIVITY_KEEP_MS = 30 * 24 * 60 * 60_000;
+/** A client using a server again within this window is not a new activity entry. */
+const USE_ACTIVITY_MS = 60 * 60_000;
 
 function storeHeaders(d: VaultData, rec: ServerRecord, list: HeaderSpec[]): void {
   d.secrets.headers ??= {};
@@ -181,6 +186,7 @@ export class Manager {
       ...(r.state.lastError ? { lastError: r.state.lastError.message } : {}),
       activity: r.activity.slice(-10),
       ...(r.headers?.length ? { headers: (data.secrets.headers?.[r.id] ?? []).map((h) => ({ name: h.name, value: maskHeaderValue(h.value) })) } : {}),
+      ...(r.lastUsed ? { lastUsed: r.lastUsed } : {}),
     };
   }
 
@@ -200,6 +206,27 @@ export class Manager {
       rec.updatedAt = this.d.clock.now();
       return this.view(d, rec);
     });
+  }
+
+  /** Records that an MCP client asked for a token (no secret: the client's name and the time). */
+  async recordUse(id: string, client: string): Promise<void> {
+    const now = this.d.clock.now();
+    await this.d.vault.update((d) => {
+      const r = d.servers[id];
+      if (!r) return;
+      const prev = r.lastUsed;
+      r.lastUsed = { client, at: now };
+      if (!prev || prev.client !== client || now - prev.at > USE_ACTIVITY_MS) r.activity = appendActivity(r.activity, { at: now, kind: 'used', client });
+    });
+  }
+
+  /** Every server's activity within the kept window, newest first. */
+  async activity(): Promise<Array<ActivityEntry & { serverId: string; serverName: string }>> {
+    const data = await this.d.vault.read();
+    const since = this.d.clock.now() - ACTIVITY_KEEP_MS;
+    return Object.values(data.servers)
+      .flatMap((r) => r.activity.filter((a) => a.at >= since).map((a) => ({ ...a, serverId: r.id, serverName: r.name })))
+      .sort((a, b) => b.at - a.at);
   }
 
   // ---------------------------------------------------------------- link
@@ -297,7 +324,7 @@ export class Manager {
         if (creds.clientSecret !== undefined) d.secrets.clients[creds.record.key] = { ...d.secrets.clients[creds.record.key], clientSecret: creds.clientSecret };
         const rec: ServerRecord = {
           id,
-          name: opts.name ?? prev?.name ?? id,
+          name: opts.name ?? prev?.name ?? resourceName(disc) ?? id,
           url,
           resource: disc.resource,
           ...(disc.resourceMetadataUrl ? { resourceMetadataUrl: disc.resourceMetadataUrl } : {}),
@@ -696,6 +723,7 @@ export class Manager {
     await this.d.vault.update((d) => {
       const r = d.servers[id];
       if (!r) return;
+      if (r.state.status !== 'needs-reauth') r.activity = appendActivity(r.activity, { at: this.d.clock.now(), kind: 'rejected', detail });
       r.state = { status: 'needs-reauth', reason, detail };
       r.updatedAt = this.d.clock.now();
     });
@@ -802,6 +830,12 @@ export function normalizeUrl(raw: string): string {
   return u.href;
 }
 
+/** The server's own name from its resource metadata (RFC 9728 resource_name), when it gives one. */
+function resourceName(disc: DiscoveryResult): string | undefined {
+  const n = disc.resourceMetadata?.resource_name;
+  return typeof n === 'string' && n.trim() ? n.trim().slice(0, 100) : undefined;
+}
+
 function chooseFlow(disc: DiscoveryResult, wanted?: FlowKind): FlowKind {
   const as = disc.asMetadata;
   const hasCode = Boolean(as.authorization_endpoint);
@@ -865,5 +899,5 @@ function secretTokens(t: wire.TokenResult) {
 }
 
 function appendActivity(list: ActivityEntry[], e: ActivityEntry): ActivityEntry[] {
-  return [...list, e].slice(-MAX_ACTIVITY);
+  return [...list, e].filter((x) => e.at - x.at <= ACTIVITY_KEEP_MS).slice(-MAX_ACTIVITY);
 }
