@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { ROOT } from '../integration/cli-helpers.js';
 import { resolveBrowser } from './browser.js';
 
@@ -45,4 +45,63 @@ export function launchChromium(): Promise<Browser> {
     executablePath: b.path,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** Where the README's screenshots are written (each screen at 1280×800, light and dark). */
+export const DOC_SHOTS = join(ROOT, 'docs/screenshots');
+
+export interface UiProcess {
+  child: ChildProcess;
+  url: string;
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** `mcp-tokens ui --no-open --json` on its own data dir, with the given environment. */
+export async function startUi(env: NodeJS.ProcessEnv): Promise<UiProcess> {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../integration/cli-helpers.js');
+  const child = spawn(process.execPath, [BIN, 'ui', '--no-open', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await readUrl(child);
+  return {
+    child,
+    url,
+    origin: new URL(url).origin,
+    async close() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}
+
+export type Theme = 'light' | 'dark';
+
+/**
+ * axe-core on the page as it is, in light and dark: no critical or serious finding. With a
+ * name, a 1280×800 screenshot of each theme goes to docs/screenshots/<name>-<theme>.png.
+ * Returns the findings of lesser impact, for the report.
+ */
+export async function auditScreen(page: Page, name?: string, opts: { themes?: Theme[]; fullPage?: boolean } = {}): Promise<string[]> {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const minor: string[] = [];
+  for (const theme of opts.themes ?? (['light', 'dark'] as Theme[])) {
+    await page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
+    // Let transitions and the theme settle before judging contrast.
+    await page.waitForTimeout(50);
+    const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    const bad = r.violations.filter((v) => v.impact === 'critical' || v.impact === 'serious');
+    if (bad.length) {
+      const text = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n  ')}`).join('\n');
+      throw new Error(`axe found ${bad.length} critical/serious problem(s) on ${name ?? page.url()} (${theme}):\n${text}`);
+    }
+    minor.push(...r.violations.map((v) => `${name ?? ''} ${theme} ${v.impact} ${v.id}`));
+    if (name) {
+      await mkdir(DOC_SHOTS, { recursive: true });
+      await page.screenshot({ path: join(DOC_SHOTS, `${name}-${theme}.png`), fullPage: opts.fullPage ?? false });
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return minor;
 }

@@ -83,7 +83,7 @@ describe('manager UI in Chromium', () => {
     expect(new URL(page.url()).pathname).toMatch(/^\/s\/[\w-]+\/$/);
     appUrl = page.url().split('#')[0]!;
     await expect.poll(() => page.getByRole('heading', { level: 2, name: 'Servers' }).isVisible()).toBe(true);
-    await page.getByText('No servers linked yet.').waitFor();
+    await page.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor();
     await page.screenshot({ path: join(SHOTS, '1-servers-empty.png'), fullPage: true });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Add a server' }).click();
@@ -96,6 +96,7 @@ describe('manager UI in Chromium', () => {
     await expect.poll(() => card.textContent()).toContain(issuerHost);
     expect(await card.textContent()).toContain('Dynamic registration');
     expect(await card.textContent()).toContain('mcp:tools');
+    expect(await card.textContent()).toContain('Use the server’s tools');
     // Plain http on 127.0.0.1: the card says so.
     expect(await card.textContent()).toContain('Not encrypted.');
     const browserChoice = card.getByRole('radio', { name: /Browser/ });
@@ -104,9 +105,12 @@ describe('manager UI in Chromium', () => {
 
     await card.getByRole('button', { name: 'Approve and sign in' }).click();
     await page.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
-    // The button writes Claude Desktop's config (under the test's HOME) and says where.
+    // The button writes Claude Desktop's config (under the test's HOME) and says where; then it
+    // reads "In Claude Desktop ✓ · Remove".
     await page.getByRole('button', { name: 'Add to Claude Desktop' }).click();
     await page.getByText(/^Added to Claude Desktop \(.*claude_desktop_config\.json, a new file\); restart Claude Desktop to use it\.$/).waitFor({ timeout: 10_000 });
+    await page.getByText('In Claude Desktop ✓').waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('button', { name: 'Add to Claude Desktop' }).count()).toBe(0);
     // Copying the entry by hand stays possible.
     await page.getByRole('button', { name: 'Show the config to copy' }).click();
     const snippet = page.locator('pre.code').filter({ hasText: 'bridge' }).first();
@@ -117,9 +121,9 @@ describe('manager UI in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Servers' }).click();
     const list = page.getByRole('list', { name: 'Linked servers' });
     await list.waitFor();
-    const item = list.getByRole('listitem').filter({ hasText: rig.mcpUrl });
+    const item = list.getByRole('listitem').filter({ hasText: 'Rig MCP server (own-as)' });
     await expect.poll(() => item.getByText('Connected', { exact: true }).isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await item.textContent()).toContain(issuerHost);
+    expect(await item.textContent()).toContain(new URL(rig.mcpUrl).host);
     await page.screenshot({ path: join(SHOTS, '4-servers-connected.png'), fullPage: true });
 
     // The detail screen shows the grant's facts and never a token.
@@ -142,10 +146,10 @@ describe('manager UI in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('refreshes, revokes, re-authorizes and unlinks from the detail screen, checked at the AS', async () => {
+  it('refreshes, signs out, re-authorizes and removes from the detail screen, checked at the AS', async () => {
     await page.goto(appUrl);
     const list = page.getByRole('list', { name: 'Linked servers' });
-    const item = list.getByRole('listitem').filter({ hasText: rig.mcpUrl });
+    const item = list.getByRole('listitem').filter({ hasText: 'Rig MCP server (own-as)' });
     await item.waitFor();
     await item.getByRole('button').first().click();
     await page.getByRole('heading', { level: 3, name: 'Actions' }).waitFor();
@@ -155,16 +159,16 @@ describe('manager UI in Chromium', () => {
     await expect.poll(() => rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token' && t.status === 200).length, { timeout: 10_000 }).toBe(refreshesBefore + 1);
     await page.getByRole('button', { name: 'Refresh now' }).waitFor();
 
-    // Revoke asks first; Cancel changes nothing.
-    await page.getByRole('button', { name: 'Revoke' }).click();
+    // Sign out asks first; Cancel changes nothing.
+    await page.getByRole('button', { name: 'Sign out' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(rig.as.revocations).toEqual([]);
-    await page.getByRole('button', { name: 'Revoke' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => rig.as.revocations.length, { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => page.getByText(/Revoked|Needs re-authorization/).first().isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.getByText('Signed out', { exact: true }).first().isVisible(), { timeout: 10_000 }).toBe(true);
     await page.screenshot({ path: join(SHOTS, '6-revoked.png'), fullPage: true });
 
     // Re-authorize runs the browser flow (the scripted person approves) and the server is back.
@@ -173,10 +177,10 @@ describe('manager UI in Chromium', () => {
     await expect.poll(() => rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length, { timeout: 30_000 }).toBe(codesBefore + 1);
     await expect.poll(() => page.getByText('Connected', { exact: true }).first().isVisible(), { timeout: 10_000 }).toBe(true);
 
-    // Unlink forgets it.
-    await page.getByRole('button', { name: 'Unlink' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
-    await page.getByText('No servers linked yet.').waitFor({ timeout: 10_000 });
+    // Remove forgets it (and, as offered, its Claude Desktop entry).
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor({ timeout: 10_000 });
     const seen = await everythingTheRendererSaw();
     const issued = [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens];
     expect(issued.length).toBeGreaterThanOrEqual(4);

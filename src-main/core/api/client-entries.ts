@@ -2,7 +2,6 @@
 // and removing a server's bridge entry again (the same care as adding: a backup first, a
 // minimal text edit checked by re-parsing, an atomic write, never a file that does not parse).
 import path from 'node:path';
-import { applyEdits as jsoncApply, modify as jsoncModify } from 'jsonc-parser';
 import {
   bridgeTargetOf,
   CLIENT_FORMATS,
@@ -14,7 +13,7 @@ import {
   type ClientFs,
 } from '../clients/index.js';
 import { entriesAt, nodeClientFs, withFreshConfig, writeConfig } from '../clients/config-file.js';
-import { parseTree, toValue, type JsonValue } from '../clients/jsonc.js';
+import { nodeAt, parseTree, toValue, type JsonValue, type Syntax } from '../clients/jsonc.js';
 import { redact } from '../platform/redact.js';
 import type { ClientKind, ClientOverview, ClientRemoveResult } from '../../../src-shared/contract.js';
 
@@ -77,6 +76,23 @@ export async function listClients(d: ClientEntriesDeps, servers: Array<{ id: str
   return out;
 }
 
+/**
+ * The text without one entry of the container: the entry and the comma that joins it go; the
+ * rest of the file is kept byte for byte (the caller re-parses and checks the result).
+ */
+function withoutProp(text: string, syntax: Syntax, container: string, key: string): string {
+  const { root } = parseTree(text, syntax);
+  const obj = root ? nodeAt(root, [container]) : undefined;
+  if (!obj || obj.type !== 'object') return text;
+  const i = obj.props.findIndex((p) => p.key === key);
+  if (i < 0) return text;
+  const cut = (from: number, to: number) => text.slice(0, from) + text.slice(to);
+  const props = obj.props;
+  if (i < props.length - 1) return cut(props[i]!.keyStart, props[i + 1]!.keyStart);
+  if (i > 0) return cut(props[i - 1]!.value.end, props[i]!.value.end);
+  return cut(obj.start + 1, props[i]!.value.end);
+}
+
 /** Removes every bridge entry for `server` (by id or URL) from the client's user-scope file. */
 export async function removeBridgeEntry(d: ClientEntriesDeps, kind: ClientKind, server: { id: string; url: string }): Promise<ClientRemoveResult> {
   const fs = d.fs ?? nodeClientFs;
@@ -91,13 +107,8 @@ export async function removeBridgeEntry(d: ClientEntriesDeps, kind: ClientKind, 
       return t !== undefined && (t === server.id || sameUrlKey(t) === url);
     });
     if (!removed.length) return { client: kind, file: cfg.path, removed };
-    const eol = cfg.text.includes('\r\n') ? '\r\n' : '\n';
-    const indent = /\n([ \t]+)"/.exec(cfg.text)?.[1] ?? '  ';
     let text = cfg.text;
-    for (const k of removed) {
-      const edits = jsoncModify(text, [format.container, k], undefined, { formattingOptions: { insertSpaces: !indent.includes('\t'), tabSize: indent.length, eol } });
-      text = jsoncApply(text, edits);
-    }
+    for (const k of removed) text = withoutProp(text, format.syntax, format.container, k);
     // The result must be the old content minus exactly these entries.
     const check = toValue(parseTree(text, format.syntax).root!) as { [k: string]: JsonValue };
     const left = entriesAt({ ...cfg, value: check }, [format.container]);
