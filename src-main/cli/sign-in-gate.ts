@@ -64,7 +64,7 @@ export class SignInGate {
 
   /** The client's own name from its initialize (for the consent card), waiting at most `ms` for it. */
   clientName(ms: number): Promise<string | undefined> {
-    return Promise.race([this.clientSeen, new Promise<undefined>((r) => setTimeout(r, ms).unref())]);
+    return Promise.race([this.clientSeen, new Promise<undefined>((r) => setTimeout(r, ms))]);
   }
 
   constructor(private readonly o: GateOptions) {

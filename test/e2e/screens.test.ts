@@ -24,6 +24,8 @@ let browser: Browser | undefined;
 let context: BrowserContext;
 let a: Page;
 let b: Page;
+/** The session's page (the launch link is one-shot). */
+let appUrl: string;
 const problems: string[] = [];
 const minor: string[] = [];
 const bridges: BridgeSession[] = [];
@@ -69,7 +71,8 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
 
   it('first run: the empty state guides, and two windows stay consistent while a server is added', async () => {
     await a.goto(ui.url);
-    await b.goto(ui.origin);
+    appUrl = a.url().split('#')[0]!;
+    await b.goto(appUrl);
     for (const p of [a, b]) await p.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor({ timeout: 15_000 });
     expect(await a.getByRole('button', { name: 'Try the demo server' }).isVisible()).toBe(true);
     // No mcp-remote anywhere: no import offered.
@@ -113,8 +116,8 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(await r.textContent()).toContain('Not used yet');
 
     // A real bridge, as Claude Desktop launches it, calls a tool: the row says who, and when.
-    const id = (await a.evaluate(async () => ((await (await fetch('/api/call/servers%2Flist', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"args":[]}' })).json()) as { result: Array<{ id: string }> }).result[0]!.id)) as string;
-    const s = await openBridge(cliEnv(home), id, { name: 'e2e-desktop' });
+    // Its id comes from the name approved on the card.
+    const s = await openBridge(cliEnv(home), 'rig-mcp-server-own-as', { name: 'e2e-desktop' });
     bridges.push(s);
     await s.client.listTools();
     await expect.poll(() => r.textContent(), { timeout: 10_000 }).toMatch(/Last used by e2e-desktop just now/);
@@ -260,7 +263,7 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await a.getByText('Saved.').waitFor();
     expect(JSON.parse(await readFile(join(home, 'ui-settings.json'), 'utf8'))).toMatchObject({ refreshAheadMinutes: 9 });
     minor.push(...(await auditScreen(a, 'settings', { fullPage: true })));
-    await a.goto(`${ui.origin}/#/migrate`);
+    await a.goto(`${appUrl}#/migrate`);
     await a.getByRole('heading', { level: 2 }).first().waitFor();
     minor.push(...(await auditScreen(a, 'migrate')));
     expect(problems).toEqual([]);
@@ -272,6 +275,7 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await ui.close();
     ui = await startUi(cliEnv(home));
     await a.goto(ui.url);
+    appUrl = a.url().split('#')[0]!;
     await nav(a, 'Settings');
     await expect.poll(() => a.getByLabel('Refresh tokens this many minutes before they expire').inputValue(), { timeout: 10_000 }).toBe('9');
   });
