@@ -77,7 +77,7 @@ async function call(channel: string, args: unknown[], headers: Record<string, st
     headers: { cookie, origin: url.origin, 'content-type': 'application/json', 'x-mcp-tokens-session': token, ...headers },
     body: JSON.stringify({ args }),
   });
-  return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string } } };
+  return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string; detail?: string } } };
 }
 
 function rawGet(path: string, host: string): Promise<number> {
@@ -124,7 +124,9 @@ describe('mcp-tokens ui', () => {
     expect((await call('servers/frobnicate', [])).status).toBe(404);
     const missing = await call('servers/get', ['nope']);
     expect(missing.status).toBe(404);
-    expect(missing.body.error?.message).toMatch(/No linked server/);
+    // UI words; core's own text rides along as the detail.
+    expect(missing.body.error?.message).toBe('This server is not in the list any more.');
+    expect(missing.body.error?.detail).toMatch(/No linked server/);
   });
 
   it('previews, links, lists and revokes through the API, with events and never a token', async () => {

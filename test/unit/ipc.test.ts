@@ -179,7 +179,11 @@ describe('registerIpc', () => {
   it('errors carry code, message and hint — never a stack, an internal message or a secret', async () => {
     const t = setup();
     const notFound = await t.invoke('servers/get', fromRenderer(), 'nope');
-    expect(notFound).toEqual({ ok: false, error: { code: 'not-found', message: 'No linked server "nope".', hint: 'Link it first.' } });
+    // In UI words (core/api/words.ts), core's own text kept as the folded detail.
+    expect(notFound).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'This server is not in the list any more.', hint: 'It may have been removed in another window or from the command line.', detail: 'No linked server "nope".\nLink it first.' },
+    });
 
     const internal = await t.invoke('servers/refresh', fromRenderer(), 'gh');
     expect(internal.ok).toBe(false);
