@@ -270,8 +270,9 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
   });
 
   it('settings survive a restart of mcp-tokens ui', async () => {
-    // Window B would keep trying the stopped server.
+    // Neither window may keep trying the stopped server.
     await b.close();
+    await a.goto('about:blank');
     await ui.close();
     ui = await startUi(cliEnv(home));
     await a.goto(ui.url);
