@@ -290,7 +290,7 @@ try {
   const stdioPid = (t: Transport) => (t as StdioClientTransport).pid ?? undefined;
   const subjects: Record<Key, Subject> = {
     direct: { key: 'direct', make: () => new StreamableHTTPClientTransport(new URL(rig.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }), pid: () => undefined },
-    bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: 'ignore' }), pid: stdioPid },
+    bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }), pid: stdioPid },
     remote: {
       key: 'remote',
       make: () =>
