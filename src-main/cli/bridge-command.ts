@@ -53,10 +53,10 @@ async function startBroker(home: string, env: NodeJS.ProcessEnv, log: (level: 'i
   child.unref();
   const ready = child.stdio[READY_FD] as Readable | null;
   await new Promise<void>((resolve) => {
-    const done = () => {
-      ready?.destroy();
-      resolve();
-    };
+    // No destroy() here: destroying the pipe from its own 'data' handler closed its fd twice, and
+    // the second close hit the broker socket that had reused the number ("connection lost").
+    // The daemon closes its end right after the line, so the pipe ends and closes by itself.
+    const done = () => resolve();
     child.once('error', (e) => {
       log('error', `could not start the token broker: ${e.message}`);
       done();
