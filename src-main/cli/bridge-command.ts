@@ -53,10 +53,10 @@ async function startBroker(home: string, env: NodeJS.ProcessEnv, log: (level: 'i
   child.unref();
   const ready = child.stdio[READY_FD] as Readable | null;
   await new Promise<void>((resolve) => {
-    const done = () => {
-      ready?.destroy();
-      resolve();
-    };
+    // No destroy() here: destroying the pipe from its own 'data' handler closed its fd twice, and
+    // the second close hit the broker socket that had reused the number ("connection lost").
+    // The daemon closes its end right after the line, so the pipe ends and closes by itself.
+    const done = () => resolve();
     child.once('error', (e) => {
       log('error', `could not start the token broker: ${e.message}`);
       done();
@@ -174,6 +174,27 @@ async function serverHeaders(client: BrokerClient, serverId: string | undefined,
   return mergeHeaders(stored, flags).map((h) => ({ name: h.name, value: expandHeaderValue(h.value, env, (v) => log('warn', `header ${h.name}: \${${v}} is not set in the environment; sending it empty`)) }));
 }
 
+/**
+ * One cheap unauthenticated request (a JSON-RPC ping, which opens no session): a server that
+ * wants a sign-in answers 401/403. Anything unclear (no answer, 404, 5xx) takes the broker's
+ * `link` path, which probes properly and explains.
+ */
+async function answersWithoutAuth(url: string, headers: HeaderSpec[]): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...Object.fromEntries(headers.map((h) => [h.name, h.value])), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'mcp-tokens-probe', method: 'ping' }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5_000),
+    });
+    await res.body?.cancel().catch(() => {});
+    return res.status >= 200 && res.status < 500 && ![401, 403, 404].includes(res.status) && !(res.status >= 300 && res.status < 400);
+  } catch {
+    return false;
+  }
+}
+
 export async function runBridgeCommand(target: string, opts: { name?: string; headers?: string[] }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const home = dataHome(env);
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
@@ -214,6 +235,18 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   }
   if (!view && !looksLikeUrl(target)) return failed(`No linked server "${target}". Link it with \`mcp-tokens link <url>\` or pass the URL instead.`);
   if (!view) {
+    // An open server needs no sign-in: bridge it at once, so the client's first tools/list gets
+    // the server's tools rather than the gate's empty list (clients that ignore list_changed).
+    const openHeaders = await serverHeaders(client, undefined, flagHeaders, env, log);
+    if (await answersWithoutAuth(target, openHeaders)) {
+      log('info', `${target} asks for no authorization; bridging without a token`);
+      try {
+        await bridge(target, displayName, { ...NO_AUTH, headers: openHeaders })(process.stdin, process.stdout);
+      } finally {
+        client.close();
+      }
+      return 0;
+    }
     // First use: the client gets its initialize answered now; calls wait for the person.
     log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
     const gate = await gated();
