@@ -65,6 +65,9 @@ export interface AuthorizingFetchOptions {
   stepUps?: StepUpBudget;
 }
 
+/** A request is retried after at most this many 401s (each reported to the broker). */
+const MAX_REJECTION_REPORTS = 2;
+
 export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
   const origin = new URL(o.serverUrl).origin;
   const doFetch = o.fetchImpl ?? fetch;
@@ -109,7 +112,8 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     };
 
     let token = await obtain(o.tokens.getToken(MIN_VALIDITY_SECONDS));
-    let refreshed = false;
+    let reports = 0;
+    const tried = new Set<string>();
     let steppedUp = false;
     for (;;) {
       const res = await attempt(token);
@@ -120,13 +124,22 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
       }
       if (res.status === 401) {
         await discard(res);
-        if (refreshed) {
+        tried.add(token);
+        if (reports >= MAX_REJECTION_REPORTS) {
           log('warn', `${origin} rejected the refreshed access token too (401)`);
-          throw fail(new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
+          // Tell the broker, which marks the grant when the token it refreshed after a 401 is
+          // refused too; no further retry here.
+          const told = await o.tokens.reportRejected(token).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          throw fail(told instanceof BridgeAuthError ? told : new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
         }
-        refreshed = true;
+        reports++;
         log('info', `${origin} rejected the access token (401); asking the broker for a fresh one`);
+        // The broker refreshes once per rejected current token; for an older token it hands out the current one.
         token = await obtain(o.tokens.reportRejected(token));
+        if (tried.has(token)) throw fail(new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
         continue;
       }
       if (res.status === 403) {

@@ -216,6 +216,7 @@ async function run(argv: string[]): Promise<number> {
     case 'refresh': {
       const v = await refreshThroughBroker(ctx.home, a.positionals[0]!, () => m.refresh(a.positionals[0]!));
       if (json) out(v);
+      else if (v.note) err(v.note);
       else err(`Refreshed "${v.id}"; the access token ${v.expiresAt ? `expires ${relTime(v.expiresAt, Date.now())}` : 'has no stated expiry'}.`);
       return 0;
     }
@@ -243,7 +244,7 @@ async function openContext(opts: { progress: (line: string) => void }) {
  * Refresh through a running broker (the app or the daemon), so it happens in line with the
  * bridges' own requests; with no broker running, the vault lock gives the same guarantee.
  */
-async function refreshThroughBroker(home: string, id: string, direct: () => Promise<ServerView>): Promise<ServerView> {
+async function refreshThroughBroker(home: string, id: string, direct: () => Promise<ServerView & { note?: string }>): Promise<ServerView & { note?: string }> {
   const { BrokerClient } = await import('../core/broker/client.js');
   const { brokerAddress } = await import('../core/broker/protocol.js');
   const c = new BrokerClient({ address: brokerAddress(home), clientName: 'cli' });
@@ -254,7 +255,8 @@ async function refreshThroughBroker(home: string, id: string, direct: () => Prom
     return direct();
   }
   try {
-    return (await c.request('refresh', { server: id }, 60_000)).server;
+    const r = await c.request('refresh', { server: id }, 60_000);
+    return { ...r.server, ...(r.note ? { note: r.note } : {}) };
   } finally {
     c.close();
   }

@@ -38,6 +38,8 @@ export interface GrantInfo {
   hasRefreshToken: boolean;
   obtainedAt: number;
   lastRefreshAt?: number;
+  /** Why the last refresh happened: a 401 for the token before it ('rejected'), expiry, or by hand. */
+  lastRefreshCause?: 'expiry' | 'rejected' | 'manual';
   refreshCount: number;
 }
 

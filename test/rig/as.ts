@@ -21,6 +21,8 @@ export interface RigAsOptions {
   resource: string;
   tokenFormat: 'jwt' | 'opaque';
   rotateRefreshTokens: boolean;
+  /** Default true. */
+  issueRefreshTokens?: boolean;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** Hostnames a redirect_uri may use (the hostname-based allowlist some providers have). */
@@ -47,6 +49,8 @@ export class RigAs {
   readonly tokenRequests: TokenRequestRecord[] = [];
   readonly issuedAccessTokens: string[] = [];
   readonly issuedRefreshTokens: string[] = [];
+  /** Every refresh token presented at the token endpoint, in order: a repeat is a reuse. */
+  readonly presentedRefreshTokens: string[] = [];
   readonly revocations: Array<{ token: string; hint?: string; at: number }> = [];
   readonly registrations: Array<{ clientId: string; body: Record<string, unknown> }> = [];
   readonly authorizationRequests: Array<Record<string, string>> = [];
@@ -120,7 +124,7 @@ export class RigAs {
       pkce: { required: () => true },
       rotateRefreshToken: o.rotateRefreshTokens,
       // Field servers hand out refresh tokens without offline_access; so does the rig.
-      issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx, client) => o.issueRefreshTokens !== false && client.grantTypeAllowed('refresh_token'),
       ttl: { AccessToken: o.accessTokenTtl, RefreshToken: o.refreshTokenTtl, AuthorizationCode: 60, DeviceCode: 300, Grant: 3600, Interaction: 600, Session: 3600, IdToken: 600 },
       renderError: async (ctx, out) => {
         ctx.type = 'html';
@@ -184,6 +188,7 @@ export class RigAs {
     const body = (ctx.body && typeof ctx.body === 'object' ? ctx.body : {}) as Record<string, unknown>;
     const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
     if (route === 'token') {
+      if (params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string') this.presentedRefreshTokens.push(params.refresh_token);
       const resource = params.resource;
       this.tokenRequests.push({
         at: Date.now(),

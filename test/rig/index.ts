@@ -32,9 +32,20 @@ export interface RigFaults {
  * Default: oidc-provider's own (public clients allowed).
  */
 export type ClientAuthStyle = 'post-only' | 'basic-only' | 'body-client-id' | 'post-and-basic';
+/** Switches for the token endpoint, flipped while a test runs. */
+export interface TokenEndpointFault {
+  /** Answer only after this long (the request is then served as usual). */
+  delayMs?: number;
+  /** Answer 500 without serving the request. */
+  status500?: boolean;
+  /** Never serve the request; the connection is closed after this long. */
+  hangMs?: number;
+}
 
 export interface RigOptions {
   accessTokenTtl?: number;
+  /** The AS issues no refresh tokens (as the MCP SDKs' example servers do). */
+  noRefreshTokens?: boolean;
   refreshTokenTtl?: number;
   faults?: RigFaults;
   /** Port for the MCP server (the demo uses a fixed one); 0 = ephemeral. */
@@ -62,8 +73,21 @@ export interface Rig {
     bodyClientIds: string[];
     revocationRefusals(): number;
     tokenAuthRefusals(): number;
+    /** Faults of the token endpoint from now on (undefined: none). */
+    setTokenFault(f: TokenEndpointFault | undefined): void;
+    /** Every refresh token presented at the token endpoint, in order (reuse shows as a repeat). */
+    presentedRefreshTokens: string[];
+    /** Token requests received and not yet answered (e.g. held by a delay fault). */
+    tokenRequestsInFlight(): number;
   };
-  mcp: { requests: RigMcp['requests']; restart(): Promise<void>; redirectTo(url: string | undefined): void; rejectNextTokens(n: number): void };
+  mcp: {
+    requests: RigMcp['requests'];
+    restart(): Promise<void>;
+    redirectTo(url: string | undefined): void;
+    rejectNextTokens(n: number): void;
+    /** The resource server stops accepting every access token issued so far (the AS still does). */
+    dropLiveTokens(): void;
+  };
   close(): Promise<void>;
 }
 
@@ -147,6 +171,7 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     resource,
     tokenFormat: L.tokenFormat,
     rotateRefreshTokens: L.rotate,
+    issueRefreshTokens: !opts.noRefreshTokens,
     accessTokenTtl: opts.accessTokenTtl ?? 3600,
     refreshTokenTtl: opts.refreshTokenTtl ?? 86_400,
     ...(L.redirectHostAllowlist ? { redirectHostAllowlist: L.redirectHostAllowlist } : {}),
@@ -197,10 +222,26 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
   else outer.use(as.app);
 
   let down = false;
+  let tokenFault: TokenEndpointFault | undefined;
+  let inFlight = 0;
   const asHandler = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     if (down) {
       req.socket.destroy();
       return;
+    }
+    if (path.slice(m.length) === '/token' && req.method === 'POST') {
+      const f = tokenFault;
+      inFlight++;
+      res.once('close', () => inFlight--);
+      if (f?.hangMs !== undefined) {
+        setTimeout(() => req.socket.destroy(), f.hangMs).unref();
+        return;
+      }
+      if (f?.status500) {
+        json(res, 500, { error: 'server_error', error_description: 'rig: token endpoint fault' });
+        return;
+      }
+      if (f?.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
     }
     if (rfc8414Paths.has(path)) {
       if (L.rfc8414) json(res, 200, await asDoc());
@@ -265,6 +306,11 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
       bodyClientIds: as.bodyClientIds,
       revocationRefusals: () => as.revocationRefusals,
       tokenAuthRefusals: () => as.tokenAuthRefusals,
+      setTokenFault: (f) => {
+        tokenFault = f;
+      },
+      presentedRefreshTokens: as.presentedRefreshTokens,
+      tokenRequestsInFlight: () => inFlight,
     },
     mcp: {
       requests: mcp.requests,
@@ -274,6 +320,9 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
       },
       rejectNextTokens: (n) => {
         mcp.rejectNext = n;
+      },
+      dropLiveTokens: () => {
+        for (const t of as.issuedAccessTokens) mcp.dropped.add(t);
       },
     },
     async close() {

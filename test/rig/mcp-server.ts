@@ -101,6 +101,9 @@ export class RigMcp {
   /** Authorized requests still to be answered 401 as if the token were invalid. */
   rejectNext = 0;
 
+  /** Tokens this server no longer accepts although the AS still does (a restart, a key rotation). */
+  readonly dropped = new Set<string>();
+
   /** When set, the endpoint answers 307 to this URL (a server that moved to another origin). */
   redirectTo: string | undefined;
 
@@ -139,7 +142,7 @@ export class RigMcp {
     }
 
     const m = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
-    let facts = m ? await this.o.validate(m[1]!) : undefined;
+    let facts = m && !this.dropped.has(m[1]!) ? await this.o.validate(m[1]!) : undefined;
     if (facts && this.rejectNext > 0) {
       // As a resource server that stopped trusting a token early (key rotation, a restart).
       this.rejectNext--;

@@ -3,7 +3,7 @@ import { parseArgs, UsageError } from '../../src-main/cli/args.js';
 import { protectedResourceMetadataUrls, selectScopes, validateAsMetadata, validateResourceMetadata } from '../../src-main/core/oauth/discovery.js';
 import { checkIss } from '../../src-main/core/oauth/oauth.js';
 import { browserCommand, splitCommand } from '../../src-main/core/platform/opener.js';
-import { needsRefresh, serverStatus, suggestId, uniqueId } from '../../src-main/core/manager/status.js';
+import { expiringWindowMs, needsRefresh, serverStatus, suggestId, uniqueId } from '../../src-main/core/manager/status.js';
 import type { AsMetadata, ServerRecord } from '../../src-main/core/types.js';
 import { canonicalResource, isLoopbackHost, safeHttpUrl } from '../../src-main/core/platform/urls.js';
 
@@ -101,6 +101,23 @@ describe('status', () => {
     expect(serverStatus(rec({ state: { status: 'needs-reauth', reason: 'revoked' } }), true, 0)).toEqual({ status: 'needs-reauth', reason: 'revoked' });
     const noRt = rec({ grant: { scope: [], tokenType: 'bearer', expiresAt: 1000, hasRefreshToken: false, obtainedAt: 0, refreshCount: 0 } });
     expect(serverStatus(noRt, true, 2000).reason).toBe('expired');
+  });
+  it('counts a token as expiring with less than min(5 min, half its lifetime) left', () => {
+    // A 300-second token (Keycloak's default), issued at t0 by the clock given.
+    const t0 = 1_000_000;
+    const short = rec({ grant: { scope: [], tokenType: 'bearer', expiresAt: t0 + 300_000, hasRefreshToken: true, obtainedAt: t0, refreshCount: 0 } });
+    expect(serverStatus(short, true, t0).status).toBe('ok');
+    expect(serverStatus(short, true, t0 + 149_000).status).toBe('ok');
+    expect(serverStatus(short, true, t0 + 150_000).status).toBe('expiring');
+    // The lifetime counts from the last refresh.
+    const refreshed = rec({ grant: { scope: [], tokenType: 'bearer', expiresAt: t0 + 300_000, hasRefreshToken: true, obtainedAt: 0, lastRefreshAt: t0, refreshCount: 1 } });
+    expect(serverStatus(refreshed, true, t0 + 1000).status).toBe('ok');
+    // A long-lived token: the 5-minute cap.
+    const hour = rec({ grant: { scope: [], tokenType: 'bearer', expiresAt: t0 + 3_600_000, hasRefreshToken: true, obtainedAt: t0, refreshCount: 0 } });
+    expect(serverStatus(hour, true, t0 + 3_600_000 - 301_000).status).toBe('ok');
+    expect(serverStatus(hour, true, t0 + 3_600_000 - 300_000).status).toBe('expiring');
+    expect(expiringWindowMs(undefined)).toBe(300_000);
+    expect(expiringWindowMs(60_000)).toBe(30_000);
   });
   it('decides refresh by remaining validity', () => {
     expect(needsRefresh(undefined, 0, 60_000)).toBe(false);

@@ -97,7 +97,37 @@ for (let i = 0; i < 20; i++) {
 
   it('breaks a lock older than staleMs even if its pid is alive', async () => {
     await fsp.writeFile(lockPath, JSON.stringify({ pid: process.pid, at: Date.now() - 5000, token: 'x' }));
+    const old = new Date(Date.now() - 5000);
+    await fsp.utimes(lockPath, old, old); // not renewed since
     await expect(withLock(lockPath, () => 1, { timeoutMs: 2000, staleMs: 1000 })).resolves.toBe(1);
+  });
+
+  it('renews a held lock, so a live holder is never taken for stale however long it holds', async () => {
+    const script = path.join(dir, 'holder.mts');
+    const lockModule = pathToFileURL(path.resolve('src-main/core/vault/lock.ts')).href;
+    const inside = path.join(dir, 'inside');
+    const done = path.join(dir, 'done');
+    await fsp.writeFile(
+      script,
+      `import fsp from 'node:fs/promises';
+import { withLock } from ${JSON.stringify(lockModule)};
+const [lockPath, inside, done] = process.argv.slice(2);
+await withLock(lockPath, async () => {
+  await fsp.writeFile(inside, '1');
+  // Held for many times the stale age.
+  await new Promise((r) => setTimeout(r, 2000));
+  await fsp.writeFile(done, '1');
+}, { staleMs: 300 });
+`,
+    );
+    const child = runChild(script, [lockPath, inside, done]);
+    for (let i = 0; i < 400 && !(await fsp.stat(inside).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 600)); // past the stale age already
+    const err = await withLock(lockPath, () => 'stolen', { timeoutMs: 700, staleMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockTimeoutError);
+    expect(await fsp.stat(done).catch(() => null)).toBeNull(); // the holder was still inside
+    expect((await child).code).toBe(0);
+    await expect(withLock(lockPath, () => 'after', { timeoutMs: 2000, staleMs: 300 })).resolves.toBe('after');
   });
 
   it('breaks an empty lock file left by a process that died before writing it, but only once it is old', async () => {

@@ -230,7 +230,7 @@ export class Broker {
   }
 
   /** Refresh now, in line with the bridges' own requests for this server. */
-  async refreshNow(server: string): Promise<ServerView> {
+  async refreshNow(server: string): Promise<ServerView & { note?: string }> {
     const v = await this.idOf(server);
     const out = await this.serial(v.id, () => this.d.manager.refresh(v.id));
     this.backoffs.delete(v.id);

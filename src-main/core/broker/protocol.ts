@@ -37,7 +37,7 @@ export interface BrokerResults {
   waitForReauth: TokenGrant;
   stepUp: TokenGrant;
   link: { server: ServerView };
-  refresh: { server: ServerView };
+  refresh: { server: ServerView; note?: string };
   status: { servers: ServerView[] };
   subscribe: { ok: true };
 }

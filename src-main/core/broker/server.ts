@@ -108,8 +108,10 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
           return broker.stepUp(req.params.server, req.params.scopes);
         case 'link':
           return { server: await broker.link(req.params.url, req.params.name, req.params.client) };
-        case 'refresh':
-          return { server: await broker.refreshNow(req.params.server) };
+        case 'refresh': {
+          const { note, ...server } = await broker.refreshNow(req.params.server);
+          return { server, ...(note ? { note } : {}) };
+        }
         case 'status':
           return { servers: await broker.status() };
         case 'subscribe':

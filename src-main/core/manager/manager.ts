@@ -9,11 +9,12 @@ import type { FetchFn } from '../oauth/http.js';
 import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from '../oauth/loopback.js';
 import * as wire from '../oauth/oauth.js';
 import type { BrowserOpener, Cipher, Clock, Logger } from '../platform/services.js';
-import { minValidityMs, needsRefresh, serverStatus, type ServerStatus, suggestId, uniqueId } from './status.js';
-import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
+import { minValidityMs, needsRefresh, serverStatus, type ServerStatus, suggestId, tokenLifetimeMs, uniqueId } from './status.js';
+import type { ActivityEntry, ClientRecord, FlowKind, GrantInfo, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
 import { displayUrl, safeHttpUrl } from '../platform/urls.js';
 import { checkHeaders, maskHeaderValue, type HeaderSpec } from '../platform/custom-headers.js';
 import { VaultWriteError } from '../vault/vault.js';
+import { isPidDead } from '../vault/fs.js';
 
 export interface VaultStore {
   read(): Promise<VaultData>;
@@ -105,6 +106,15 @@ const MAX_ACTIVITY = 200;
 export const ACTIVITY_KEEP_MS = 30 * 24 * 60 * 60_000;
 /** A client using a server again within this window is not a new activity entry. */
 const USE_ACTIVITY_MS = 60 * 60_000;
+/** A token obtained by refreshing after a 401 and rejected again this soon means the grant is not accepted. */
+const REJECTED_AGAIN_WINDOW_MS = 30_000;
+/** How long to wait for another process's refresh of the same grant, and how often. */
+const OTHER_REFRESH_WAIT_MS = 20_000;
+const OTHER_REFRESH_ROUNDS = 2;
+
+type TokenSecrets = VaultData['secrets']['tokens'][string];
+type RefreshCause = NonNullable<GrantInfo['lastRefreshCause']>;
+type RefreshOutcome = 'refreshed' | 'not-needed' | 'no-refresh-token';
 
 function storeHeaders(d: VaultData, rec: ServerRecord, list: HeaderSpec[]): void {
   d.secrets.headers ??= {};
@@ -583,40 +593,50 @@ export class Manager {
   /**
    * A token valid for at least `minValidityS`, refreshing if needed. Compare-and-refresh:
    * if another process already refreshed, its token is used and the AS is not called again.
+   * Without a refresh token, a token that is still valid is handed out as it is.
    */
   async getToken(id: string, minValidityS = 60, refreshAheadS = 0): Promise<{ accessToken: string; expiresAt?: number }> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
     const sec = data.secrets.tokens[rec.id];
     const now = this.d.clock.now();
-    const lifetime = (r: ServerRecord) => (r.grant?.expiresAt !== undefined ? r.grant.expiresAt - (r.grant.lastRefreshAt ?? r.grant.obtainedAt) : undefined);
-    const minMs = (r: ServerRecord) => minValidityMs(minValidityS * 1000, refreshAheadS * 1000, lifetime(r));
+    const minMs = (r: ServerRecord) => minValidityMs(minValidityS * 1000, refreshAheadS * 1000, tokenLifetimeMs(r.grant));
     if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minMs(rec))) {
       return { accessToken: sec.accessToken, ...(rec.grant?.expiresAt !== undefined ? { expiresAt: rec.grant.expiresAt } : {}) };
     }
-    await this.refreshIf(rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, this.d.clock.now(), minMs(r)));
+    const outcome = await this.refreshIf(rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, this.d.clock.now(), minMs(r)), 'expiry');
     const after = await this.d.vault.read();
+    const r = after.servers[rec.id]!;
     const tok = after.secrets.tokens[rec.id];
-    if (!tok?.accessToken) throw this.reauthError(after.servers[rec.id]!);
-    return { accessToken: tok.accessToken, ...(after.servers[rec.id]!.grant?.expiresAt !== undefined ? { expiresAt: after.servers[rec.id]!.grant!.expiresAt! } : {}) };
+    const expired = r.grant?.expiresAt !== undefined && r.grant.expiresAt <= this.d.clock.now();
+    if (outcome === 'no-refresh-token' && tok?.accessToken && expired) {
+      throw this.reauthError({ ...r, state: { status: 'needs-reauth', reason: 'expired', detail: 'The access token expired and this server gave no refresh token.' } });
+    }
+    if (!tok?.accessToken || r.state.status !== 'ok') throw this.reauthError(r);
+    return { accessToken: tok.accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}) };
   }
 
   /**
-   * The resource server answered 401 to `token`. Compare-and-refresh: refresh only if it is
-   * still the current token; a token that is rejected right after a refresh means the grant
-   * is not accepted there, so the server is marked for re-authorization instead of looping.
+   * The resource server answered 401 to `token`. Compare-and-refresh: one refresh per rejected
+   * current token, whatever its age (servers drop live tokens on restarts and key rotations).
+   * Only when the token obtained by that refresh is rejected too, or the AS refuses the refresh
+   * token, is the server marked for re-authorization: at most one refresh per incident, no loop.
    */
-  async reportRejected(id: string, token: string, freshWindowMs = 30_000): Promise<{ accessToken: string; expiresAt?: number }> {
+  async reportRejected(id: string, token: string): Promise<{ accessToken: string; expiresAt?: number }> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
+    if (rec.state.status === 'needs-reauth') throw this.reauthError(rec);
     const cur = data.secrets.tokens[rec.id];
     const now = this.d.clock.now();
-    if (cur?.accessToken === token && rec.grant?.lastRefreshAt !== undefined && now - rec.grant.lastRefreshAt < freshWindowMs) {
-      await this.markNeedsReauth(rec.id, 'rejected', 'The server rejected a freshly refreshed token.');
-      const d = await this.d.vault.read();
-      throw this.reauthError(d.servers[rec.id]!);
+    const g = rec.grant;
+    if (cur?.accessToken === token && g?.lastRefreshCause === 'rejected' && g.lastRefreshAt !== undefined && now - g.lastRefreshAt < REJECTED_AGAIN_WINDOW_MS) {
+      await this.markNeedsReauth(rec.id, 'rejected', 'The server rejected the token obtained by refreshing after its previous rejection: it does not accept this grant.');
+      throw this.reauthError((await this.d.vault.read()).servers[rec.id]!);
     }
-    await this.refreshIf(rec.id, (_r, s) => s?.accessToken === token);
+    const outcome = await this.refreshIf(rec.id, (_r, s) => s?.accessToken === token, 'rejected');
+    if (outcome === 'no-refresh-token') {
+      await this.markNeedsReauth(rec.id, 'rejected', 'The server rejected the token, and it gave no refresh token to get another.');
+    }
     const after = await this.d.vault.read();
     const r = after.servers[rec.id]!;
     const tok = after.secrets.tokens[rec.id];
@@ -627,78 +647,109 @@ export class Manager {
     return { accessToken: tok.accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}) };
   }
 
-  /** Refresh now (`mcp-tokens refresh`). */
-  async refresh(id: string): Promise<ServerView> {
+  /**
+   * Refresh now (`mcp-tokens refresh`). A grant without a refresh token is left as it is, with a
+   * note saying until when its token is valid.
+   */
+  async refresh(id: string): Promise<ServerView & { note?: string }> {
     const data = await this.d.vault.read();
     const rec = this.find(data, id);
     const before = data.secrets.tokens[rec.id]?.accessToken;
-    await this.refreshIf(rec.id, (_r, s) => s?.accessToken === before);
-    return this.status(rec.id);
+    const outcome = await this.refreshIf(rec.id, (_r, s) => s?.accessToken === before, 'manual');
+    const view = await this.status(rec.id);
+    if (outcome !== 'no-refresh-token') return view;
+    const exp = rec.grant?.expiresAt;
+    if (exp !== undefined && exp <= this.d.clock.now()) {
+      throw new UserError('needs-reauth', `'${rec.name}' gave no refresh token, and its access token expired at ${new Date(exp).toISOString()}.`, `Re-authorize it: mcp-tokens link ${rec.url}`);
+    }
+    const until = exp !== undefined ? `is valid until ${new Date(exp).toISOString()}` : 'has no stated expiry';
+    return { ...view, note: `This server gave no refresh token; the current token ${until}; re-authorize after that (mcp-tokens link ${rec.url}).` };
   }
 
-  /** Refreshes when `stillNeeded` holds on the freshest data, under the vault lock (single flight across processes). */
-  private async refreshIf(id: string, stillNeeded: (r: ServerRecord, s: VaultData['secrets']['tokens'][string] | undefined) => boolean): Promise<void> {
+  /**
+   * Refreshes when `stillNeeded` holds on the freshest data. No network under the vault lock:
+   * the intent is recorded under the lock, the AS is called without it, and the answer is
+   * written under the lock only if the refresh token used is still the stored one
+   * (compare-and-swap). A rotated refresh token is saved before any token is handed out.
+   */
+  private async refreshIf(id: string, stillNeeded: (r: ServerRecord, s: TokenSecrets | undefined) => boolean, cause: RefreshCause): Promise<RefreshOutcome> {
     const opId = randomUUID();
-    // Phase 1: record the intent, so a crash between the AS's answer and our write is reported next start.
-    const go = await this.d.vault.update((d) => {
-      const r = d.servers[id];
-      if (!r) throw new UserError('not-found', `No linked server "${id}".`);
-      if (r.state.status === 'needs-reauth') throw this.reauthError(r);
-      if (!stillNeeded(r, d.secrets.tokens[id])) return false;
-      if (!d.secrets.tokens[id]?.refreshToken) {
-        r.state = { status: 'needs-reauth', reason: 'expired', detail: 'The access token expired and the authorization server gave no refresh token.' };
-        return 'dead' as const;
+    let plan: { refreshToken: string; config: ReturnType<typeof wire.makeConfig>; resource: string } | undefined;
+    // Phase 1, under the lock: decide, and record the intent (a crash after the AS's answer is reported next start).
+    for (let round = 0; ; round++) {
+      const step = await this.d.vault.update((d): RefreshOutcome | 'wait' | 'go' => {
+        const r = d.servers[id];
+        if (!r) throw new UserError('not-found', `No linked server "${id}".`);
+        if (r.state.status === 'needs-reauth') throw this.reauthError(r);
+        const sec = d.secrets.tokens[id];
+        if (!stillNeeded(r, sec)) return 'not-needed';
+        if (!sec?.refreshToken) return 'no-refresh-token';
+        const now = this.d.clock.now();
+        // Another live process (a CLI without a broker) is refreshing this grant: wait for its answer.
+        if (round < OTHER_REFRESH_ROUNDS && d.pending.some((p) => p.op === 'refresh' && p.serverId === id && p.pid !== process.pid && now - p.startedAt < OTHER_REFRESH_WAIT_MS && !isPidDead(p.pid))) return 'wait';
+        const client = d.clients[r.clientKey];
+        if (!client) {
+          r.state = { status: 'needs-reauth', reason: 'rejected', detail: 'The client registration is missing.' };
+          return 'not-needed';
+        }
+        const secret = d.secrets.clients[client.key]?.clientSecret;
+        plan = { refreshToken: sec.refreshToken, config: wire.makeConfig(r.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) }), resource: r.resource };
+        d.pending.push({ id: opId, op: 'refresh', serverId: id, startedAt: now, pid: process.pid });
+        return 'go';
+      });
+      if (step === 'go') break;
+      if (step !== 'wait') {
+        if (step === 'not-needed') {
+          const r = (await this.d.vault.read()).servers[id];
+          if (r?.state.status === 'needs-reauth') throw this.reauthError(r);
+        }
+        return step;
       }
-      d.pending.push({ id: opId, op: 'refresh', serverId: id, startedAt: this.d.clock.now(), pid: process.pid });
-      return true;
-    });
-    if (go === 'dead') {
-      const d = await this.d.vault.read();
-      throw this.reauthError(d.servers[id]!);
+      await this.waitForOtherRefresh(id);
     }
-    if (!go) return;
-    // Phase 2: under the lock, check again (another process may have refreshed), call the AS, persist.
-    let failure: unknown;
-    let answered = false;
-    await this.d.vault.update(async (d) => {
+    const { refreshToken, config, resource } = plan!;
+    // Phase 2, without the lock: the token endpoint (bounded by the wire's own timeout).
+    let result: wire.TokenResult | undefined;
+    let failure: wire.OAuthWireError | undefined;
+    try {
+      result = await wire.refresh(config, refreshToken, resource);
+    } catch (err) {
+      failure = wire.wireError(err, 'refreshing the token');
+    }
+    // Phase 3, under the lock: compare-and-swap, then clear the intent.
+    await this.d.vault.update((d) => {
       d.pending = d.pending.filter((p) => p.id !== opId);
       const r = d.servers[id];
       const sec = d.secrets.tokens[id];
-      if (!r || !sec?.refreshToken || r.state.status !== 'ok' || !stillNeeded(r, sec)) return;
-      const client = d.clients[r.clientKey];
-      if (!client) {
-        r.state = { status: 'needs-reauth', reason: 'rejected', detail: 'The client registration is missing.' };
+      // Re-linked, revoked or unlinked meanwhile: what is stored now wins.
+      if (!r || sec?.refreshToken !== refreshToken) {
+        this.d.logger.log('warn', `the grant of ${id} changed while refreshing; the answer was not used`);
         return;
       }
-      const secret = d.secrets.clients[client.key]?.clientSecret;
-      const config = wire.makeConfig(r.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) });
       const now = this.d.clock.now();
-      try {
-        const t = await wire.refresh(config, sec.refreshToken, r.resource);
-        answered = true;
+      if (result) {
         // Keep the old refresh token when the AS does not rotate it.
-        d.secrets.tokens[id] = { accessToken: t.accessToken, refreshToken: t.refreshToken ?? sec.refreshToken, ...(t.idToken ? { idToken: t.idToken } : {}) };
-        const g = grantFrom(t, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
+        d.secrets.tokens[id] = { accessToken: result.accessToken, refreshToken: result.refreshToken ?? refreshToken, ...(result.idToken ? { idToken: result.idToken } : {}) };
+        const g = grantFrom(result, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
         g.hasRefreshToken = true;
         g.lastRefreshAt = now;
+        g.lastRefreshCause = cause;
         g.obtainedAt = r.grant?.obtainedAt ?? now;
         r.grant = g;
         r.state = { status: 'ok' };
         r.updatedAt = now;
-        r.activity = appendActivity(r.activity, { at: now, kind: 'refreshed' });
-      } catch (err) {
-        failure = err;
-        const e = err instanceof wire.OAuthWireError ? err : wire.wireError(err, 'refreshing the token');
-        if (e.kind === 'dead-grant') {
-          r.state = { status: 'needs-reauth', reason: e.oauthError === 'invalid_grant' ? 'expired' : 'rejected', detail: e.message };
-        } else {
-          r.state = { ...r.state, lastError: { at: now, message: e.message } };
-        }
-        r.activity = appendActivity(r.activity, { at: now, kind: 'refresh-failed', detail: e.message });
-        failure = e;
+        r.activity = appendActivity(r.activity, { at: now, kind: 'refreshed', ...(cause === 'rejected' ? { detail: 'the server rejected the previous token' } : {}) });
+        return;
       }
+      const e = failure!;
+      if (e.kind === 'dead-grant') {
+        r.state = { status: 'needs-reauth', reason: e.oauthError === 'invalid_grant' ? 'expired' : 'rejected', detail: e.message };
+      } else {
+        r.state = { ...r.state, lastError: { at: now, message: e.message } };
+      }
+      r.activity = appendActivity(r.activity, { at: now, kind: 'refresh-failed', detail: e.message });
     }).catch((err: unknown) => {
-      if (answered && err instanceof VaultWriteError) {
+      if (result && err instanceof VaultWriteError) {
         throw new UserError(
           'vault',
           `The authorization server issued new tokens for "${id}", but they could not be saved: ${err.message}`,
@@ -709,12 +760,22 @@ export class Manager {
       throw err;
     });
     if (failure) {
-      const e = failure as wire.OAuthWireError;
-      if (e.kind === 'dead-grant') {
+      if (failure.kind === 'dead-grant') {
         const d = await this.d.vault.read();
-        throw this.reauthError(d.servers[id]!);
+        if (d.servers[id]) throw this.reauthError(d.servers[id]);
       }
       throw failure;
+    }
+    return 'refreshed';
+  }
+
+  /** Waits (bounded) until another process's recorded refresh of this grant has finished. */
+  private async waitForOtherRefresh(id: string): Promise<void> {
+    const deadline = Date.now() + OTHER_REFRESH_WAIT_MS;
+    while (Date.now() < deadline) {
+      const d = await this.d.vault.read();
+      if (!d.pending.some((p) => p.op === 'refresh' && p.serverId === id && p.pid !== process.pid && !isPidDead(p.pid))) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -730,7 +791,7 @@ export class Manager {
   }
 
   reauthError(r: ServerRecord): UserError {
-    const why = r.state.reason === 'revoked' ? 'was revoked' : r.state.reason === 'more-scope' ? 'needs more permissions' : 'has expired';
+    const why = r.state.reason === 'revoked' ? 'was revoked' : r.state.reason === 'more-scope' ? 'needs more permissions' : r.state.reason === 'rejected' ? 'is no longer accepted by the server' : 'has expired';
     return new UserError('needs-reauth', `Sign-in for '${r.name}' ${why}: re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${r.url}\`.`, r.state.detail);
   }
 

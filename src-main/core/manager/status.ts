@@ -9,10 +9,23 @@ export interface ServerStatus {
   detail?: string;
 }
 
-/** How long before expiry an access token counts as "expiring" and is refreshed proactively. */
+/** The longest "expiring" window: 5 minutes before expiry. */
 export const EXPIRING_WINDOW_MS = 5 * 60_000;
 
-export function serverStatus(rec: ServerRecord, hasAccessToken: boolean, now: number, windowMs = EXPIRING_WINDOW_MS): ServerStatus {
+/**
+ * How long before expiry a token counts as "expiring": 5 minutes, but never more than half its
+ * lifetime, so a 5-minute token (Keycloak's default) is not "expiring" the moment it is issued.
+ */
+export function expiringWindowMs(lifetimeMs: number | undefined, maxMs = EXPIRING_WINDOW_MS): number {
+  return lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(maxMs, lifetimeMs / 2) : maxMs;
+}
+
+/** The lifetime of the current access token, as issued (from its last refresh, else the grant). */
+export function tokenLifetimeMs(g: ServerRecord['grant']): number | undefined {
+  return g?.expiresAt !== undefined ? g.expiresAt - (g.lastRefreshAt ?? g.obtainedAt) : undefined;
+}
+
+export function serverStatus(rec: ServerRecord, hasAccessToken: boolean, now: number, windowMs = expiringWindowMs(tokenLifetimeMs(rec.grant))): ServerStatus {
   if (rec.state.status === 'needs-reauth') {
     return { status: 'needs-reauth', ...(rec.state.reason ? { reason: rec.state.reason } : {}), ...(rec.state.detail ? { detail: rec.state.detail } : {}) };
   }

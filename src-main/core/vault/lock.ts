@@ -29,8 +29,25 @@ export class LockTimeoutError extends UserError {
 interface Holder {
   raw: string;
   pid?: number;
-  /** When it was taken (epoch ms), from the content, else the file's mtime. */
+  /** When it was taken or last renewed (epoch ms): the later of its content's time and its mtime. */
   at: number;
+}
+
+/** How often a held lock is renewed: well within the stale age. */
+export function renewEveryMs(staleMs: number): number {
+  return Math.max(50, Math.min(10_000, Math.floor(staleMs / 4)));
+}
+
+/** Touches the lock file if it is still ours, so others see a live holder. */
+async function renewLock(lockPath: string, token: string): Promise<void> {
+  try {
+    const parsed = JSON.parse(await fsp.readFile(lockPath, 'utf8')) as { token?: unknown };
+    if (parsed.token !== token) return;
+    const now = new Date();
+    await fsp.utimes(lockPath, now, now);
+  } catch {
+    // Gone or unreadable: nothing of ours to renew.
+  }
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -58,9 +75,13 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
   try {
     await waitTurn(previous, timeoutMs, lockPath);
     const token = await acquire(lockPath, { ...options, timeoutMs: Math.max(0, deadline - Date.now()) }, timeoutMs);
+    // Renewed while held, so a live holder is never judged stale, however long fn takes.
+    const renew = setInterval(() => void renewLock(lockPath, token), renewEveryMs(options.staleMs ?? DEFAULT_STALE_MS));
+    renew.unref();
     try {
       return await fn();
     } finally {
+      clearInterval(renew);
       await release(lockPath, token);
     }
   } finally {
@@ -133,7 +154,7 @@ async function readHolder(lockPath: string): Promise<Holder | null> {
   }
   try {
     const parsed = JSON.parse(raw) as { pid?: unknown; at?: unknown };
-    if (typeof parsed.pid === 'number' && typeof parsed.at === 'number') return { raw, pid: parsed.pid, at: parsed.at };
+    if (typeof parsed.pid === 'number' && typeof parsed.at === 'number') return { raw, pid: parsed.pid, at: Math.max(parsed.at, mtime) };
   } catch {
     // Empty or partly written: judged by the file's age below.
   }

@@ -1,0 +1,173 @@
+// A grant, once given, keeps working through the field's ordinary events: resource servers that
+// drop live tokens, slow authorization servers, tokens that do not come with a refresh token.
+// Single-refresh checks use long-lived tokens or a seeded expiry, never a race with the clock,
+// and read the AS's own record: no refresh token is ever presented twice.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ProfileName, type Rig, type RigOptions, startRig } from '../rig/index.js';
+import { openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
+import { cliEnv, ROOT, runCli, tempHome } from './cli-helpers.js';
+import { openVault, readVault } from './grant-helpers.js';
+
+const rigs: Rig[] = [];
+const homes: string[] = [];
+afterAll(async () => {
+  for (const h of homes) await stopBroker(h);
+  await Promise.all(rigs.map((r) => r.close()));
+  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
+});
+
+async function linked(profile: ProfileName, opts: RigOptions = {}) {
+  const rig = await startRig(profile, opts);
+  rigs.push(rig);
+  const home = await tempHome();
+  homes.push(home);
+  const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '2' });
+  const r = await runCli(['link', rig.mcpUrl, '--json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  const id = (JSON.parse(r.stdout) as { id: string }).id;
+  return { rig, home, env, id };
+}
+
+const refreshesOf = (rig: Rig) => rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token');
+
+/** No refresh token was ever presented twice at the AS (with rotation, a repeat is a reuse). */
+function expectNoReuse(rig: Rig) {
+  const seen = rig.as.presentedRefreshTokens;
+  expect(new Set(seen).size).toBe(seen.length);
+}
+
+describe('a grant survives', () => {
+  it('5 bridges get a 401 at once right after a refresh (the server dropped live tokens): exactly one refresh, all calls succeed, the grant is kept', async () => {
+    const { rig, home, env, id } = await linked('api-path-rotating');
+    const bridges = await Promise.all(Array.from({ length: 5 }, () => openBridge(env, id)));
+    try {
+      for (const [i, b] of bridges.entries()) expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: `warm ${i}` } }))).toBe(`warm ${i}`);
+      // A refresh just happened...
+      const r = await runCli(['refresh', id, '--json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      const before = refreshesOf(rig).length;
+      // ...and the resource server stops accepting every live token (a restart, a key rotation).
+      rig.mcp.dropLiveTokens();
+      const out = await Promise.all(bridges.map((b, i) => b.client.callTool({ name: 'echo', arguments: { text: `after ${i}` } })));
+      expect(out.map(textOf)).toEqual(bridges.map((_, i) => `after ${i}`));
+      const during = refreshesOf(rig).slice(before);
+      expect(during).toHaveLength(1);
+      expect(during[0]!.status).toBe(200);
+    } finally {
+      await Promise.all(bridges.map((b) => b.close()));
+    }
+    const st = await runCli(['status', id, '--json'], env);
+    expect(JSON.parse(st.stdout)).toMatchObject({ status: 'ok' });
+    const v = await readVault(home);
+    expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
+    expectNoReuse(rig);
+  }, 240_000);
+
+  it('the refresh succeeds but the server rejects the new token too: needs-reauth (rejected), at most 3 token requests, one clear error to every bridge', async () => {
+    const { rig, env, id } = await linked('api-path-rotating');
+    const bridges = await Promise.all(Array.from({ length: 5 }, () => openBridge(env, id)));
+    try {
+      for (const b of bridges) await b.client.listTools();
+      const before = rig.as.tokenRequests.length;
+      rig.mcp.rejectNextTokens(1_000_000); // every token, old and new
+      const errs = await Promise.all(bridges.map((b) => b.client.callTool({ name: 'echo', arguments: { text: 'x' } }).then(() => undefined, (e: Error) => e)));
+      for (const e of errs) {
+        expect(e?.message).toMatch(/re-authorize/i);
+        expect(e?.message).toContain('mcp-tokens link');
+      }
+      const tries = rig.as.tokenRequests.slice(before);
+      expect(tries.length).toBeGreaterThanOrEqual(1);
+      expect(tries.length).toBeLessThanOrEqual(3);
+      // No loop: a second round of calls asks the AS for nothing more.
+      const again = await Promise.all(bridges.map((b) => b.client.callTool({ name: 'echo', arguments: { text: 'y' } }).then(() => undefined, (e: Error) => e)));
+      for (const e of again) expect(e?.message).toMatch(/re-authorize/i);
+      expect(rig.as.tokenRequests.slice(before)).toHaveLength(tries.length);
+    } finally {
+      await Promise.all(bridges.map((b) => b.close()));
+    }
+    const st = await runCli(['status', id, '--json'], env);
+    expect(JSON.parse(st.stdout)).toMatchObject({ status: 'needs-reauth', reason: 'rejected' });
+    expectNoReuse(rig);
+  }, 240_000);
+
+  it('10 bridges on a grant whose access token has expired: every call succeeds, exactly one refresh, no refresh token presented twice', async () => {
+    // Hour-long tokens; the stored expiry is set in the past, so no clock race decides the count.
+    const { rig, home, env, id } = await linked('api-path-rotating');
+    const vault = await openVault(home);
+    await vault.update((d) => {
+      d.servers[id]!.grant!.expiresAt = Date.now() - 1000;
+    });
+    const before = refreshesOf(rig).length;
+    const bridges = await Promise.all(Array.from({ length: 10 }, () => openBridge(env, id)));
+    try {
+      const out = await Promise.all(bridges.map((b, i) => b.client.callTool({ name: 'echo', arguments: { text: `bridge ${i}` } })));
+      expect(out.map(textOf)).toEqual(bridges.map((_, i) => `bridge ${i}`));
+    } finally {
+      await Promise.all(bridges.map((b) => b.close()));
+    }
+    const refreshes = refreshesOf(rig).slice(before);
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]!.status).toBe(200);
+    const v = await readVault(home);
+    expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
+    expectNoReuse(rig);
+  }, 240_000);
+
+  it('the token endpoint takes 40 s while another process needs the vault: that process is not held by the lock, and nothing is lost', async () => {
+    const { rig, home, env, id } = await linked('own-as');
+    const grantBefore = (await readVault(home)).secrets.tokens[id];
+    rig.as.setTokenFault({ delayMs: 40_000 });
+    let refreshDone = false;
+    const slow = runCli(['refresh', id], env, { timeoutMs: 60_000 }).finally(() => (refreshDone = true));
+    await waitFor(() => rig.as.tokenRequestsInFlight() > 0, 30_000, 'the refresh to reach the token endpoint');
+    const other = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/integration/fixtures/vault-touch.ts'), home, id, 'renamed meanwhile'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(other).toMatchObject({ code: 0, out: 'written\n' });
+    // The other process finished its write while the refresh was still waiting for the AS.
+    expect(refreshDone).toBe(false);
+    expect(rig.as.tokenRequestsInFlight()).toBeGreaterThan(0);
+    const r = await slow;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/authorization server/i);
+    rig.as.setTokenFault(undefined);
+    const after = await readVault(home);
+    expect(after.servers[id]!.name).toBe('renamed meanwhile');
+    expect(after.secrets.tokens[id]).toEqual(grantBefore);
+    expect(after.servers[id]!.state.status).toBe('ok');
+    expect(after.pending).toEqual([]);
+    // And the grant still refreshes once the AS answers in time.
+    const again = await runCli(['refresh', id, '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it('refresh on a grant without a refresh token says so, changes nothing, and bridges keep working', async () => {
+    const { rig, home, env, id } = await linked('own-as', { noRefreshTokens: true });
+    const before = await readVault(home);
+    expect(before.secrets.tokens[id]!.refreshToken).toBeUndefined();
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'one' } }))).toBe('one');
+      const r = await runCli(['refresh', id], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/gave no refresh token; the current token is valid until \d{4}-\d\d-\d\dT[\d:.]+Z; re-authorize after that/);
+      const j = await runCli(['refresh', id, '--json'], env);
+      expect(j.code, j.stderr).toBe(0);
+      expect(JSON.parse(j.stdout)).toMatchObject({ id, status: 'ok', note: expect.stringMatching(/no refresh token/) });
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'two' } }))).toBe('two');
+    } finally {
+      await b.close();
+    }
+    const after = await readVault(home);
+    expect(after.secrets.tokens[id]).toEqual(before.secrets.tokens[id]);
+    expect(after.servers[id]!.grant).toEqual(before.servers[id]!.grant);
+    expect(after.servers[id]!.state).toEqual({ status: 'ok' });
+    expect(refreshesOf(rig)).toHaveLength(0);
+  });
+});
