@@ -101,14 +101,22 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     const base: RequestInit = { ...init, body: await bufferBody(init?.body) };
     // Redirects are followed by the SDK within the origin; a fetch must not carry the token elsewhere.
     if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
-    const attempt = (token: string) => {
+    const attempt = async (token: string) => {
       const headers = new Headers(init?.headers);
       // The server's own headers (API keys, tenant): same origin only, like the token.
       for (const h of o.tokens.headers ?? []) headers.set(h.name, h.value);
       // The empty token (NO_AUTH): a server that wants none gets no Authorization header.
       if (token) headers.set('authorization', `Bearer ${token}`);
       else headers.delete('authorization');
-      return doFetch(url, { ...base, headers });
+      try {
+        return await doFetch(url, { ...base, headers });
+      } catch (err) {
+        // A kept-alive connection the server closed just as it was reused (likely after a wait
+        // for the broker): the request never got an answer; send it once more on a new one.
+        if (!staleConnection(err)) throw err;
+        log('info', `${origin} closed a kept-alive connection; sending again`);
+        return doFetch(url, { ...base, headers });
+      }
     };
 
     let token = await obtain(o.tokens.getToken(MIN_VALIDITY_SECONDS));
@@ -161,6 +169,11 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
       return res;
     }
   };
+}
+
+function staleConnection(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
 
 /** A stream body can be read once; keep the bytes so a retry can send them again. */

@@ -200,7 +200,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
   // A launch starts many bridges (and maybe the daemon) at once on a busy machine: allow it time.
-  const client = new BrokerClient({ address: brokerAddress(home), start: () => startBroker(home, env, log), startTimeoutMs: 30_000, clientName: 'bridge' });
+  const client = new BrokerClient({ address: brokerAddress(home), home, start: () => startBroker(home, env, log), startTimeoutMs: 30_000, clientName: 'bridge' });
   const displayName = opts.name ?? (looksLikeUrl(target) ? new URL(target).host : target);
   // In front of the bridge until the server is usable: the client sees the reason, not a closed pipe.
   // Loaded only when needed: it brings the SDK's schemas (zod), which a working bridge never loads.

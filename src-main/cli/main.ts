@@ -154,13 +154,14 @@ async function run(argv: string[]): Promise<number> {
   }
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
-  const ctx = await openContext({ progress: err });
   if (cmd === 'daemon') {
     const idle = a.values['idle-exit'] !== undefined ? Number(a.values['idle-exit']) : undefined;
     if (idle !== undefined && !(idle >= 0)) throw new UsageError('--idle-exit must be a number of seconds.');
     const { runDaemon } = await import('./daemon.js');
-    return runDaemon(ctx, { ...(idle !== undefined ? { idleExitMs: idle * 1000 } : {}), version: VERSION });
+    // The daemon opens the vault itself, so a failure there reaches the bridge that started it.
+    return runDaemon(() => openContext({ progress: err }), { ...(idle !== undefined ? { idleExitMs: idle * 1000 } : {}), version: VERSION });
   }
+  const ctx = await openContext({ progress: err });
   for (const line of ctx.startupReport) err(`Note: ${line}`);
   if (cmd === 'ui') {
     const port = a.values.port !== undefined ? Number(a.values.port) : undefined;
@@ -247,7 +248,7 @@ async function openContext(opts: { progress: (line: string) => void }) {
 async function refreshThroughBroker(home: string, id: string, direct: () => Promise<ServerView & { note?: string }>): Promise<ServerView & { note?: string }> {
   const { BrokerClient } = await import('../core/broker/client.js');
   const { brokerAddress } = await import('../core/broker/protocol.js');
-  const c = new BrokerClient({ address: brokerAddress(home), clientName: 'cli' });
+  const c = new BrokerClient({ address: brokerAddress(home), home, clientName: 'cli' });
   try {
     await c.request('hello', { client: 'cli' }, 2000);
   } catch {

@@ -33,7 +33,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
   });
   let brokerServer: BrokerServer | undefined;
   try {
-    brokerServer = await serveBroker(broker, { address: brokerAddress(ctx.home), logger: ctx.logger, version: o.version });
+    brokerServer = await serveBroker(broker, { address: brokerAddress(ctx.home), home: ctx.home, logger: ctx.logger, version: o.version });
   } catch (err) {
     if (!(err instanceof BrokerAlreadyRunning)) throw err;
     process.stderr.write('Note: a token broker is already running (the daemon or the app); this UI works beside it.\n');

@@ -151,7 +151,7 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
   let stopped = false;
   const hostBroker = async () => {
     try {
-      brokerServer = await serveBroker(broker, { address: brokerAddress(d.home, d.platform), logger: d.logger, version: d.version });
+      brokerServer = await serveBroker(broker, { address: brokerAddress(d.home, d.platform), home: d.home, logger: d.logger, version: d.version });
     } catch (err) {
       // A headless `mcp-tokens daemon` holds the socket: one owner of tokens at a time, so
       // wait for it to exit (daemons started by bridges do when idle) and take over then.

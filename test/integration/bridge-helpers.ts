@@ -40,7 +40,7 @@ export function textOf(r: object): string {
 
 /** Stops the broker a bridge started (tests must not leave daemons behind). */
 export async function stopBroker(home: string): Promise<number | undefined> {
-  const c = new BrokerClient({ address: brokerAddress(home) });
+  const c = new BrokerClient({ address: brokerAddress(home), home });
   try {
     const { pid } = await c.request('hello', {}, 2000);
     process.kill(pid, 'SIGTERM');

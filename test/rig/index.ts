@@ -32,6 +32,7 @@ export interface RigFaults {
  * Default: oidc-provider's own (public clients allowed).
  */
 export type ClientAuthStyle = 'post-only' | 'basic-only' | 'body-client-id' | 'post-and-basic';
+
 /** Switches for the token endpoint, flipped while a test runs. */
 export interface TokenEndpointFault {
   /** Answer only after this long (the request is then served as usual). */

@@ -1,11 +1,16 @@
 // A bridge's (or the CLI's) connection to the broker. Starts a broker when none answers,
 // reconnects after the broker dies, and bounds every request in time.
+import { lstatSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { UserError } from '../platform/errors.js';
+import { advertisedAddressFile, daemonFailureFile } from './address.js';
 import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } from './protocol.js';
 
 export interface BrokerClientOptions {
   address: string;
+  /** The data dir: where a broker started in another environment advertises its address, and a daemon leaves why it could not start. */
+  home?: string;
   /** Starts a broker (the daemon, or the app); called when none answers. Resolves when it should answer. */
   start?: () => void | Promise<void>;
   /** How long to wait for a started broker to answer. */
@@ -26,9 +31,37 @@ export class BrokerClient {
   private subscribed = false;
   constructor(private readonly o: BrokerClientOptions) {}
 
-  private tryConnect(): Promise<Socket> {
+  /** The computed address, then the one the running broker advertised (if another). */
+  private async connectAny(): Promise<Socket> {
+    try {
+      return await this.tryConnect(this.o.address);
+    } catch (first) {
+      const alt = this.o.home ? readJson<{ address?: unknown }>(advertisedAddressFile(this.o.home))?.address : undefined;
+      if (typeof alt === 'string' && alt !== this.o.address) {
+        try {
+          return await this.tryConnect(alt);
+        } catch {
+          // Stale: that broker is gone too.
+        }
+      }
+      throw first;
+    }
+  }
+
+  /** Why a daemon started at `since` could not start, if it said so. */
+  private startFailure(since: number): string | undefined {
+    if (!this.o.home) return undefined;
+    const f = readJson<{ at?: unknown; message?: unknown }>(daemonFailureFile(this.o.home));
+    return f && typeof f.at === 'number' && f.at >= since - 1000 && typeof f.message === 'string' ? f.message : undefined;
+  }
+
+  private tryConnect(address: string): Promise<Socket> {
+    if (!address.startsWith('\\\\')) {
+      const unsafe = unsafeSocketDir(address);
+      if (unsafe) return Promise.reject(new UserError('network', unsafe, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.'));
+    }
     return new Promise((resolve, reject) => {
-      const s = connect(this.o.address);
+      const s = connect(address);
       s.once('connect', () => {
         s.removeAllListeners('error');
         resolve(s);
@@ -42,14 +75,16 @@ export class BrokerClient {
     this.connecting ??= (async () => {
       let s: Socket;
       try {
-        s = await this.tryConnect();
+        s = await this.connectAny();
       } catch (first) {
+        if (first instanceof UserError) throw first;
         if (!this.o.start) throw new UserError('network', `No token broker answers at ${this.o.address}.`, 'Start the app, or run `mcp-tokens daemon`.', { cause: first });
-        const deadline = Date.now() + (this.o.startTimeoutMs ?? 10_000);
+        const since = Date.now();
+        const deadline = since + (this.o.startTimeoutMs ?? 10_000);
         // A starter that says when the broker listens saves the polling below.
         let timer: NodeJS.Timeout | number | undefined;
         const started = await Promise.race([
-          Promise.resolve(this.o.start()).then(() => this.tryConnect()).catch(() => undefined),
+          Promise.resolve(this.o.start()).then(() => this.connectAny()).catch(() => undefined),
           new Promise<undefined>((r) => (timer = setTimeout(r, deadline - Date.now()))),
         ]).finally(() => clearTimeout(timer));
         let delay = 50;
@@ -61,9 +96,13 @@ export class BrokerClient {
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 500);
           try {
-            s = await this.tryConnect();
+            s = await this.connectAny();
             break;
           } catch (err) {
+            if (err instanceof UserError) throw err;
+            // The daemon said why it could not start: no need to wait out the deadline.
+            const why = this.startFailure(since);
+            if (why) throw new UserError('network', `The token broker could not start: ${why}`, 'Fix that, then try again; `mcp-tokens daemon` shows the same.', { cause: err });
             if (Date.now() > deadline) throw new UserError('network', 'Started the token broker, but it did not answer in time.', 'See the log in the data directory, or run `mcp-tokens daemon` to see why.', { cause: err });
           }
         }
@@ -138,4 +177,28 @@ export class BrokerClient {
     this.sock?.destroy();
     this.sock = undefined;
   }
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reason not to trust the socket's directory (someone else's, or writable by others); undefined when fine or absent. */
+function unsafeSocketDir(address: string): string | undefined {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return undefined;
+  const dir = dirname(address);
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return undefined; // no dir yet: no broker, and the one started creates it privately
+  }
+  if (!st.isDirectory() || st.uid !== process.getuid() || (st.mode & 0o022) !== 0) {
+    return `The token broker's directory ${dir} is not a private directory of this user; refusing to use it.`;
+  }
+  return undefined;
 }

@@ -1,7 +1,5 @@
 // The bridge <-> broker wire: newline-delimited JSON over a Unix socket (named pipe on Windows).
 // Every line is validated; nothing here ever carries a token to anyone but the bridge that asked.
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { ServerView } from '../manager/manager.js';
 
 export const BROKER_PROTOCOL = 1;
@@ -117,14 +115,7 @@ export function parseRequest(line: string): BrokerRequest {
   }
 }
 
-/** Where the broker listens: a socket in the private run dir, or a per-home named pipe on Windows. */
-export function brokerAddress(home: string, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32') {
-    const h = createHash('sha256').update(home.toLowerCase()).digest('hex').slice(0, 16);
-    return `\\\\.\\pipe\\mcp-tokens-${h}`;
-  }
-  return join(home, 'run', 'broker.sock');
-}
+export { brokerAddress } from './address.js';
 
 /** Splits a byte stream into lines, refusing any line over `max` bytes. */
 export class LineSplitter {

@@ -1,9 +1,12 @@
-// Serves a Broker on a local socket that only the owning user can reach (0700 run dir, 0600 socket).
+// Serves a Broker on a local socket that only the owning user can reach (0700 runtime dir, 0600
+// socket), after winning the election for its data dir (election.ts): one broker per data dir.
 import { chmod, unlink } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { isUserError } from '../platform/errors.js';
-import { ensurePrivateDir } from '../vault/fs.js';
+import { isUserError, UserError } from '../platform/errors.js';
+import { ensurePrivateDir, writeFileAtomic } from '../vault/fs.js';
+import { advertisedAddressFile, daemonFailureFile } from './address.js';
+import { takeBrokerLock } from './election.js';
 import type { Logger } from '../platform/services.js';
 import { redact } from '../platform/redact.js';
 import type { Broker } from './broker.js';
@@ -11,6 +14,8 @@ import { type BrokerRequest, type BrokerResponse, BROKER_PROTOCOL, LineSplitter,
 
 export interface BrokerServerOptions {
   address: string;
+  /** The data dir this broker serves: the election is per data dir, whatever the address. */
+  home?: string;
   logger: Logger;
   version: string;
   /** Exit when no client has been connected for this long (daemons started by a bridge). */
@@ -26,26 +31,30 @@ export interface BrokerServer {
 
 export class BrokerAlreadyRunning extends Error {}
 
-function canConnect(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(address);
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    setTimeout(() => done(false), 1000).unref();
-  });
-}
-
 export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Promise<BrokerServer> {
   const isPipe = opts.address.startsWith('\\\\');
+  const dir = dirname(opts.address);
   if (!isPipe) {
-    await ensurePrivateDir(dirname(opts.address));
-    if (await canConnect(opts.address)) throw new BrokerAlreadyRunning(`A broker already answers at ${opts.address}.`);
-    await unlink(opts.address).catch(() => {}); // a stale socket from a process that died
+    try {
+      await ensurePrivateDir(dir);
+    } catch (err) {
+      throw new UserError('network', `The token broker cannot use its runtime directory ${dir}: ${err instanceof Error ? err.message : String(err)}.`, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.', { cause: err });
+    }
   }
+  // The election, before the socket is touched: only its winner may unlink and listen.
+  const lock = await takeBrokerLock(opts.home ?? opts.address, dir);
+  if (!lock) throw new BrokerAlreadyRunning(`A token broker already serves ${opts.home ?? opts.address}.`);
+  try {
+    return await listenAsWinner(broker, opts, isPipe, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe: boolean, lock: { release(): Promise<void> }): Promise<BrokerServer> {
+  // The winner alone is here: a socket file left at the address is a dead broker's.
+  if (!isPipe) await unlink(opts.address).catch(() => {});
   const sockets = new Set<Socket>();
   let idleTimer: NodeJS.Timeout | undefined;
   const armIdle = () => {
@@ -136,6 +145,7 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
   if (!isPipe) await chmod(opts.address, 0o600);
   armIdle();
   opts.logger.log('info', `broker listening (pid ${process.pid})`);
+  if (opts.home) await advertise(opts.home, opts.address);
 
   return {
     address: opts.address,
@@ -145,6 +155,21 @@ export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Pr
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       broker.close();
+      await lock.release();
     },
   };
+}
+
+/**
+ * Leaves the address in the data dir, so a bridge whose environment points elsewhere (another
+ * XDG_RUNTIME_DIR or TMPDIR than the broker's) still finds it; clears a previous start failure.
+ */
+async function advertise(home: string, address: string): Promise<void> {
+  try {
+    await ensurePrivateDir(dirname(advertisedAddressFile(home)));
+    await writeFileAtomic(advertisedAddressFile(home), JSON.stringify({ address, pid: process.pid, at: Date.now() }), 0o600);
+    await unlink(daemonFailureFile(home)).catch(() => {});
+  } catch {
+    // Only a convenience: the computed address works wherever the environments agree.
+  }
 }

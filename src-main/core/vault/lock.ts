@@ -90,6 +90,29 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
   }
 }
 
+/**
+ * Takes the lock at `lockPath` now or never (no waiting) and holds it, renewed, until release():
+ * for a holder that lives as long as its process (the broker election where the OS offers no
+ * lock that dies with the process). Returns null when a live holder has it.
+ */
+export async function holdLock(lockPath: string, staleMs = DEFAULT_STALE_MS): Promise<{ release(): Promise<void> } | null> {
+  let token: string;
+  try {
+    token = await acquire(lockPath, { timeoutMs: 0, staleMs }, 0);
+  } catch (err) {
+    if (err instanceof LockTimeoutError) return null;
+    throw err;
+  }
+  const renew = setInterval(() => void renewLock(lockPath, token), renewEveryMs(staleMs));
+  renew.unref();
+  return {
+    async release() {
+      clearInterval(renew);
+      await release(lockPath, token);
+    },
+  };
+}
+
 async function waitTurn(previous: Promise<void>, timeoutMs: number, lockPath: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
