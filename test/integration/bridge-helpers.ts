@@ -12,7 +12,7 @@ export interface BridgeSession {
   close(): Promise<void>;
 }
 
-export async function openBridge(env: NodeJS.ProcessEnv, target: string, opts: { answer?: string; name?: string } = {}): Promise<BridgeSession> {
+export async function openBridge(env: NodeJS.ProcessEnv, target: string, opts: { answer?: string; name?: string; timeoutMs?: number } = {}): Promise<BridgeSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'bridge', target],
@@ -25,7 +25,8 @@ export async function openBridge(env: NodeJS.ProcessEnv, target: string, opts: {
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString()));
   const client = new Client({ name: opts.name ?? 'claude-desktop-like', version: '1.0.0' }, { capabilities: { elicitation: {} } });
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { answer: opts.answer ?? '42' } }));
-  await client.connect(transport);
+  // Many bridges starting at once on a loaded machine may need more than the SDK's 60 s.
+  await client.connect(transport, opts.timeoutMs ? { timeout: opts.timeoutMs } : undefined);
   return {
     client,
     stderr: () => err,

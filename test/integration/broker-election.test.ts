@@ -62,10 +62,10 @@ describe('broker election', () => {
       });
       const linesBefore = (await listeningLines(home)).length;
       const refreshesBefore = refreshesOf(rig).length;
-      const bridges = await Promise.all(Array.from({ length: 20 }, () => openBridge(env, id)));
+      const bridges = await Promise.all(Array.from({ length: 20 }, () => openBridge(env, id, { timeoutMs: 300_000 })));
       let ok: number;
       try {
-        const out = await Promise.all(bridges.map((b, i) => b.client.callTool({ name: 'echo', arguments: { text: `r${round} b${i}` } })));
+        const out = await Promise.all(bridges.map((b, i) => b.client.callTool({ name: 'echo', arguments: { text: `r${round} b${i}` } }, undefined, { timeout: 300_000 })));
         ok = out.filter((o, i) => textOf(o) === `r${round} b${i}`).length;
       } finally {
         await Promise.all(bridges.map((b) => b.close()));

@@ -18,6 +18,12 @@ export interface BrokerDeps {
   /** First and maximum delay after a transient AS failure. */
   backoff?: { firstMs: number; maxMs: number };
   /**
+   * How long a bridge's token request waits for a slow token endpoint before it gets an error
+   * (the refresh itself carries on, and the next request gets its result). Default 8 s, so a
+   * call fails within the 10 s an MCP client waits, never hangs.
+   */
+  tokenWaitMs?: number;
+  /**
    * Asks the person before a bridge links an unknown server (the app's consent card). Without
    * it (headless daemon) the browser opens directly, as `mcp-tokens link` would.
    */
@@ -31,6 +37,7 @@ interface Backoff {
 }
 
 const POLL_MS = 300;
+const DEFAULT_TOKEN_WAIT_MS = 8_000;
 /** At most one automatic sign-in per server in this window after an AS migration. */
 const AUTO_RELINK_WINDOW_MS = 5 * 60_000;
 /** Step-up sign-ins the person is asked for, per server per hour; then a clear error instead. */
@@ -101,7 +108,7 @@ export class Broker {
   async getToken(server: string, minValiditySeconds: number, client?: string): Promise<TokenGrant> {
     const v = await this.idOf(server);
     if (client) void this.noteUse(v.id, client);
-    return this.serial(v.id, async () => {
+    const work = this.serial(v.id, async () => {
       if (this.backoffs.has(v.id)) {
         // While backing off, a still-valid token is fine; only a refresh must wait.
         try {
@@ -115,15 +122,40 @@ export class Broker {
       const ahead = (await this.d.refreshAheadS?.().catch(() => 0)) ?? 0;
       return this.guarded(v.id, () => this.d.manager.getToken(v.id, minValiditySeconds, ahead));
     });
+    return this.bounded(v, work);
+  }
+
+  /** Waits for `work` at most tokenWaitMs; then a still-valid current token, else a clear error. */
+  private async bounded(v: ServerView, work: Promise<TokenGrant>): Promise<TokenGrant> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.d.tokenWaitMs ?? DEFAULT_TOKEN_WAIT_MS)));
+    try {
+      const first = await Promise.race([work, late]);
+      if (first !== 'late') return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    void work.catch(() => {});
+    const still = await this.d.manager.getToken(v.id, 0).catch(() => undefined);
+    if (still && (still.expiresAt === undefined || still.expiresAt > this.d.clock.now())) return still;
+    throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh.`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
   }
 
   async reportRejected(server: string, token: string): Promise<TokenGrant> {
     const v = await this.idOf(server);
     try {
-      return await this.serial(v.id, async () => {
+      const work = this.serial(v.id, async () => {
         this.checkBackoff(v.id);
         return this.guarded(v.id, () => this.d.manager.reportRejected(v.id, token));
       });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.d.tokenWaitMs ?? DEFAULT_TOKEN_WAIT_MS)));
+      const first = await Promise.race([work, late]).finally(() => clearTimeout(timer));
+      if (first === 'late') {
+        void work.catch(() => {});
+        throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh.`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
+      }
+      return first;
     } catch (err) {
       if (!(err instanceof UserError && err.code === 'needs-reauth') || !(await this.asMoved(v))) throw err;
       // The server now names another authorization server: the old grant can never work
@@ -304,5 +336,12 @@ export class Broker {
   close() {
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.listeners.clear();
+  }
+
+  /** Waits (bounded) for the work in flight, so a refresh the AS answered is saved before exit. */
+  async drain(timeoutMs = 20_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.chains.values(), ...this.links.values()]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }

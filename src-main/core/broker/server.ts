@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { isUserError, UserError } from '../platform/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../vault/fs.js';
 import { advertisedAddressFile, daemonFailureFile } from './address.js';
-import { takeBrokerLock } from './election.js';
+import { type ElectionLock, takeBrokerLock } from './election.js';
 import type { Logger } from '../platform/services.js';
 import { redact } from '../platform/redact.js';
 import type { Broker } from './broker.js';
@@ -16,6 +16,8 @@ export interface BrokerServerOptions {
   address: string;
   /** The data dir this broker serves: the election is per data dir, whatever the address. */
   home?: string;
+  /** The election lock, when the caller won it already (a daemon elects before opening the vault). */
+  lock?: ElectionLock;
   logger: Logger;
   version: string;
   /** Exit when no client has been connected for this long (daemons started by a bridge). */
@@ -26,23 +28,33 @@ export interface BrokerServerOptions {
 export interface BrokerServer {
   address: string;
   connections(): number;
+  /** Waits (bounded) for refreshes in flight to be saved; call before close() on shutdown. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
 export class BrokerAlreadyRunning extends Error {}
 
-export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Promise<BrokerServer> {
-  const isPipe = opts.address.startsWith('\\\\');
-  const dir = dirname(opts.address);
-  if (!isPipe) {
+/**
+ * Wins the election for `home` (or returns null: another living broker holds it), after making
+ * sure the socket's runtime dir is private. Taken before the socket is touched.
+ */
+export async function electBroker(home: string, address: string): Promise<ElectionLock | null> {
+  const dir = dirname(address);
+  if (!address.startsWith('\\\\')) {
     try {
       await ensurePrivateDir(dir);
     } catch (err) {
       throw new UserError('network', `The token broker cannot use its runtime directory ${dir}: ${err instanceof Error ? err.message : String(err)}.`, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.', { cause: err });
     }
   }
+  return takeBrokerLock(home, dir);
+}
+
+export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Promise<BrokerServer> {
+  const isPipe = opts.address.startsWith('\\\\');
   // The election, before the socket is touched: only its winner may unlink and listen.
-  const lock = await takeBrokerLock(opts.home ?? opts.address, dir);
+  const lock = opts.lock ?? (await electBroker(opts.home ?? opts.address, opts.address));
   if (!lock) throw new BrokerAlreadyRunning(`A token broker already serves ${opts.home ?? opts.address}.`);
   try {
     return await listenAsWinner(broker, opts, isPipe, lock);
@@ -150,6 +162,7 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
   return {
     address: opts.address,
     connections: () => sockets.size,
+    drain: () => broker.drain(),
     async close() {
       clearTimeout(idleTimer);
       for (const s of sockets) s.destroy();
