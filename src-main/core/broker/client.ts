@@ -5,6 +5,10 @@ import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../platform/errors.js';
 import { advertisedAddressFile, daemonFailureFile } from './address.js';
+import { brokerElected } from './election.js';
+
+/** How long a bridge waits for a broker that has won its election but does not listen yet. */
+const ELECTED_START_WAIT_MS = 90_000;
 import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } from './protocol.js';
 
 export interface BrokerClientOptions {
@@ -103,6 +107,8 @@ export class BrokerClient {
             // The daemon said why it could not start: no need to wait out the deadline.
             const why = this.startFailure(since);
             if (why) throw new UserError('network', `The token broker could not start: ${why}`, 'Fix that, then try again; `mcp-tokens daemon` shows the same.', { cause: err });
+            // A broker that won its election is on its way (a loaded machine starts it slowly): wait on, bounded.
+            if (Date.now() > deadline && this.o.home && Date.now() < since + ELECTED_START_WAIT_MS && (await brokerElected(this.o.home))) continue;
             if (Date.now() > deadline) throw new UserError('network', 'Started the token broker, but it did not answer in time.', 'See the log in the data directory, or run `mcp-tokens daemon` to see why.', { cause: err });
           }
         }

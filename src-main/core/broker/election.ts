@@ -11,7 +11,7 @@
 //    file taken with O_EXCL in the private runtime dir, renewed while the broker lives; a holder
 //    whose pid is dead (or that stopped renewing, in case the pid was reused) is broken under the
 //    `.break` protocol of vault/lock.ts, which never lets two contenders both win.
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { holdLock } from '../vault/lock.js';
 import { electionName, homeKey } from './address.js';
@@ -34,4 +34,22 @@ export async function takeBrokerLock(home: string, runDir: string, platform: Nod
     return { release: () => new Promise<void>((r) => srv.close(() => r())) };
   }
   return holdLock(path.join(runDir, `broker-${homeKey(home, platform)}.lock`), 30_000);
+}
+
+/**
+ * Whether a broker for `home` has won its election and is alive (it may still be starting).
+ * Linux only (the election socket accepts and drops connections); elsewhere: unknown (false).
+ */
+export function brokerElected(home: string, platform: NodeJS.Platform = process.platform): Promise<boolean> {
+  if (platform !== 'linux') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const s = connect(electionName(home));
+    const done = (v: boolean) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    setTimeout(() => done(false), 1000).unref();
+  });
 }
