@@ -176,7 +176,7 @@ async function serverHeaders(client: BrokerClient, serverId: string | undefined,
 
 /**
  * One cheap unauthenticated request (a JSON-RPC ping, which opens no session): a server that
- * wants a sign-in answers 401/403. Anything unclear (no answer, 404, 5xx) takes the broker's
+ * wants a sign-in answers 401/403. Anything unclear (no answer, 404, 405, 5xx) takes the broker's
  * `link` path, which probes properly and explains.
  */
 async function answersWithoutAuth(url: string, headers: HeaderSpec[]): Promise<boolean> {
@@ -189,7 +189,9 @@ async function answersWithoutAuth(url: string, headers: HeaderSpec[]): Promise<b
       signal: AbortSignal.timeout(5_000),
     });
     await res.body?.cancel().catch(() => {});
-    return res.status >= 200 && res.status < 500 && ![401, 403, 404].includes(res.status) && !(res.status >= 300 && res.status < 400);
+    // 2xx, or 400 (a Streamable HTTP server refusing a ping outside a session, after letting it
+    // past any auth). A 405 is a legacy SSE endpoint that takes no POST: unclear, so link.
+    return (res.status >= 200 && res.status < 300) || res.status === 400;
   } catch {
     return false;
   }
