@@ -81,7 +81,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
   it('boots into the Servers screen, the renderer served from app:// with the strict CSP header and the preload API', async () => {
     page = await app.page();
     await page.getByRole('heading', { level: 2, name: 'Servers' }).waitFor({ timeout: 90_000 });
-    await page.getByText('No servers linked yet.').waitFor();
+    await page.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor();
 
     const s = await app.state();
     expect(s.windows.filter((w) => !w.destroyed)).toHaveLength(1);
@@ -155,7 +155,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     await page.getByText(/^Added to Claude Desktop \(.*claude_desktop_config\.json, a new file\)/).waitFor({ timeout: 15_000 });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Servers' }).click();
-    const item = page.getByRole('list', { name: 'Linked servers' }).getByRole('listitem').filter({ hasText: rig.mcpUrl });
+    const item = page.getByRole('list', { name: 'Linked servers' }).getByRole('listitem').filter({ hasText: new URL(rig.mcpUrl).host });
     await expect.poll(() => item.getByText('Connected', { exact: true }).isVisible(), { timeout: 15_000 }).toBe(true);
     await shot(page, 'app-3-servers-connected.png');
     const servers = (await page.evaluate(() => (window as unknown as { mcpTokens: { 'servers/list'(): Promise<Array<{ id: string; name: string }>> } }).mcpTokens['servers/list']())) as Array<{ id: string; name: string }>;
