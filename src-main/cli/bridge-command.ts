@@ -175,7 +175,7 @@ async function serverHeaders(client: BrokerClient, serverId: string | undefined,
 }
 
 /**
- * One cheap unauthenticated request (a JSON-RPC ping, which opens no session): a server that
+ * One cheap unauthenticated request (server/discover, which opens no session): a server that
  * wants a sign-in answers 401/403. Anything unclear (no answer, 404, 405, 5xx) takes the broker's
  * `link` path, which probes properly and explains.
  */
@@ -183,15 +183,23 @@ async function answersWithoutAuth(url: string, headers: HeaderSpec[]): Promise<b
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { ...Object.fromEntries(headers.map((h) => [h.name, h.value])), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'mcp-tokens-probe', method: 'ping' }),
+      // A well-formed request for either era: modern servers want the version header and _meta
+      // on every POST; legacy ones answer 400 outside a session, after any auth check.
+      headers: { ...Object.fromEntries(headers.map((h) => [h.name, h.value])), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'mcp-tokens-probe',
+        method: 'server/discover',
+        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'mcp-tokens-bridge', version: VERSION }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+      }),
       redirect: 'manual',
       signal: AbortSignal.timeout(5_000),
     });
     await res.body?.cancel().catch(() => {});
-    // 2xx, or 400 (a Streamable HTTP server refusing a ping outside a session, after letting it
-    // past any auth). A 405 is a legacy SSE endpoint that takes no POST: unclear, so link.
-    return (res.status >= 200 && res.status < 300) || res.status === 400;
+    // 2xx, or a 4xx refusal of the request itself (outside a session, a version it does not
+    // take) after letting it past any auth. 401/403 ask for a sign-in; 404 and 405 (a legacy SSE
+    // endpoint that takes no POST) are unclear, so those link.
+    return res.status >= 200 && res.status < 500 && !(res.status >= 300 && res.status < 400) && ![401, 403, 404, 405].includes(res.status);
   } catch {
     return false;
   }
