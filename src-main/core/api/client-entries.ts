@@ -12,7 +12,7 @@ import {
   scanClientConfigs,
   type ClientFs,
 } from '../clients/index.js';
-import { entriesAt, nodeClientFs, withFreshConfig, writeConfig } from '../clients/config-file.js';
+import { entriesAt, nodeClientFs, sameUrlKey, withFreshConfig, writeConfig } from '../clients/config-file.js';
 import { nodeAt, parseTree, toValue, type JsonValue, type Syntax } from '../clients/jsonc.js';
 import { redact } from '../platform/redact.js';
 import type { ClientKind, ClientOverview, ClientRemoveResult } from '../../../src-shared/contract.js';
@@ -22,16 +22,6 @@ export interface ClientEntriesDeps {
   fs?: ClientFs;
   platform?: NodeJS.Platform;
   now?: () => Date;
-}
-
-function sameUrlKey(s: string): string {
-  try {
-    const u = new URL(s);
-    u.hash = '';
-    return u.href;
-  } catch {
-    return s;
-  }
 }
 
 function isMcpRemote(entry: JsonValue | undefined): boolean {

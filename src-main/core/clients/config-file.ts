@@ -284,7 +284,7 @@ export async function withFreshConfig<T>(file: string, syntax: Syntax, fs: Clien
 }
 
 /** URLs compare as the vault stores them (parsed, no fragment); anything else as written. */
-function sameUrlKey(s: string): string {
+export function sameUrlKey(s: string): string {
   try {
     const u = new URL(s);
     u.hash = '';
