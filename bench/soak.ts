@@ -336,7 +336,11 @@ clearInterval(sampler);
 await sampleBrokers();
 await Promise.all(bridges.map((b) => b.close()));
 const last = await currentBrokerPid();
-if (last) process.kill(last, 'SIGTERM');
+if (last) {
+  process.kill(last, 'SIGTERM');
+  // The broker writes its run files as it exits: wait (bounded) so the data dir can be removed.
+  for (let i = 0; i < 100 && alive(last); i++) await sleep(100);
+}
 await Promise.all(rigs.map((r) => r.close()));
 
 const perExpiry = expiryRefreshes ? expiryRefreshes / (expiryRefreshes - duplicateRefreshes || 1) : 1;
@@ -364,7 +368,7 @@ const broken = [
   duplicateRefreshes > 0 && 'one expiry was refreshed twice',
   stats.calls === 0 && 'no calls were made',
 ].filter(Boolean);
-await rm(home, { recursive: true, force: true });
+await rm(home, { recursive: true, force: true, maxRetries: 5 });
 if (broken.length) {
   process.stdout.write(`INVARIANTS BROKEN: ${broken.join('; ')}\n`);
   process.exit(1);

@@ -5,17 +5,22 @@
 # `npm start` served the manager UI and it answered within 60 s of the start script starting,
 # and that `npm test` passed. Sets no variable the README does not mention.
 #
-# Usage (Linux, as CI): scripts/check-fresh-clone.sh [--conformance]
+# Usage (Linux, as CI): scripts/check-fresh-clone.sh [--conformance] [--soak]
 #   --conformance  then also runs the README's conformance command in the same clone (CI does)
+#   --soak         then also runs the 30-second soak (`npm run soak -- --ci`), which exits
+#                  non-zero when an invariant breaks (CI does)
 # It clones the committed HEAD: uncommitted changes are not checked.
 set -euo pipefail
 
 conformance=""
-case "${1:-}" in
-  --conformance) conformance=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--conformance]" >&2; exit 2 ;;
-esac
+soak=""
+for arg in "$@"; do
+  case "$arg" in
+    --conformance) conformance=1 ;;
+    --soak) soak=1 ;;
+    *) echo "usage: $0 [--conformance] [--soak]" >&2; exit 2 ;;
+  esac
+done
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcpt-fresh-clone-XXXXXX")"
@@ -126,4 +131,8 @@ if [ -n "$conformance" ]; then
   say "running the README's conformance command: $conf_cmd"
   bash -c "$conf_cmd" </dev/null || fail "\`$conf_cmd\` failed"
 fi
-say "passed: install, npm start (UI answered), npm test${conformance:+, conformance} in $((SECONDS - t0)) s"
+if [ -n "$soak" ]; then
+  say "running the 30-second soak: npm run soak -- --ci"
+  npm run soak -- --ci </dev/null || fail "the soak broke an invariant (its figures are above)"
+fi
+say "passed: install, npm start (UI answered), npm test${conformance:+, conformance}${soak:+, soak} in $((SECONDS - t0)) s"
