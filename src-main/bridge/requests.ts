@@ -2,7 +2,7 @@
 import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { idKey } from './errors.js';
 import type { ModernCall } from './modern/session.js';
-import type { LegacyLink } from './legacy/session.js';
+import type { LegacyLink } from './legacy/link.js';
 
 export interface Pending extends ModernCall {
   msg: JSONRPCRequest;

@@ -2,58 +2,19 @@
 // client's own initialize, rebuilds it when the server forgets it, and routes what comes back.
 // Messages pass as bytes; only small ones are parsed, to route them.
 import type { JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { rememberEra } from '../era.js';
 import { detail, HttpError, httpStatus, idKey, NoAnswer, ProtocolMismatch, StreamError, streamReason, withTimeout } from '../errors.js';
 import type { Head } from '../json-head.js';
-import type { Output } from '../output.js';
-import type { Pending, RequestTable } from '../requests.js';
-import { errorLine, type ErrorLine } from '../stdio.js';
+import type { Pending } from '../requests.js';
+import { errorLine } from '../stdio.js';
 import { BridgeAuthError } from '../token-source.js';
+import { Inbound } from './inbound.js';
+import type { Answer, LegacyHost, LegacyLink } from './link.js';
 import { SseTransport } from './sse-transport.js';
 import { StreamableTransport } from './streamable.js';
-import type { Kind, LegacyTransport, Outgoing } from './transport.js';
+import type { Kind, Outgoing } from './transport.js';
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
-type Answer = { jsonrpc: '2.0'; id?: string | number | null; result?: Record<string, unknown>; error?: { code: number; message: string } };
-
-export interface LegacyLink {
-  transport: LegacyTransport;
-  kind: Kind;
-  started: boolean;
-  /** We closed it (or are closing it): its close is not a loss. */
-  closing: boolean;
-  lost: boolean;
-  /** The last auth failure its fetch threw; the event stream reports it only as text. */
-  authError?: BridgeAuthError;
-  /**
-   * Settles once the server has answered the standalone GET stream opened after
-   * `notifications/initialized` (or after a short wait). Server-initiated requests go on that
-   * stream, and servers drop them while it is not open yet, so requests wait for it.
-   */
-  streamReady?: Promise<void>;
-  onStandaloneAnswer?: () => void;
-}
-
-export interface LegacyHost {
-  url: URL;
-  serverUrl: string;
-  dataDir: string | undefined;
-  timeoutMs: number;
-  output: Output;
-  requests: RequestTable;
-  /** An authorizing fetch for one transport. */
-  authFetch(onAuthError: (e: BridgeAuthError) => void): FetchLike;
-  write(msg: object): void;
-  finish(p: Pending, reply: ErrorLine | object): void;
-  internalId(): string;
-  failure(err: unknown): { code: number; message: string };
-  /** Why the probe took the server for a legacy one, if it did. */
-  probeNote(): string | undefined;
-  stopping(): boolean;
-  track(p: Promise<void>): void;
-  log(level: Level, msg: string): void;
-}
+export type { LegacyHost, LegacyLink } from './link.js';
 
 interface Opened {
   link?: LegacyLink;
@@ -74,13 +35,12 @@ export class LegacySession {
   /** The client's own initialize, replayed (with an internal id) when the session must be rebuilt. */
   initRequest: JSONRPCRequest | undefined;
   private clientInitialized = false;
-  private readonly internal = new Map<string, { resolve: (m: Answer) => void; reject: (e: Error) => void }>();
-  /** Which session asked the client something, so the answer goes back there. */
-  private readonly serverRequests = new Map<string, LegacyLink>();
   private readonly origin: string;
+  private readonly inbound: Inbound;
 
   constructor(private readonly h: LegacyHost) {
     this.origin = h.url.origin;
+    this.inbound = new Inbound(h, this.origin);
   }
 
   // ---- the client's side ----
@@ -119,9 +79,7 @@ export class LegacySession {
 
   /** The client's answer to a request from the server: back to the session that asked. */
   answer(id: unknown, body: string): void {
-    const key = idKey(id);
-    const link = this.serverRequests.get(key);
-    this.serverRequests.delete(key);
+    const link = this.inbound.askedBy(id);
     if (!link || link.lost || link.closing) {
       this.h.log('debug', `dropped the client's answer to ${String(id)}: that session is gone`);
       return;
@@ -193,58 +151,6 @@ export class LegacySession {
 
   // ---- the server's side ----
 
-  private whole(link: LegacyLink, bytes: Buffer): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      this.h.log('warn', `${this.origin} sent something that is not JSON (${bytes.length} bytes); dropped`);
-      return;
-    }
-    if (Array.isArray(m)) for (const x of m) this.route(link, x, Buffer.from(JSON.stringify(x)));
-    else this.route(link, m, bytes);
-  }
-
-  private route(link: LegacyLink, m: unknown, bytes: Buffer): void {
-    if (typeof m !== 'object' || m === null) return;
-    const msg = m as Answer & { method?: unknown; params?: { progressToken?: unknown } };
-    if ('result' in msg || 'error' in msg) {
-      if (msg.id === undefined || msg.id === null) {
-        this.h.log('warn', `${this.origin} sent an error that names no request: ${msg.error?.message ?? ''}`);
-        return;
-      }
-      const key = idKey(msg.id);
-      const waiter = this.internal.get(key);
-      if (waiter) return waiter.resolve(msg);
-      const p = this.h.requests.get(key);
-      if (p && this.h.requests.settle(p)) return this.h.output.line(bytes);
-      this.h.log('debug', `dropped a late answer to ${String(msg.id)}`);
-      return;
-    }
-    if (typeof msg.method !== 'string') return;
-    if (msg.id !== undefined) this.serverRequests.set(idKey(msg.id), link);
-    else if (msg.method === 'notifications/progress') this.h.requests.progress(msg.params?.progressToken);
-    this.h.output.line(bytes);
-  }
-
-  /** A large message went to the client in pieces: settle what it answered. */
-  private wrote(link: LegacyLink, head: Head): void {
-    if (head.id === undefined) return;
-    if (head.method !== undefined) {
-      this.serverRequests.set(idKey(head.id), link);
-      return;
-    }
-    const p = this.h.requests.byId(head.id);
-    if (p) this.h.requests.settle(p);
-  }
-
-  private streamEnded(link: LegacyLink, key: string, why: string): void {
-    const waiter = this.internal.get(key);
-    if (waiter) return waiter.reject(new Error(`the connection to ${this.origin} was lost (${why})`));
-    const p = this.h.requests.get(key);
-    if (p && !p.done && p.link === link) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${why}); try again`));
-  }
-
   private onTransportError(link: LegacyLink, err: Error): void {
     if (link.closing || link.lost) return;
     if (link.kind === 'sse' && link.started && err instanceof StreamError) {
@@ -265,11 +171,11 @@ export class LegacySession {
       fetch: this.h.authFetch((e) => {
         link.authError = e;
       }),
-      whole: (bytes: Buffer) => this.whole(link, bytes),
+      whole: (bytes: Buffer) => this.inbound.whole(link, bytes),
       long: () => this.h.output.long(),
-      wrote: (head: Head) => this.wrote(link, head),
-      streamEnded: (key: string, why: string) => this.streamEnded(link, key, why),
-      waiting: (key: string) => this.internal.has(key) || this.h.requests.get(key)?.done === false,
+      wrote: (head: Head) => this.inbound.wrote(link, head),
+      streamEnded: (key: string, why: string) => this.inbound.streamEnded(link, key, why),
+      waiting: (key: string) => this.inbound.waiting(key),
     };
     const transport = kind === 'streamable' ? new StreamableTransport(host) : new SseTransport(host);
     const link: LegacyLink = { transport, kind, started: false, closing: false, lost: false };
@@ -300,7 +206,7 @@ export class LegacySession {
     for (const p of this.h.requests.values()) {
       if (p.link === link && !p.sending) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${reason}); try again`));
     }
-    for (const [key, l] of this.serverRequests) if (l === link) this.serverRequests.delete(key);
+    this.inbound.forget(link);
   }
 
   /** The live session, rebuilding it (lazily, once for all waiters) when there is none. */
@@ -398,31 +304,7 @@ export class LegacySession {
       if (!init) return { link };
       const id = this.h.internalId();
       const key = idKey(id);
-      const answer = await new Promise<Answer>((resolve, reject) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.internal.delete(key);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(noAnswer());
-        }, this.h.timeoutMs);
-        timer.unref();
-        this.internal.set(key, {
-          resolve: (m) => {
-            done();
-            resolve(m);
-          },
-          reject: (e) => {
-            done();
-            reject(e);
-          },
-        });
-        link.transport.send({ body: JSON.stringify({ ...init, id }), requestKey: key }).catch((err: unknown) => {
-          done();
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
-      });
+      const answer = await this.inbound.expect(key, this.h.timeoutMs, noAnswer, () => link.transport.send({ body: JSON.stringify({ ...init, id }), requestKey: key }));
       const version = answer.result?.protocolVersion;
       if (typeof version === 'string') link.transport.setProtocolVersion(version);
       this.h.log('info', `connected to ${this.origin} (${kind === 'sse' ? 'legacy HTTP+SSE' : 'Streamable HTTP'})`);

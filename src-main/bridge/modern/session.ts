@@ -4,7 +4,8 @@
 import { VERSION } from '../../core/platform/version.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { mcpName, encodeHeaderValue, paramHeaders, toolHeaders, type ToolHeaders } from './headers.js';
+import { idKey, sleep } from '../errors.js';
+import { mcpName, encodeHeaderValue, paramHeaders } from './headers.js';
 import {
   exchange,
   HEADER_MISMATCH,
@@ -23,6 +24,8 @@ import {
   type RpcError,
 } from './protocol.js';
 import type { ErrorLine } from '../stdio.js';
+import { ChangeListener } from './listen.js';
+import { ToolTable } from './tools.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -64,37 +67,14 @@ const INPUT_METHODS: Record<string, string> = { 'elicitation/create': 'elicitati
 /** Bounds on a server that keeps asking: MRTR rounds per call, re-issues of a broken stream. */
 const MAX_ROUNDS = 16;
 const MAX_REISSUES = 2;
-const MAX_LIST_PAGES = 100;
-const LISTEN_BACKOFF_MAX_MS = 30_000;
-
-function idKey(id: unknown): string {
-  return `${typeof id}:${String(id)}`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    t.unref();
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done);
-  });
-}
 
 export class ModernSession {
   version: string;
   identity: ClientIdentity = { clientInfo: { name: 'mcp-tokens-bridge', version: VERSION }, capabilities: {} };
   private logLevel: string | undefined;
-  private readonly tools = new Map<string, ToolHeaders>();
-  private toolsComplete = false;
-  private toolsLoading: Promise<void> | undefined;
+  private readonly tools: ToolTable;
   private readonly waiters = new Map<string, (m: Answer) => void>();
-  private readonly subscriptions = new Set<string>();
-  private clientReady = false;
-  private listen: AbortController | undefined;
+  private readonly listener: ChangeListener;
   private closed = false;
 
   constructor(
@@ -103,6 +83,31 @@ export class ModernSession {
     readonly info: DiscoverInfo,
   ) {
     this.version = version;
+    this.tools = new ToolTable({
+      origin: host.url.origin,
+      list: (cursor) => this.roundTrip('tools/list', cursor ? { cursor } : {}, { signal: AbortSignal.timeout(host.timeoutMs) }),
+      warn: (msg) => host.log('warn', msg),
+    });
+    this.listener = new ChangeListener({
+      origin: host.url.origin,
+      capabilities: info.capabilities,
+      listen: (filter, signal, onMessage) => {
+        const params = this.metaFor({ notifications: filter });
+        return exchange({
+          fetch: host.fetch,
+          url: host.url,
+          message: { jsonrpc: '2.0', id: host.internalId(), method: 'subscriptions/listen', params },
+          headers: this.headersFor('subscriptions/listen', params, this.version),
+          signal,
+          onMessage,
+        });
+      },
+      useVersion: (v) => {
+        this.version = v;
+      },
+      notification: (m) => this.fromStream(m, 'subscriptions/listen'),
+      log: (level, msg) => host.log(level, msg),
+    });
   }
 
   private get origin(): string {
@@ -119,7 +124,7 @@ export class ModernSession {
       clientInfo: info ? { version: '', ...info, name: info.name as string } : this.identity.clientInfo,
       capabilities: isObject(p.capabilities) ? p.capabilities : {},
     };
-    this.clientReady = false;
+    this.listener.reset();
     const asked = typeof p.protocolVersion === 'string' ? p.protocolVersion : undefined;
     return {
       protocolVersion: asked && LEGACY_VERSIONS.includes(asked) ? asked : LATEST_LEGACY_VERSION,
@@ -131,8 +136,7 @@ export class ModernSession {
 
   /** notifications/initialized: change notifications may flow now. */
   initialized(): void {
-    this.clientReady = true;
-    this.relisten();
+    this.listener.initialized();
   }
 
   // ---- the client's requests ----
@@ -152,14 +156,12 @@ export class ModernSession {
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
         if (typeof params.uri !== 'string') return refuse(-32602, 'Invalid params: uri is required');
-        if (method === 'resources/subscribe') this.subscriptions.add(params.uri);
-        else this.subscriptions.delete(params.uri);
-        this.relisten();
+        this.listener.subscribe(params.uri, method === 'resources/subscribe');
         return local({});
       }
       case 'tools/call': {
         const name = typeof params.name === 'string' ? params.name : '';
-        await this.knowTool(name);
+        await this.tools.know(name);
         const t = this.tools.get(name);
         if (t && !t.ok) return refuse(-32602, `Tool '${name}' was refused by the bridge: ${t.reason}`);
         break;
@@ -203,7 +205,7 @@ export class ModernSession {
       }
       const out = { ...result };
       delete out.resultType;
-      if (method === 'tools/list') out.tools = this.keepValidTools(out.tools, !('cursor' in params) && out.nextCursor === undefined);
+      if (method === 'tools/list') out.tools = this.tools.keepValid(out.tools, !('cursor' in params) && out.nextCursor === undefined);
       return this.host.answer(call, { jsonrpc: '2.0', id: call.msg.id, result: out });
     }
   }
@@ -214,11 +216,11 @@ export class ModernSession {
     const meta = isObject(params._meta) ? params._meta : {};
     const asked = meta[META.protocolVersion];
     const version = typeof asked === 'string' ? asked : this.version;
-    if (call.msg.method === 'tools/call' && typeof params.name === 'string') await this.knowTool(params.name);
+    if (call.msg.method === 'tools/call' && typeof params.name === 'string') await this.tools.know(params.name);
     const answer = await this.roundTrip(call.msg.method, params, { call, id: call.msg.id, raw: version });
     if (call.done) return;
     if ('result' in answer && call.msg.method === 'tools/list') {
-      answer.result.tools = this.keepValidTools(answer.result.tools, !('cursor' in params) && answer.result.nextCursor === undefined);
+      answer.result.tools = this.tools.keepValid(answer.result.tools, !('cursor' in params) && answer.result.nextCursor === undefined);
     }
     this.host.answer(call, { ...answer, id: call.msg.id } as JSONRPCMessage);
   }
@@ -242,8 +244,7 @@ export class ModernSession {
 
   close(): void {
     this.closed = true;
-    this.listen?.abort();
-    this.listen = undefined;
+    this.listener.close();
   }
 
   // ---- one request, with the transport's retries ----
@@ -326,8 +327,8 @@ export class ModernSession {
         // The tool's x-mcp-header annotations may have changed: re-read them, then retry once.
         headersRetried = true;
         this.host.log('info', `${this.origin} refused the headers of tools/call (${err.message}); re-reading the tool list`);
-        this.toolsComplete = false;
-        await this.loadTools();
+        this.tools.stale();
+        await this.tools.load();
         id = this.host.internalId();
         continue;
       }
@@ -341,7 +342,7 @@ export class ModernSession {
       return;
     }
     if ('method' in m) {
-      if (m.method === 'notifications/tools/list_changed') this.toolsComplete = false;
+      if (m.method === 'notifications/tools/list_changed') this.tools.stale();
       this.host.notify(m as JSONRPCNotification);
     }
   }
@@ -387,119 +388,5 @@ export class ModernSession {
       });
       this.host.write({ jsonrpc: '2.0', id, method, ...(isObject(params) ? { params } : {}) } as JSONRPCMessage);
     });
-  }
-
-  // ---- tool definitions and their header annotations ----
-
-  private keepValidTools(tools: unknown, complete: boolean): unknown {
-    if (!Array.isArray(tools)) return tools;
-    const kept = tools.filter((t) => {
-      if (!isObject(t) || typeof t.name !== 'string') return true;
-      const h = toolHeaders(t.inputSchema);
-      this.tools.set(t.name, h);
-      if (!h.ok) this.host.log('warn', `left out tool '${t.name}' from ${this.origin}: ${h.reason}`);
-      return h.ok;
-    });
-    if (complete) this.toolsComplete = true;
-    return kept;
-  }
-
-  /** Makes sure the tool's header annotations are known before it is called. */
-  private async knowTool(name: string): Promise<void> {
-    if (this.tools.has(name) || this.toolsComplete) return;
-    await this.loadTools();
-  }
-
-  private loadTools(): Promise<void> {
-    this.toolsLoading ??= (async () => {
-      try {
-        let cursor: string | undefined;
-        for (let page = 0; page < MAX_LIST_PAGES; page++) {
-          const a = await this.roundTrip('tools/list', cursor ? { cursor } : {}, { signal: AbortSignal.timeout(this.host.timeoutMs) });
-          if ('error' in a) {
-            this.host.log('warn', `could not read the tool list of ${this.origin}: ${a.error.message}`);
-            return;
-          }
-          this.keepValidTools(a.result.tools, false);
-          cursor = typeof a.result.nextCursor === 'string' ? a.result.nextCursor : undefined;
-          if (!cursor) break;
-        }
-        this.toolsComplete = true;
-      } catch (err) {
-        this.host.log('warn', `could not read the tool list of ${this.origin}: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
-        this.toolsLoading = undefined;
-      }
-    })();
-    return this.toolsLoading;
-  }
-
-  // ---- change notifications: subscriptions/listen instead of the GET stream ----
-
-  private filter(): Record<string, unknown> | undefined {
-    const caps = this.info.capabilities;
-    const f: Record<string, unknown> = {};
-    const wants = (k: string) => isObject(caps[k]) && (caps[k] as { listChanged?: unknown }).listChanged === true;
-    if (wants('tools')) f.toolsListChanged = true;
-    if (wants('prompts')) f.promptsListChanged = true;
-    if (wants('resources')) f.resourcesListChanged = true;
-    if (this.subscriptions.size > 0) f.resourceSubscriptions = [...this.subscriptions];
-    return Object.keys(f).length > 0 ? f : undefined;
-  }
-
-  /** (Re)opens the one listen stream with the current filter. */
-  private relisten(): void {
-    this.listen?.abort();
-    this.listen = undefined;
-    if (this.closed || !this.clientReady) return;
-    const filter = this.filter();
-    if (!filter) return;
-    const controller = new AbortController();
-    this.listen = controller;
-    void this.listenLoop(controller, filter);
-  }
-
-  private async listenLoop(controller: AbortController, filter: Record<string, unknown>): Promise<void> {
-    let failures = 0;
-    while (!controller.signal.aborted && !this.closed) {
-      const opened = Date.now();
-      try {
-        const params = this.metaFor({ notifications: filter });
-        const ex = await exchange({
-          fetch: this.host.fetch,
-          url: this.host.url,
-          message: { jsonrpc: '2.0', id: this.host.internalId(), method: 'subscriptions/listen', params },
-          headers: this.headersFor('subscriptions/listen', params, this.version),
-          signal: controller.signal,
-          onMessage: (m) => {
-            if (!('method' in m) || ('id' in m && m.id !== undefined)) return;
-            if (m.method === 'notifications/subscriptions/acknowledged') {
-              this.host.log('debug', `${this.origin} acknowledged the change notifications`);
-              return; // the legacy client knows nothing of subscriptions/listen
-            }
-            this.fromStream(m, 'subscriptions/listen');
-          },
-        });
-        if (ex.answer && 'error' in ex.answer) {
-          const { code, data } = ex.answer.error;
-          const next = code === UNSUPPORTED_VERSION ? pickModernVersion(isObject(data) ? data.supported : undefined) : undefined;
-          if (!next || failures >= MAX_ROUNDS) {
-            this.host.log('warn', `${this.origin} refused change notifications: ${ex.answer.error.message}`);
-            return;
-          }
-          this.version = next; // and listen again, after the backoff
-        }
-        if (!ex.answer && !ex.broken && ex.status >= 400) {
-          this.host.log('warn', `${this.origin} refused change notifications (HTTP ${ex.status})`);
-          return;
-        }
-      } catch (err) {
-        if (controller.signal.aborted || this.closed) return;
-        this.host.log('debug', `the change-notification stream from ${this.origin} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      // A stream that lived a while was healthy: start the backoff over.
-      failures = Date.now() - opened > 10_000 ? 1 : failures + 1;
-      await sleep(Math.min(500 * 2 ** (failures - 1), LISTEN_BACKOFF_MAX_MS), controller.signal);
-    }
   }
 }
