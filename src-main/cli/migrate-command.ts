@@ -2,7 +2,7 @@
 // entries in every MCP client's config with the bridge. Without --write it only shows the plan.
 // Tokens are never printed: grants are described by whether they exist and when they expire.
 import { applyMigration, assertLauncherWorks, planMigration, runningLauncher, withDataDir, type ApplyResult, type ClientFs, type ImportGrant, type Launcher, type MigrationPlan, type PlannedEntry } from '../core/clients/index.js';
-import type { NoteKind } from '../core/clients/mcp-remote.js';
+import type { NoteKind } from '../core/clients/mcp-remote-notes.js';
 import { UserError } from '../core/platform/errors.js';
 
 export interface MigrateCommandDeps {

@@ -3,7 +3,8 @@ export { configSnippet, bridgeEntry, bridgeCommand, bridgeTargetOf, entrySlug, t
 export { upsertBridgeEntry, loadConfig, ConfigFileError, nodeClientFs, backupStamp, type ClientFs, type UpsertOptions, type UpsertResult } from './config-file.js';
 export { CLIENT_KINDS, CLIENT_NAMES, CLIENT_FORMATS, clientConfigLocations, defaultConfigPath, homeDir, type ClientKind, type ClientName, type ClientFileLocation } from './locations.js';
 export { findBridgeUsers, scanClientConfigs, type ScanOptions } from './scan.js';
-export { parseMcpRemote, migrationNotes, mcpRemoteHashes, type McpRemoteInvocation, type MigrationNote, type NoteKind } from './mcp-remote.js';
+export { parseMcpRemote, mcpRemoteHashes, type McpRemoteInvocation } from './mcp-remote.js';
+export { migrationNotes, type MigrationNote, type NoteKind } from './mcp-remote-notes.js';
 export { readMcpRemoteGrants, mcpRemoteAuthDir, summarizeGrant, deleteGrantFiles, type McpRemoteGrant, type McpRemoteTokens, type McpRemoteClientInfo, type GrantSummary } from './grants.js';
 export { planMigration, applyMigration, type MigrationPlan, type PlannedEntry, type PlannedFile, type GrantToImport, type ImportGrant, type ApplyOptions, type ApplyResult } from './migrate.js';
 export { importArgsOf, managerGrantImporter } from './import-grant.js';

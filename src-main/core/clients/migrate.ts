@@ -10,7 +10,8 @@ import { editText, nodeClientFs, withFreshConfig, writeConfig, type ClientFs, ty
 import { bestGrantFor, deleteGrantFiles, mcpRemoteAuthDir, readMcpRemoteGrants, summarizeGrant, type GrantSummary, type McpRemoteClientInfo, type McpRemoteGrant, type McpRemoteTokens } from './grants.js';
 import { nodeAt, toValue, type JsonValue } from './jsonc.js';
 import { CLIENT_FORMATS, type ClientKind, type ClientName } from './locations.js';
-import { describeCommand, displayServerUrl, mcpRemoteHashes, migrationNotes, parseMcpRemote, type McpRemoteInvocation, type MigrationNote, type NotesResult } from './mcp-remote.js';
+import { describeCommand, displayServerUrl, mcpRemoteHashes, parseMcpRemote, type McpRemoteInvocation } from './mcp-remote.js';
+import { migrationNotes, type MigrationNote, type NotesResult } from './mcp-remote-notes.js';
 import { scanClientConfigs, type ScanOptions } from './scan.js';
 
 export interface PlannedEntry {
