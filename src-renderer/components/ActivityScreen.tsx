@@ -1,9 +1,8 @@
 // What happened, across all servers, newest first: sign-ins, refreshes, rejections, sign-outs,
 // and which client used what. Kept 30 days; never a token.
 import { activityLabel, activityTone, formatAgo, formatTime, scrubTokens } from '../view/format.js';
-import { ProblemView, Spinner } from './bits.js';
 import { useApp, useNow } from './hooks.js';
-import { ScreenHeading } from './ScreenHeading.js';
+import { LoadedListHead } from './LoadedListHead.js';
 
 export function ActivityScreen() {
   const activity = useApp((s) => s.activity);
@@ -13,15 +12,7 @@ export function ActivityScreen() {
   const items = activity.data ?? [];
   return (
     <section aria-labelledby="screen-title">
-      <div className="screen-head">
-        <ScreenHeading>Activity</ScreenHeading>
-        <button type="button" className="btn" onClick={() => void load()} disabled={activity.loading}>
-          Refresh list
-        </button>
-      </div>
-      <p className="muted">The last 30 days, newest first. Tokens are never recorded.</p>
-      {activity.error ? <ProblemView title="Could not load the activity" message={activity.error.message} hint={activity.error.hint} detail={activity.error.detail} /> : null}
-      {!activity.data && activity.loading ? <Spinner label="Loading…" /> : null}
+      <LoadedListHead screen="activity" list={activity} onReload={() => void load()} />
       {activity.data && !items.length ? <p className="muted">Nothing yet.</p> : null}
       {items.length ? (
         <ol className="card activity activity-all" aria-label="Activity, newest first">

@@ -6,7 +6,7 @@ import type { ClientOverview, ServerSummary } from '../../src-shared/contract.js
 import type { Notice } from '../store.js';
 import { NoticeView, ProblemView, Spinner } from './bits.js';
 import { useApp } from './hooks.js';
-import { ScreenHeading } from './ScreenHeading.js';
+import { LoadedListHead } from './LoadedListHead.js';
 
 function ServerSwitch({ client, server, on }: { client: ClientOverview; server: ServerSummary; on: boolean }) {
   const add = useApp((s) => s.addToClient);
@@ -104,15 +104,7 @@ export function ClientsScreen() {
   const sorted = [...list].sort((a, b) => Number(b.found) - Number(a.found));
   return (
     <section aria-labelledby="screen-title">
-      <div className="screen-head">
-        <ScreenHeading>Clients</ScreenHeading>
-        <button type="button" className="btn" onClick={() => void load()} disabled={clients.loading}>
-          Check again
-        </button>
-      </div>
-      <p className="muted">The MCP clients on this machine, and the servers each one uses through MCP Token Manager.</p>
-      {clients.error ? <ProblemView title="Could not read the client configs" message={clients.error.message} hint={clients.error.hint} detail={clients.error.detail} /> : null}
-      {!clients.data && clients.loading ? <Spinner label="Looking for MCP clients…" /> : null}
+      <LoadedListHead screen="clients" list={clients} onReload={() => void load()} />
       {sorted.map((c) => (
         <ClientCard key={c.kind} client={c} servers={servers} />
       ))}
