@@ -1,262 +1,270 @@
 // `npm run bench`: what the bridge costs, in one run against the own-as rig on 127.0.0.1, for three
 // subjects: a direct SDK client with the bearer header (the baseline), `mcp-tokens bridge <id>`, and
 // mcp-remote (from npm) given the same token with --header. Figures, not assertions: timing belongs
-// here, not in tests. The targets block at the end reports each target of issue 17 as met / not met.
-// The bridge measured is the dist/ artifact users run (bin/mcp-tokens.js → dist/cli.js).
+// here, not in tests. The bridge measured is the dist/ build users run (bin/mcp-tokens.js →
+// dist/cli.js; the packaged app ships the same dist/ files, see bridge-manifest.json).
 //
-// Env: BENCH_CALLS (calls per latency run, default 1000), BENCH_STARTS (start rounds, default 5:
-// each round starts the bridge with the broker running, then with none (the broker killed first),
-// then mcp-remote), BENCH_TENS (rounds of ten processes spawned at once, cold, default 5),
-// BENCH_BIG_REPS (10 MB results per subject, default 3).
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// The run is N rounds (--rounds N, default 5). Each round measures every figure once, the subjects
+// interleaved so that load on the machine hits them alike; each target is the median over rounds of
+// that round's ratio. Every step is bounded in time and count: a step that fails or runs out of time
+// is reported as such and the rest goes on. Every process spawned (subjects, brokers) is killed at
+// the end, on Ctrl-C too.
+//
+// Options: --rounds N, --quick (5 rounds of 200 calls), --help.
+// Env: BENCH_CALLS (calls per latency run), BENCH_STDERR=1 (show the bridges' stderr).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { BrokerClient } from '../src-main/core/broker/client.js';
-import { brokerAddress } from '../src-main/core/broker/protocol.js';
+import { advertisedAddressFile } from '../src-main/core/broker/address.js';
 import { startRig } from '../test/rig/index.js';
 import { openVault } from '../test/integration/grant-helpers.js';
+import { alive, median, nodeBare, pct, procMem, reap, resetPeak, runNode, Spawned, within, type ProcMem } from './lib.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/mcp-tokens.js');
 const PERSON = join(ROOT, 'test/rig/person.mjs');
 const MCP_REMOTE = join(ROOT, 'node_modules/mcp-remote/dist/proxy.js');
-const CALLS = posInt(process.env.BENCH_CALLS, 1000);
-const STARTS = posInt(process.env.BENCH_STARTS, 5);
-const TENS = posInt(process.env.BENCH_TENS, 5);
-const BIG_REPS = posInt(process.env.BENCH_BIG_REPS, 3);
+
+const { values: opts } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean' } } });
+if (opts.help) {
+  process.stdout.write('npm run bench [-- --rounds N] [-- --quick]\n  --rounds N  rounds (each measures every figure once; targets are medians over rounds), default 5\n  --quick     5 rounds of 200 calls per latency run\n');
+  process.exit(0);
+}
+const ROUNDS = posInt(opts.rounds, 5);
+if (opts.rounds !== undefined && String(ROUNDS) !== opts.rounds) {
+  process.stderr.write(`bench: --rounds wants a whole number ≥ 1, not '${opts.rounds}'\n`);
+  process.exit(2);
+}
+const CALLS = posInt(process.env.BENCH_CALLS, opts.quick ? 200 : 1000);
 const BIG_BYTES = 10_000_000;
 const CONCURRENCY = 16;
 const WARM_CALLS = 50;
-const CALL_TIMEOUT = { timeout: 120_000 };
+/** Bounds: one connect (spawn → initialize), one call, one 10 MB result, one round. */
+const OPEN_MS = 60_000;
+const CALL_MS = 30_000;
+const BIG_MS = 120_000;
+const ROUND_MS = 15 * 60_000;
 
 function posInt(v: string | undefined, dflt: number): number {
   const n = Number(v);
-  return Number.isSafeInteger(n) && n > 0 ? n : dflt;
+  return v !== undefined && Number.isSafeInteger(n) && n > 0 ? n : dflt;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Small statistics and /proc helpers
+// What one round measures
 
-function sorted(xs: number[]): number[] {
-  return [...xs].sort((a, b) => a - b);
-}
-function median(xs: number[]): number {
-  const s = sorted(xs);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-/** Nearest-rank percentile. */
-function pct(xs: number[], p: number): number {
-  const s = sorted(xs);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! : NaN;
+type Key = 'direct' | 'bridge' | 'remote';
+const KEYS: Key[] = ['direct', 'bridge', 'remote'];
+const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1' };
+type PerKey = Partial<Record<Key, number>>;
+
+interface Round {
+  start: PerKey; // spawn → initialize answered (broker running, for the bridge)
+  cold?: number; // bridge, no broker running
+  ten: PerKey; // ten at once, no broker running: until the last initialize
+  c1p50: PerKey;
+  c1p99: PerKey;
+  c16p50: PerKey;
+  thr: PerKey; // calls/s at 16 in flight
+  hwm: PerKey; // VmHWM after warm-up + CALLS sequential calls
+  rss: PerKey; // VmRSS after the concurrent run too
+  bigMs: PerKey;
+  bigGrowth: PerKey; // VmHWM after − VmRSS before, for one 10 MB result
 }
 
-interface ProcMem {
-  rss: number; // bytes
-  hwm: number; // bytes
-}
+const rounds: Round[] = [];
+const failures: { round: number; what: string; error: string }[] = [];
+const spawned = new Spawned();
 
-/** VmRSS and VmHWM of a process (Linux); undefined elsewhere or once it is gone. */
-async function procMem(pid: number | null | undefined): Promise<ProcMem | undefined> {
-  if (!pid) return undefined;
+/** Runs one step; a failure is recorded (and the step's figure left out), never thrown. */
+async function step<T>(round: number, what: string, f: () => Promise<T>): Promise<T | undefined> {
   try {
-    const s = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
-    const m = { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-    return Number.isFinite(m.rss) && Number.isFinite(m.hwm) ? m : undefined;
+    return await f();
+  } catch (err) {
+    failures.push({ round, what, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
+interface Subject {
+  key: Key;
+  make(): Transport;
+}
+
+interface Session {
+  client: Client;
+  pid: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens a session (spawn → initialize answered → initialized sent), bounded; nothing is left behind on failure. */
+async function open(s: Subject): Promise<{ session: Session; ms: number }> {
+  const transport = s.make();
+  const client = new Client({ name: 'bench', version: '1' });
+  const close = async () => {
+    await within(10_000, 'close', () => client.close()).catch(() => {});
+    await transport.close().catch(() => {});
+  };
+  const t0 = performance.now();
+  try {
+    await client.connect(transport, { timeout: OPEN_MS });
+  } catch (err) {
+    spawned.add((transport as StdioClientTransport).pid);
+    await close();
+    throw err;
+  }
+  const ms = performance.now() - t0;
+  const pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+  spawned.add(pid);
+  return { session: { client, pid, close }, ms };
+}
+
+async function echo(c: Client, text: string): Promise<void> {
+  const r = await c.callTool({ name: 'echo', arguments: { text } }, undefined, { timeout: CALL_MS });
+  const got = (r.content as Array<{ text?: string }>)[0]?.text;
+  if (got !== text) throw new Error(`echo returned ${JSON.stringify(got)?.slice(0, 80)} for ${text}`);
+}
+
+/** The broker's pid, from the address file it writes once it listens. */
+async function brokerPid(home: string): Promise<number | undefined> {
+  try {
+    const pid = (JSON.parse(await readFile(advertisedAddressFile(home), 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' && alive(pid) ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Resets VmHWM to the current RSS (Linux >= 4.0, "5" > clear_refs), so a later VmHWM is the peak since now. */
-async function resetPeak(pid: number): Promise<boolean> {
+/** Stops the broker the bridges started (SIGKILL if it lingers) and waits until it is gone. */
+async function killBroker(home: string): Promise<void> {
+  const pid = await brokerPid(home);
+  if (!pid) return;
+  spawned.add(pid);
+  process.kill(pid, 'SIGTERM');
+  await reap(pid, 5_000);
+  if (alive(pid)) throw new Error(`the broker (pid ${pid}) did not exit`);
+}
+
+async function steadyState(round: number, s: Subject, r: Round): Promise<void> {
+  const k = s.key;
+  const opened = await step(round, `${k}: open the session`, () => open(s));
+  if (!opened) return;
+  const { client, pid, close } = opened.session;
   try {
-    await writeFile(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Subjects
-
-type Key = 'direct' | 'bridge' | 'remote';
-const KEYS: Key[] = ['direct', 'bridge', 'remote'];
-const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1' };
-
-interface Subject {
-  key: Key;
-  make(): Transport;
-  /** The subject's own process, once started (undefined: it runs inside the bench process). */
-  pid(t: Transport): number | undefined;
-}
-
-interface Session {
-  client: Client;
-  transport: Transport;
-  pid: number | undefined;
-}
-
-async function open(s: Subject): Promise<{ session: Session; ms: number }> {
-  const transport = s.make();
-  const client = new Client({ name: 'bench', version: '1' });
-  const t0 = performance.now();
-  await client.connect(transport, CALL_TIMEOUT); // spawn (stdio) + initialize answered + initialized sent
-  const ms = performance.now() - t0;
-  return { session: { client, transport, pid: s.pid(transport) }, ms };
-}
-
-async function echo(c: Client, text: string): Promise<void> {
-  const r = await c.callTool({ name: 'echo', arguments: { text } }, undefined, CALL_TIMEOUT);
-  const got = (r.content as Array<{ text?: string }>)[0]?.text;
-  if (got !== text) throw new Error(`echo returned ${JSON.stringify(got)?.slice(0, 80)} for ${text}`);
-}
-
-interface Results {
-  startMs: number[];
-  coldStartMs: number[]; // bridge only: no broker running at spawn
-  tenMs: number[]; // ten spawned at once (cold for the bridge): until the last initialize answered
-  firstStartMs?: number; // the very first start (the bridge's includes starting the broker)
-  c1: number[];
-  c16: number[];
-  c16WallMs: number;
-  memAfterCalls?: ProcMem; // subject process after warm-up + CALLS sequential calls
-  memAfterAll?: ProcMem; // after the concurrent run too
-  benchRssDelta?: number; // direct client only: the bench process's own RSS delta (includes the rig)
-  bigMs: number[];
-  bigGrowth: number[]; // VmHWM after - VmRSS before, per 10 MB result
-  bigRssBefore?: number;
-  bigError?: string;
-  peakResetWorked?: boolean;
-}
-
-async function steadyState(s: Subject, r: Results): Promise<void> {
-  const benchRss0 = process.memoryUsage().rss;
-  const { session } = await open(s);
-  const { client, pid } = session;
-  try {
-    for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
-
-    // (b) concurrency 1
-    for (let j = 0; j < CALLS; j++) {
-      const t0 = performance.now();
-      await echo(client, `call ${j}`);
-      r.c1.push(performance.now() - t0);
+    await step(round, `${k}: ${WARM_CALLS} warm-up calls`, async () => {
+      for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
+    });
+    const c1: number[] = [];
+    await step(round, `${k}: ${CALLS} calls, 1 in flight`, async () => {
+      for (let j = 0; j < CALLS; j++) {
+        const t0 = performance.now();
+        await echo(client, `call ${j}`);
+        c1.push(performance.now() - t0);
+      }
+    });
+    if (c1.length === CALLS) {
+      r.c1p50[k] = median(c1);
+      r.c1p99[k] = pct(c1, 0.99);
     }
-    // (c) RSS after 1,000 calls (plus the warm-up)
-    r.memAfterCalls = await procMem(pid);
-    if (pid === undefined) r.benchRssDelta = process.memoryUsage().rss - benchRss0;
+    const mem = await procMem(pid);
+    if (mem) r.hwm[k] = mem.hwm;
 
-    // (b) 16 in flight
+    const c16: number[] = [];
     let next = 0;
     const w0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        for (let j = next++; j < CALLS; j = next++) {
-          const t0 = performance.now();
-          await echo(client, `par ${j}`);
-          r.c16.push(performance.now() - t0);
-        }
-      }),
+    const ok = await step(round, `${k}: ${CALLS} calls, ${CONCURRENCY} in flight`, () =>
+      Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let j = next++; j < CALLS; j = next++) {
+            const t0 = performance.now();
+            await echo(client, `par ${j}`);
+            c16.push(performance.now() - t0);
+          }
+        }),
+      ),
     );
-    r.c16WallMs = performance.now() - w0;
-    r.memAfterAll = await procMem(pid);
+    if (ok) {
+      r.thr[k] = (c16.length / (performance.now() - w0)) * 1000;
+      r.c16p50[k] = median(c16);
+    }
+    const mem2 = await procMem(pid);
+    if (mem2) r.rss[k] = mem2.rss;
 
-    // (d) a 10,000,000-character result
-    for (let k = 0; k < BIG_REPS; k++) {
-      if (pid !== undefined) r.peakResetWorked = await resetPeak(pid);
+    await step(round, `${k}: a ${BIG_BYTES.toLocaleString('en-US')}-character result`, async () => {
+      if (pid !== undefined && !(await resetPeak(pid))) throw new Error('cannot reset VmHWM (/proc/<pid>/clear_refs)');
       const before = await procMem(pid);
-      if (k === 0) r.bigRssBefore = before?.rss;
       const t0 = performance.now();
-      try {
-        const res = await client.callTool({ name: 'big', arguments: { bytes: BIG_BYTES } }, undefined, CALL_TIMEOUT);
-        const ms = performance.now() - t0;
-        const text = (res.content as Array<{ text?: string }>)[0]?.text ?? '';
-        if (text.length !== BIG_BYTES) throw new Error(`got ${text.length} characters, expected ${BIG_BYTES}`);
-        r.bigMs.push(ms);
-      } catch (err) {
-        r.bigError = err instanceof Error ? err.message : String(err);
-        break;
-      }
+      const res = await client.callTool({ name: 'big', arguments: { bytes: BIG_BYTES } }, undefined, { timeout: BIG_MS });
+      const ms = performance.now() - t0;
+      const text = (res.content as Array<{ text?: string }>)[0]?.text ?? '';
+      if (text.length !== BIG_BYTES) throw new Error(`got ${text.length} characters, expected ${BIG_BYTES}`);
+      r.bigMs[k] = ms;
       const after = await procMem(pid);
-      if (before && after) r.bigGrowth.push(after.hwm - before.rss);
-    }
+      if (before && after) r.bigGrowth[k] = after.hwm - before.rss;
+    });
   } finally {
-    await client.close();
-  }
-}
-
-/** Stops the broker the bridges started and waits until its socket no longer answers. */
-async function killBroker(home: string): Promise<void> {
-  const c = new BrokerClient({ address: brokerAddress(home) });
-  let pid: number | undefined;
-  try {
-    pid = (await c.request('hello', { client: 'bench' }, 2000)).pid;
-  } catch {
-    return; // none running
-  } finally {
-    c.close();
-  }
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 10));
+    await close();
   }
 }
 
 /** Ten sessions opened in the same instant: the time until the last initialize was answered. */
 async function tenAtOnce(s: Subject): Promise<number> {
   const t0 = performance.now();
-  const opened = await Promise.all(Array.from({ length: 10 }, () => open(s)));
+  const opened = await Promise.allSettled(Array.from({ length: 10 }, () => open(s)));
   const ms = performance.now() - t0;
-  await Promise.all(opened.map((o) => o.session.client.close()));
+  await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.session.close() : undefined)));
+  const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw new Error(`${opened.filter((o) => o.status === 'rejected').length} of 10 did not start: ${String(failed.reason instanceof Error ? failed.reason.message : failed.reason)}`);
   return ms;
-}
-
-async function nodeBare(): Promise<number> {
-  const t0 = performance.now();
-  await new Promise<void>((res, rej) => {
-    const p = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
-    p.on('error', rej);
-    p.on('exit', () => res());
-  });
-  return performance.now() - t0;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Printing
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
-const ms1 = (x: number) => `${x.toFixed(1)} ms`;
-const ms2 = (x: number) => `${x.toFixed(2)} ms`;
-function ratio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
-  return `${(a / b).toFixed(2)}x`;
+const MB = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? 'n/a' : `${(b / 1e6).toFixed(1)} MB`);
+const ms1 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(1)} ms`);
+const ms2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)} ms`);
+const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+
+/** Per round, f's value where both of its inputs were measured. */
+function perRound(f: (r: Round) => number | undefined): number[] {
+  return rounds.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+}
+const col = (pick: (r: Round) => PerKey, k: Key) => perRound((r) => pick(r)[k]);
+const ratioOf = (pick: (r: Round) => PerKey, a: Key, b: Key) => perRound((r) => ((pick(r)[a] ?? NaN) / (pick(r)[b] ?? NaN)));
+
+function block(title: string, pick: (r: Round) => PerKey, fmt: (x: number) => string, keys: Key[] = KEYS): void {
+  out(title);
+  for (const k of keys) {
+    const xs = col(pick, k);
+    const toDirect = k !== 'direct' && keys.includes('direct') ? `  ${median(ratioOf(pick, k, 'direct')).toFixed(2)}x direct` : '';
+    const toRemote = k !== 'remote' && keys.includes('remote') ? `  ${median(ratioOf(pick, k, 'remote')).toFixed(2)}x mcp-remote` : '';
+    const shown = xs.length ? `${fmt(median(xs))}  (${xs.length}/${ROUNDS} rounds: ${xs.map(fmt).join(', ')})` : 'n/a';
+    out(`  ${LABEL[k].padEnd(19)} ${shown}${toDirect}${toRemote}`);
+  }
 }
 
-/** One figure for the three subjects, with its ratios to the direct client and to mcp-remote. */
-function block(title: string, values: Record<Key, number | undefined>, fmt: (x: number) => string, notes: Partial<Record<Key, string>> = {}) {
-  out(title);
-  for (const k of KEYS) {
-    const v = values[k];
-    const shown = v === undefined || !Number.isFinite(v) ? (notes[k] ?? 'n/a') : fmt(v);
-    const extra = v !== undefined && Number.isFinite(v) && notes[k] ? `  ${notes[k]}` : '';
-    out(`  ${LABEL[k].padEnd(19)} ${shown.padStart(12)}   ${ratio(v, values.direct).padStart(7)} of direct  ${ratio(v, values.remote).padStart(7)} of mcp-remote${extra}`);
-  }
+interface Target {
+  what: string;
+  /** Per-round values of the compared figure. */
+  values: number[];
+  ok(x: number): boolean;
+  show(x: number): string;
+  detail: string;
+}
+
+function targetLine(t: Target): string {
+  const n = t.values.length;
+  if (n === 0) return `  NOT MEASURED  ${t.what}: no round measured it (see failures)`;
+  const m = median(t.values);
+  const verdict = n < 5 ? (t.ok(m) ? 'met?   ' : 'NOT MET') : t.ok(m) ? 'met    ' : 'NOT MET';
+  return `  ${verdict}  ${t.what}: ${t.show(m)} median of ${n} round${n === 1 ? '' : 's'}${n < 5 ? ' (fewer than 5: indicative only)' : ''}; ${t.detail}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,177 +272,173 @@ function block(title: string, values: Record<Key, number | undefined>, fmt: (x: 
 
 // The SDK's Streamable HTTP client passes one long-lived AbortSignal to every fetch; undici drops
 // its listener only when the request is garbage-collected, so after ~1,500 quick calls Node warns
-// once per call. Count those warnings (reported at the end) instead of printing each one.
+// once per call. Count those warnings instead of printing each one.
 let listenerWarnings = 0;
 process.removeAllListeners('warning');
 process.on('warning', (w) => {
   if (w.name === 'MaxListenersExceededWarning') listenerWarnings++;
   else process.stderr.write(`${w.name}: ${w.message}\n`);
 });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    spawned.killAllNow();
+    process.stderr.write(`bench: ${sig}; killed the processes it started\n`);
+    process.exit(130);
+  });
+}
 
 const wall0 = performance.now();
+const load0 = load();
 const rig = await startRig('own-as');
 const home = await mkdtemp(join(tmpdir(), 'mcp-tokens-bench-'));
-// A long idle grace: the cold starts measure a bridge finding the broker running (the usual case:
-// Claude Desktop starts several bridges); the first start, which spawns the broker, is shown apart.
-const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, MCP_TOKENS_HOME: home, MCP_TOKENS_KEYRING: 'off', BROWSER: `"${process.execPath}" "${PERSON}"`, MCP_TOKENS_DAEMON_IDLE: '120' };
+// A long idle grace: the broker stays up between the warm rounds; cold rounds kill it first.
+const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, MCP_TOKENS_HOME: home, MCP_TOKENS_KEYRING: 'off', BROWSER: `"${process.execPath}" "${PERSON}"`, MCP_TOKENS_DAEMON_IDLE: '300' };
+let exitCode = 0;
 try {
-  const link = spawn(process.execPath, [BIN, 'link', rig.mcpUrl, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  let linkOut = '';
-  link.stdout.on('data', (c: Buffer) => (linkOut += c.toString()));
-  const code = await new Promise((r) => link.on('exit', r));
-  if (code !== 0) throw new Error('link failed');
-  const id = (JSON.parse(linkOut) as { id: string }).id;
+  const linked = await runNode([BIN, 'link', rig.mcpUrl, '--json'], env, 120_000);
+  if (linked.code !== 0) throw new Error(`mcp-tokens link failed (exit ${linked.code})`);
+  const id = (JSON.parse(linked.out) as { id: string }).id;
   const token = (await (await openVault(home)).read()).secrets.tokens[id]!.accessToken;
+  spawned.add(await brokerPid(home));
 
-  const stdioPid = (t: Transport) => (t as StdioClientTransport).pid ?? undefined;
+  let remotes = 0;
   const subjects: Record<Key, Subject> = {
-    direct: { key: 'direct', make: () => new StreamableHTTPClientTransport(new URL(rig.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }), pid: () => undefined },
-    bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }), pid: stdioPid },
+    direct: { key: 'direct', make: () => new StreamableHTTPClientTransport(new URL(rig.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }) },
+    bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
     remote: {
       key: 'remote',
       make: () =>
         new StdioClientTransport({
           command: process.execPath,
           args: [MCP_REMOTE, rig.mcpUrl, '--header', `Authorization:Bearer ${token}`, '--transport', 'http-only'],
-          env: { ...env, MCP_REMOTE_CONFIG_DIR: join(home, 'mcp-remote') },
+          // One config dir each, as for ten different servers: instances sharing one coordinate
+          // through a lock file there, and some of ten started at once then exit.
+          env: { ...env, MCP_REMOTE_CONFIG_DIR: join(home, `mcp-remote-${++remotes}`) },
           stderr: 'ignore',
         }),
-      pid: stdioPid,
     },
   };
-  const results = Object.fromEntries(KEYS.map((k) => [k, { startMs: [], coldStartMs: [], tenMs: [], c1: [], c16: [], c16WallMs: NaN, bigMs: [], bigGrowth: [] } as Results])) as Record<Key, Results>;
 
-  // (a) cold starts: one uncounted start each (warms the disk cache; the bridge's starts the
-  // broker), then STARTS rounds, the subjects interleaved so drift hits them alike.
   const bare: number[] = [];
   for (let i = 0; i < 3; i++) bare.push(await nodeBare());
   // Start-up cost per module the bridge loads (a fresh Node importing the dist/ chunks in order).
-  const startup = await new Promise<[string, number][]>((res) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bench/startup.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    p.stdout.on('data', (c: Buffer) => (text += c.toString()));
-    p.on('exit', () => {
-      try {
-        res(JSON.parse(text) as [string, number][]);
-      } catch {
-        res([]);
+  const startupRun = await runNode([join(ROOT, 'bench/startup.mjs')], process.env, 60_000);
+  let startup: [string, number][] = [];
+  try {
+    startup = JSON.parse(startupRun.out) as [string, number][];
+  } catch {
+    failures.push({ round: 0, what: 'module start-up table', error: `bench/startup.mjs exited ${startupRun.code}` });
+  }
+  // One uncounted start each: warms the disk cache; the bridge's starts the broker.
+  const first: PerKey = {};
+  for (const k of KEYS) {
+    const o = await step(0, `${k}: first start`, () => open(subjects[k]));
+    if (o) {
+      first[k] = o.ms;
+      await o.session.close();
+    }
+  }
+
+  for (let i = 1; i <= ROUNDS; i++) {
+    const r: Round = { start: {}, ten: {}, c1p50: {}, c1p99: {}, c16p50: {}, thr: {}, hwm: {}, rss: {}, bigMs: {}, bigGrowth: {} };
+    rounds.push(r);
+    const roundEnd = Date.now() + ROUND_MS;
+    const budget = async (what: string, f: () => Promise<void>) => {
+      if (Date.now() > roundEnd) failures.push({ round: i, what, error: `skipped: the round ran past ${ROUND_MS / 60_000} min` });
+      else await f();
+    };
+    process.stderr.write(`bench: round ${i}/${ROUNDS} (load ${load()})\n`);
+    // (a) spawn → initialize: warm (broker running), cold (none), mcp-remote, direct.
+    await budget('starts', async () => {
+      for (const k of KEYS) {
+        const o = await step(i, `${k}: start`, () => open(subjects[k]));
+        if (o) {
+          r.start[k] = o.ms;
+          await o.session.close();
+        }
+        if (k === 'bridge') {
+          const o2 = await step(i, 'bridge: start with no broker running', async () => {
+            await killBroker(home);
+            return open(subjects.bridge);
+          });
+          if (o2) {
+            r.cold = o2.ms;
+            spawned.add(await brokerPid(home));
+            await o2.session.close();
+          }
+        }
       }
     });
-  });
-  for (const k of KEYS) {
-    const { session, ms } = await open(subjects[k]);
-    results[k].firstStartMs = ms;
-    await session.client.close();
-  }
-  for (let i = 0; i < STARTS; i++) {
-    for (const k of KEYS) {
-      const { session, ms } = await open(subjects[k]);
-      results[k].startMs.push(ms);
-      await session.client.close();
-      if (k === 'bridge') {
-        // The common launch: the daemon has exited after its idle grace, so the bridge starts one.
-        await killBroker(home);
-        const cold = await open(subjects.bridge);
-        results.bridge.coldStartMs.push(cold.ms);
-        await cold.session.client.close();
+    // (a') ten at once, no broker running.
+    await budget('ten at once', async () => {
+      for (const k of ['bridge', 'remote'] as const) {
+        const ms = await step(i, `${k}: ten at once`, async () => {
+          if (k === 'bridge') await killBroker(home);
+          return tenAtOnce(subjects[k]);
+        });
+        if (ms !== undefined) r.ten[k] = ms;
+        if (k === 'bridge') spawned.add(await brokerPid(home));
       }
-    }
+    });
+    // (b)(c)(d) one session per subject.
+    for (const k of KEYS) await budget(`${k}: steady state`, () => steadyState(i, subjects[k], r));
   }
-  // (a') ten at once on a machine with no broker running (Claude Desktop starting ten servers).
-  for (let i = 0; i < TENS; i++) {
-    for (const k of ['bridge', 'remote'] as const) {
-      if (k === 'bridge') await killBroker(home);
-      results[k].tenMs.push(await tenAtOnce(subjects[k]));
-    }
-  }
+  const brokerMem: ProcMem | undefined = await procMem(await brokerPid(home));
 
-  // (b)(c)(d) one long-lived session per subject.
-  for (const k of KEYS) await steadyState(subjects[k], results[k]);
-
-  // The broker the bridge started: not part of the bridge's RSS (one broker serves every bridge).
-  let brokerMem: ProcMem | undefined;
-  {
-    const c = new BrokerClient({ address: brokerAddress(home) });
-    try {
-      brokerMem = await procMem((await c.request('hello', { client: 'bench' }, 2000)).pid);
-    } catch {
-      // no broker
-    } finally {
-      c.close();
-    }
-  }
-
-  const R = results;
-  const all = <T>(f: (r: Results) => T) => ({ direct: f(R.direct), bridge: f(R.bridge), remote: f(R.remote) }) as Record<Key, T>;
-  const inProc = { direct: 'n/a (in-process)' };
-
-  out(`MCP Token Manager bench — own-as rig on 127.0.0.1, Node ${process.version}, ${process.platform}/${process.arch}`);
-  out(`${STARTS} start rounds (bridge with and without a broker running, mcp-remote), ${TENS} rounds of ten at once, ${CALLS} echo calls per latency run (after ${WARM_CALLS} warm-up calls), ${BIG_REPS}x a ${BIG_BYTES.toLocaleString('en-US')}-character result`);
+  // ---- the report ----
+  out(`MCP Token Manager bench — own-as rig on 127.0.0.1, Node ${process.version}, ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cores`);
+  out(`load average (1, 5, 15 min): ${load0} at the start, ${load()} at the end`);
+  out(`${ROUNDS} rounds; each: starts (bridge with a broker running and with none, mcp-remote, direct), ten at once (no broker), then per subject ${WARM_CALLS} warm-up + ${CALLS} echo calls at 1 and at ${CONCURRENCY} in flight and one ${BIG_BYTES.toLocaleString('en-US')}-character result`);
   out(`(node itself, spawn → exit of \`node -e 0\`: median ${ms1(median(bare))}; the direct client runs in the bench process, on the rig's event loop)`);
+  out(`(first, uncounted starts: ${KEYS.map((k) => `${LABEL[k]} ${ms1(first[k])}`).join(', ')}; the bridge's spawned the broker)`);
   out();
-  block(`(a) spawn → initialize answered, broker running, median of ${STARTS} (direct: connect → initialize answered)`, all((r) => median(r.startMs)), ms1);
-  for (const k of KEYS) out(`      ${LABEL[k].padEnd(19)} min ${ms1(Math.min(...R[k].startMs))}, max ${ms1(Math.max(...R[k].startMs))}; first start ${ms1(R[k].firstStartMs ?? NaN)}${k === 'bridge' ? ' (spawned the broker daemon)' : ''}`);
-  out(`    no broker running (killed before each round): mcp-tokens bridge median ${ms1(median(R.bridge.coldStartMs))} (min ${ms1(Math.min(...R.bridge.coldStartMs))}, max ${ms1(Math.max(...R.bridge.coldStartMs))}), ${ratio(median(R.bridge.coldStartMs), median(R.remote.startMs))} of mcp-remote`);
-  out(`(a') ten spawned at once, no broker running: until the last initialize answered, median of ${TENS}`);
-  for (const k of ['bridge', 'remote'] as const) out(`      ${LABEL[k].padEnd(19)} ${ms1(median(R[k].tenMs)).padStart(12)}   (min ${ms1(Math.min(...R[k].tenMs))}, max ${ms1(Math.max(...R[k].tenMs))})`);
-  out(`(e) start-up cost per module the bridge loads, in load order (one fresh Node, dist/ chunks):`);
+  block('(a) spawn → initialize answered, broker running (direct: connect → initialize answered)', (r) => r.start, ms1);
+  block('    bridge with no broker running (killed before each)', (r) => ({ bridge: r.cold }), ms1, ['bridge']);
+  block("(a') ten spawned at once, no broker running: until the last initialize answered", (r) => r.ten, ms1, ['bridge', 'remote']);
+  out('(e) start-up cost per module the bridge loads, in load order (one fresh Node, dist/ chunks):');
   for (const [label, ms] of startup) out(`      ${ms1(ms).padStart(9)}  ${label}`);
   out();
-  block(`(b) tools/call echo, 1 in flight: p50`, all((r) => median(r.c1)), ms2);
-  block(`    1 in flight: p99`, all((r) => pct(r.c1, 0.99)), ms2);
-  block(`    ${CONCURRENCY} in flight: p50`, all((r) => median(r.c16)), ms2);
-  block(`    ${CONCURRENCY} in flight: p99`, all((r) => pct(r.c16, 0.99)), ms2);
-  block(`    ${CONCURRENCY} in flight: throughput`, all((r) => (r.c16.length / r.c16WallMs) * 1000), (x) => `${x.toFixed(0)} calls/s`);
+  block('(b) tools/call echo, 1 in flight: p50', (r) => r.c1p50, ms2);
+  block('    1 in flight: p99', (r) => r.c1p99, ms2);
+  block(`    ${CONCURRENCY} in flight: p50`, (r) => r.c16p50, ms2);
+  block(`    ${CONCURRENCY} in flight: throughput`, (r) => r.thr, (x) => `${x.toFixed(0)}/s`);
   out();
-  block(`(c) RSS of the subject's process (VmRSS) after ${WARM_CALLS + CALLS} sequential calls`, all((r) => r.memAfterCalls?.rss), MB, inProc);
-  block(`    peak RSS so far (VmHWM, spawn → end of those calls)`, all((r) => r.memAfterCalls?.hwm), MB, inProc);
-  block(`    VmRSS after ${CALLS} more calls at ${CONCURRENCY} in flight`, all((r) => r.memAfterAll?.rss), MB, inProc);
-  out(`      (direct client: the bench process, which also hosts the rig, grew by ${MB(R.direct.benchRssDelta ?? NaN)} over that session)`);
-  out(`      (the broker daemon the bridge started, shared by all bridges: VmRSS ${brokerMem ? MB(brokerMem.rss) : 'n/a'}, VmHWM ${brokerMem ? MB(brokerMem.hwm) : 'n/a'})`);
+  block(`(c) peak RSS of the subject's process (VmHWM, spawn → ${WARM_CALLS + CALLS} sequential calls)`, (r) => r.hwm, MB, ['bridge', 'remote']);
+  block(`    VmRSS after ${CALLS} more calls at ${CONCURRENCY} in flight`, (r) => r.rss, MB, ['bridge', 'remote']);
+  out(`      (the broker daemon, shared by all bridges: VmRSS ${MB(brokerMem?.rss)}, VmHWM ${MB(brokerMem?.hwm)})`);
   out();
-  const bigMsg = JSON.stringify({ result: { content: [{ type: 'text', text: '' }] }, jsonrpc: '2.0', id: 999 }).length + BIG_BYTES + 1;
-  out(`(d) a ${BIG_BYTES.toLocaleString('en-US')}-character tool result (tool big): the stdio message is ~${bigMsg.toLocaleString('en-US')} bytes;`);
-  out(`    the SDK's client-side stdio ReadBuffer in this bench process caps a message at ${STDIO_DEFAULT_MAX_BUFFER_SIZE.toLocaleString('en-US')} bytes (10 MiB, default),`);
-  out(`    so this payload ${bigMsg < STDIO_DEFAULT_MAX_BUFFER_SIZE ? 'fits under that cap (the bench does not raise it)' : 'is refused by that cap on the client side: a failure below is the client, not the subject'}`);
-  block(`    time, median of ${BIG_REPS}`, all((r) => (r.bigMs.length ? median(r.bigMs) : undefined)), ms1, Object.fromEntries(KEYS.filter((k) => R[k].bigError).map((k) => [k, `FAILED: ${R[k].bigError}`])));
-  block(`    RSS growth (VmHWM after − VmRSS before), worst of ${BIG_REPS}`, all((r) => (r.bigGrowth.length ? Math.max(...r.bigGrowth) : undefined)), MB, inProc);
-  for (const k of ['bridge', 'remote'] as const)
-    out(`      ${LABEL[k].padEnd(19)} VmRSS before ${MB(R[k].bigRssBefore ?? NaN)}; growth per result ${R[k].bigGrowth.map(MB).join(', ') || 'n/a'}${R[k].peakResetWorked === false ? ' (could not reset VmHWM: growth may include earlier peaks)' : ''}`);
+  block(`(d) a ${BIG_BYTES.toLocaleString('en-US')}-character tool result: time`, (r) => r.bigMs, ms1);
+  block('    RSS growth (VmHWM after − VmRSS before)', (r) => r.bigGrowth, MB, ['bridge', 'remote']);
 
-  // Targets (issue 17)
-  const verdict = (ok: boolean | undefined) => (ok === undefined ? 'NOT MEASURED' : ok ? 'met    ' : 'NOT MET');
-  const tStart = median(R.bridge.startMs) / median(R.remote.startMs);
-  const tCold = median(R.bridge.coldStartMs) / median(R.remote.startMs);
-  const tTen = median(R.bridge.tenMs) / median(R.remote.tenMs);
-  const tHwm = R.bridge.memAfterCalls && R.remote.memAfterCalls ? R.bridge.memAfterCalls.hwm / R.remote.memAfterCalls.hwm : undefined;
-  const tOver = median(R.bridge.c1) - median(R.direct.c1);
-  const bigWorst = R.bridge.bigGrowth.length ? Math.max(...R.bridge.bigGrowth) : undefined;
-  const bigGrowthOk = R.bridge.bigError ? false : bigWorst === undefined ? undefined : bigWorst <= 1.5 * BIG_BYTES;
-  const tBig = R.bridge.bigMs.length && R.direct.bigMs.length ? median(R.bridge.bigMs) / median(R.direct.bigMs) : undefined;
-  const tThr = R.bridge.c16.length / R.bridge.c16WallMs / (R.direct.c16.length / R.direct.c16WallMs);
+  const x2 = (x: number) => `${x.toFixed(2)}x`;
+  const targets: Target[] = [
+    { what: 'spawn → initialize, broker running ≤ 0.25x mcp-remote', values: ratioOf((r) => r.start, 'bridge', 'remote'), ok: (x) => x <= 0.25, show: x2, detail: `${ms1(median(col((r) => r.start, 'bridge')))} vs ${ms1(median(col((r) => r.start, 'remote')))}` },
+    { what: 'spawn → initialize, no broker running ≤ 0.35x mcp-remote', values: perRound((r) => (r.cold ?? NaN) / (r.start.remote ?? NaN)), ok: (x) => x <= 0.35, show: x2, detail: `${ms1(median(perRound((r) => r.cold)))} vs ${ms1(median(col((r) => r.start, 'remote')))}` },
+    { what: 'peak RSS ≤ 0.4x mcp-remote', values: ratioOf((r) => r.hwm, 'bridge', 'remote'), ok: (x) => x <= 0.4, show: x2, detail: `${MB(median(col((r) => r.hwm, 'bridge')))} vs ${MB(median(col((r) => r.hwm, 'remote')))}` },
+    { what: `${BIG_BYTES.toLocaleString('en-US')}-character result, time ≤ 1.5x direct`, values: ratioOf((r) => r.bigMs, 'bridge', 'direct'), ok: (x) => x <= 1.5, show: x2, detail: `${ms1(median(col((r) => r.bigMs, 'bridge')))} vs ${ms1(median(col((r) => r.bigMs, 'direct')))}` },
+    { what: `${BIG_BYTES.toLocaleString('en-US')}-character result, RSS growth ≤ 1.5x payload`, values: perRound((r) => (r.bigGrowth.bridge ?? NaN) / BIG_BYTES), ok: (x) => x <= 1.5, show: x2, detail: `${MB(median(col((r) => r.bigGrowth, 'bridge')))} growth for a ${MB(BIG_BYTES)} payload` },
+    { what: 'ten at once (no broker), last initialize ≤ 0.3x ten mcp-remote', values: ratioOf((r) => r.ten, 'bridge', 'remote'), ok: (x) => x <= 0.3, show: x2, detail: `${ms1(median(col((r) => r.ten, 'bridge')))} vs ${ms1(median(col((r) => r.ten, 'remote')))}` },
+    { what: 'p50 overhead over direct ≤ 0.5 ms', values: perRound((r) => (r.c1p50.bridge ?? NaN) - (r.c1p50.direct ?? NaN)), ok: (x) => x <= 0.5, show: (x) => `${x >= 0 ? '+' : ''}${ms2(x)}`, detail: `p50 ${ms2(median(col((r) => r.c1p50, 'bridge')))} vs ${ms2(median(col((r) => r.c1p50, 'direct')))}; mcp-remote ${ms2(median(col((r) => r.c1p50, 'remote')))}` },
+    { what: `throughput at ${CONCURRENCY} in flight ≥ 1.0x direct`, values: ratioOf((r) => r.thr, 'bridge', 'direct'), ok: (x) => x >= 1.0, show: x2, detail: `${median(col((r) => r.thr, 'bridge')).toFixed(0)} vs ${median(col((r) => r.thr, 'direct')).toFixed(0)} calls/s` },
+  ];
   out();
-  out('targets (issue 17) for mcp-tokens bridge:');
-  out(`  ${verdict(tStart <= 0.25)}  spawn → initialize, broker running ≤ 0.25x mcp-remote: ${tStart.toFixed(2)}x (${ms1(median(R.bridge.startMs))} vs ${ms1(median(R.remote.startMs))})`);
-  out(`  ${verdict(tCold <= 0.35)}  spawn → initialize, no broker running ≤ 0.35x mcp-remote: ${tCold.toFixed(2)}x (${ms1(median(R.bridge.coldStartMs))} vs ${ms1(median(R.remote.startMs))})`);
-  out(`  ${verdict(tHwm === undefined ? undefined : tHwm <= 0.4)}  peak RSS ≤ 0.4x mcp-remote (VmHWM after ${WARM_CALLS + CALLS} calls): ${tHwm?.toFixed(2) ?? 'n/a'}x (${MB(R.bridge.memAfterCalls?.hwm ?? NaN)} vs ${MB(R.remote.memAfterCalls?.hwm ?? NaN)})`);
-  out(`  ${verdict(tBig === undefined ? undefined : tBig <= 1.5)}  ${BIG_BYTES.toLocaleString('en-US')}-character result, time ≤ 1.5x direct: ${tBig?.toFixed(2) ?? 'n/a'}x (${ms1(median(R.bridge.bigMs))} vs ${ms1(median(R.direct.bigMs))})`);
-  out(`  ${verdict(bigGrowthOk)}  ${BIG_BYTES.toLocaleString('en-US')}-character result, RSS growth ≤ 1.5x payload (${MB(1.5 * BIG_BYTES)}): ${R.bridge.bigError ? `failed: ${R.bridge.bigError}` : `${MB(bigWorst ?? NaN)} (${ratio(bigWorst, BIG_BYTES)} the payload)`}`);
-  out(`  ${verdict(tTen <= 0.3)}  ten spawned at once (no broker), last initialize ≤ 0.3x ten mcp-remote: ${tTen.toFixed(2)}x (${ms1(median(R.bridge.tenMs))} vs ${ms1(median(R.remote.tenMs))})`);
-  out(`  ${verdict(tOver <= 0.5)}  p50 overhead over direct ≤ 0.5 ms: ${tOver >= 0 ? '+' : ''}${ms2(tOver)} (${ms2(median(R.bridge.c1))} vs ${ms2(median(R.direct.c1))}; mcp-remote +${ms2(median(R.remote.c1) - median(R.direct.c1))})`);
-  out(`  ${verdict(tThr >= 1.0)}  throughput at ${CONCURRENCY} in flight ≥ 1.0x direct: ${tThr.toFixed(2)}x (${((R.bridge.c16.length / R.bridge.c16WallMs) * 1000).toFixed(0)} vs ${((R.direct.c16.length / R.direct.c16WallMs) * 1000).toFixed(0)} calls/s)`);
+  out('targets (issue 17) for mcp-tokens bridge, each the median over rounds of that round\'s figure:');
+  for (const t of targets) out(targetLine(t));
   out();
-  if (listenerWarnings) out(`(this process saw ${listenerWarnings} MaxListenersExceededWarning(s) for the AbortSignal the SDK's HTTP client shares across requests; not printed one by one)`);
+  if (failures.length) {
+    out(`${failures.length} step(s) failed or were skipped (their figures are left out above):`);
+    for (const f of failures) out(`  round ${f.round}: ${f.what}: ${f.error}`);
+  } else out('every step of every round completed');
+  if (listenerWarnings) out(`(the bench process saw ${listenerWarnings} MaxListenersExceededWarning(s) for the AbortSignal the SDK's HTTP client shares across requests)`);
   out(`bench wall time ${((performance.now() - wall0) / 1000).toFixed(1)} s`);
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  exitCode = 1;
 } finally {
-  const c = new BrokerClient({ address: brokerAddress(home) });
-  try {
-    const { pid } = await c.request('hello', { client: 'bench' }, 2000);
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // no broker left
-  }
-  c.close();
-  await rig.close();
-  await rm(home, { recursive: true, force: true });
+  await killBroker(home).catch(() => {});
+  const left = await spawned.killAll(3_000);
+  if (left) process.stderr.write(`bench: stopped ${left} process(es) it had started that were still running\n`);
+  await within(30_000, 'closing the rig', () => rig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
+  await rm(home, { recursive: true, force: true }).catch(() => {});
 }
+process.exit(exitCode);
