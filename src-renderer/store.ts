@@ -13,6 +13,7 @@ import type {
   ClientKind,
   ClientOverview,
   ClientRemoveResult,
+  HeaderEdit,
   LinkPreview,
   LinkRequest,
   MigrateOptions,
@@ -147,6 +148,8 @@ export interface AppState {
   revoke(id: string): Promise<void>;
   unlink(id: string, opts?: { removeFromClients?: boolean }): Promise<void>;
   clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
+  /** Replaces the server's headers; rows the person did not touch are sent as `keep`, never with a value. */
+  saveHeaders(id: string, edits: HeaderEdit[]): Promise<{ ok: true; server: ServerSummary } | { ok: false; error: Problem }>;
   /** Writes the bridge entry into the client's config file (main backs the file up first). */
   addToClient(id: string, client: ClientKind): Promise<ClientAddOutcome>;
   /** Removes the server's bridge entry from the client's config file (main backs the file up first). */
@@ -530,6 +533,16 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
 
       clientConfig(id, client) {
         return api['servers/clientConfig'](id, client);
+      },
+
+      async saveHeaders(id, edits) {
+        try {
+          const server = await api['servers/setHeaders'](id, edits);
+          upsertServer(server);
+          return { ok: true, server };
+        } catch (err) {
+          return { ok: false, error: errorText(err) };
+        }
       },
 
       async addToClient(id, client) {

@@ -15,6 +15,7 @@ export const CHANNEL_NAMES = [
   'servers/revoke',
   'servers/unlink',
   'servers/clientConfig',
+  'servers/setHeaders',
   'clients/add',
   'clients/remove',
   'clients/list',

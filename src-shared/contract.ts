@@ -47,6 +47,18 @@ export const migrateOptionsSchema = z
   .refine((o) => o.importTokens || !o.deletePlaintext, { message: 'deletePlaintext needs importTokens' });
 export type MigrateOptions = z.infer<typeof migrateOptionsSchema>;
 
+/**
+ * One row of a server's headers as the person left it. A stored value never comes back to the
+ * UI, so a row whose value was not touched says `keep` (the stored value of header `from`,
+ * default the same name, is kept) instead of sending a value; a typed value replaces it.
+ * The bounds here only stop absurd input; the rules are checked (in UI words) by the handler.
+ */
+export const headerEditSchema = z.union([
+  z.object({ name: z.string().max(1000), value: z.string().max(65_536) }).strict(),
+  z.object({ name: z.string().max(1000), keep: z.literal(true), from: z.string().min(1).max(1000).optional() }).strict(),
+]);
+export type HeaderEdit = z.infer<typeof headerEditSchema>;
+
 /** Argument schemas, one tuple per channel. */
 export const requestSchemas = {
   'app/info': z.tuple([]),
@@ -60,6 +72,8 @@ export const requestSchemas = {
   'servers/revoke': z.tuple([serverId]),
   'servers/unlink': z.tuple([serverId, z.object({ removeFromClients: z.boolean().optional() }).strict().optional()]),
   'servers/clientConfig': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
+  /** Replaces the server's headers with this list (an empty list removes them all). */
+  'servers/setHeaders': z.tuple([serverId, z.array(headerEditSchema).max(100)]),
   'clients/add': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
   'clients/remove': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
   'clients/list': z.tuple([]),
@@ -75,6 +89,15 @@ export const requestSchemas = {
 
 export type Channel = keyof typeof requestSchemas;
 export type ArgsOf<C extends Channel> = z.infer<(typeof requestSchemas)[C]>;
+
+/** A per-server header as the UI sees it: never a stored literal value. */
+export interface HeaderSummary {
+  name: string;
+  /** The value with every literal part shown as •••; `${VAR}` references as written (not secrets). */
+  value: string;
+  /** Some of the value is hidden (a literal part); false when it is only `${VAR}` references. */
+  hidden: boolean;
+}
 
 /** A server as the UI sees it: metadata only. */
 export interface ServerSummary {
@@ -96,6 +119,8 @@ export interface ServerSummary {
   activity: ActivityEntry[];
   /** MCP clients whose config runs a bridge for this server. */
   usedBy: string[];
+  /** Headers the bridge sends to this server on every request, values masked. */
+  headers: HeaderSummary[];
   /** The MCP client that last asked for a token for this server (its own name from `initialize`), and when. */
   lastUsed?: { client: string; at: number };
 }
@@ -213,6 +238,7 @@ export interface ApiResults {
   'servers/revoke': { server: ServerSummary; revokedAtAs: string[]; note?: string };
   'servers/unlink': { id: string; revokedAtAs: string[]; note?: string; clients?: ClientRemoveResult[] };
   'servers/clientConfig': { client: ClientKind; snippet: string; file?: string };
+  'servers/setHeaders': ServerSummary;
   'clients/add': ClientAddResult;
   'clients/remove': ClientRemoveResult;
   'clients/list': ClientOverview[];

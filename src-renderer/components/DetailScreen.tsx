@@ -20,6 +20,7 @@ import {
 import { NoticeView, Scopes, Spinner, StatusChipView } from './bits.js';
 import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
 import { ClientConfigPicker } from './ClientConfig.js';
+import { HeadersCard } from './HeadersCard.js';
 import { DeviceCodeView, ProgressLines } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
@@ -190,6 +191,7 @@ export function DetailScreen({ id }: { id: string }) {
           <Activity server={server} />
         </section>
       </div>
+      <HeadersCard key={`headers-${server.id}`} server={server} />
       <section className="card" aria-labelledby="config-title">
         <h3 id="config-title" className="card-title">
           Use it from an MCP client

@@ -16,6 +16,8 @@ describe('per-server headers', () => {
     expect(() => parseHeaderFlag('Mcp-Session-Id: x')).toThrow(/the bridge sets it itself/);
     expect(() => checkHeaders([{ name: 'X-A', value: 'a\r\nX-B: b' }])).toThrow(/one line/);
     expect(() => checkHeaders([{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }])).toThrow(/given twice/);
+    // What fetch cannot send would fail every request: refused when set.
+    expect(() => checkHeaders([{ name: 'X-A', value: 'café ☕' }])).toThrow(/characters an HTTP header cannot carry/);
   });
 
   it('masks literal values, keeps ${VAR} references, expands from the environment at run time', () => {

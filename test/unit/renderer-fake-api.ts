@@ -62,6 +62,7 @@ export function server(over: Partial<ServerSummary> = {}): ServerSummary {
     flow: 'browser',
     activity: [],
     usedBy: [],
+    headers: [],
     ...over,
   };
 }

@@ -20,6 +20,7 @@ function server(id: string, over: Partial<ServerSummary> = {}): ServerSummary {
     flow: 'browser',
     activity: [],
     usedBy: [],
+    headers: [],
     ...over,
   };
 }

@@ -10,6 +10,7 @@ import { redact } from '../platform/redact.js';
 import type { FlowKind } from '../types.js';
 import { safeHttpUrl } from '../platform/urls.js';
 import { clientsApi } from './clients.js';
+import { headerSummaries, resolveHeaderEdits } from './headers.js';
 import { listClients, removeBridgeEntry } from './client-entries.js';
 import { uiError, uiProgressLine } from './words.js';
 import {
@@ -91,6 +92,7 @@ function summary(v: ServerView, users: Map<string, string[]> | undefined): Serve
     ...(v.lastError ? { lastError: redact(v.lastError) } : {}),
     activity: v.activity.map((a) => ({ ...a, ...(a.detail ? { detail: redact(a.detail) } : {}) })),
     usedBy: [...used].sort(),
+    headers: headerSummaries(v.headers),
     ...(v.lastUsed ? { lastUsed: v.lastUsed } : {}),
   };
 }
@@ -253,6 +255,15 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       const v = await d.manager.status(id);
       const make = d.clientConfig ?? ((k: ClientKind, sv: { id: string; name: string; url: string }) => defaultClientConfig(k, sv, d.env));
       return { client: kind, ...make(kind, { id: v.id, name: v.name, url: v.url }) };
+    },
+    'servers/setHeaders': async (id, edits) => {
+      // The manager reads an unknown id as a URL; the UI should hear "not in the list any more".
+      if (!(await d.manager.lookup(id))) throw new UserError('not-found', `No linked server "${id}".`);
+      // Kept rows take the stored value here, in main: the UI only ever had the masked one.
+      const list = resolveHeaderEdits(edits, await d.manager.headersFor(id));
+      const v = await d.manager.setHeaders(id, list);
+      void changed();
+      return summary(v, await users());
     },
     'clients/add': async (id, kind) => {
       const r = await clients.add(id, kind);

@@ -12,8 +12,22 @@ export interface HeaderSpec {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Set by the bridge or the transport; a per-server value would break the session or the sign-in.
 const RESERVED = new Set(['authorization', 'host', 'content-length', 'content-type', 'accept', 'connection', 'transfer-encoding', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'cookie', 'proxy-authorization', 'te', 'upgrade', 'keep-alive']);
-const MAX_HEADERS = 20;
-const MAX_VALUE = 8192;
+export const MAX_HEADERS = 20;
+export const MAX_HEADER_VALUE = 8192;
+
+/** What is wrong with one header, if anything: the rules, for callers that word it themselves (the UI). */
+export type HeaderProblem = 'name' | 'sign-in' | 'reserved' | 'value' | 'chars';
+
+export function headerProblem(h: HeaderSpec): HeaderProblem | undefined {
+  if (!TOKEN.test(h.name)) return 'name';
+  const k = h.name.toLowerCase();
+  if (k === 'authorization') return 'sign-in';
+  if (RESERVED.has(k)) return 'reserved';
+  if (/[\r\n\0]/.test(h.value) || h.value.length > MAX_HEADER_VALUE) return 'value';
+  // What fetch can put on the wire (RFC 9110 field-value); anything else fails at every request.
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(h.value)) return 'chars';
+  return undefined;
+}
 
 /** `Name: value` (the form of curl and mcp-remote) to a header; throws a usage error saying why not. */
 export function parseHeaderFlag(raw: string): HeaderSpec {
@@ -25,12 +39,18 @@ export function parseHeaderFlag(raw: string): HeaderSpec {
 }
 
 export function checkHeader(h: HeaderSpec): HeaderSpec {
-  if (!TOKEN.test(h.name)) throw new UserError('usage', `"${h.name.slice(0, 60)}" is not a valid HTTP header name.`);
-  if (RESERVED.has(h.name.toLowerCase())) {
-    const why = h.name.toLowerCase() === 'authorization' ? 'the bridge sends the OAuth access token there' : 'the bridge sets it itself';
-    throw new UserError('usage', `The header ${h.name} cannot be set per server: ${why}.`);
+  switch (headerProblem(h)) {
+    case 'name':
+      throw new UserError('usage', `"${h.name.slice(0, 60)}" is not a valid HTTP header name.`);
+    case 'sign-in':
+      throw new UserError('usage', `The header ${h.name} cannot be set per server: the bridge sends the OAuth access token there.`);
+    case 'reserved':
+      throw new UserError('usage', `The header ${h.name} cannot be set per server: the bridge sets it itself.`);
+    case 'value':
+      throw new UserError('usage', `The value of ${h.name} must be one line of at most ${MAX_HEADER_VALUE} characters.`);
+    case 'chars':
+      throw new UserError('usage', `The value of ${h.name} has characters an HTTP header cannot carry; use plain ASCII text.`);
   }
-  if (/[\r\n\0]/.test(h.value) || h.value.length > MAX_VALUE) throw new UserError('usage', `The value of ${h.name} must be one line of at most ${MAX_VALUE} characters.`);
   return h;
 }
 
