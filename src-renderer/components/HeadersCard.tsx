@@ -67,6 +67,7 @@ function HeaderEditor({ server, onDone }: { server: ServerSummary; onDone: (save
           <div className="headers-row headers-row-head" aria-hidden="true">
             <span>Name</span>
             <span>Value</span>
+            <span />
           </div>
           <ol className="plain headers-rows" aria-label="Headers">
             {rows.map((r, i) => {
