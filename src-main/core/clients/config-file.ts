@@ -107,7 +107,6 @@ export interface LoadedConfig {
   /** Undefined for a missing or blank file. */
   root: JsonNode | undefined;
   value: { [k: string]: JsonValue };
-  hasComments: boolean;
 }
 
 function readError(file: string, err: unknown): ConfigFileError {
@@ -152,7 +151,7 @@ export async function loadConfig(fs: ClientFs, file: string, syntax: Syntax): Pr
     if (errnoCode(err) !== 'ENOENT') throw readError(file, err);
   }
   const text = bytes === undefined ? '' : bytes.toString('utf8');
-  if (text.replace(/^\uFEFF/, '').trim() === '') return { path: file, exists: bytes !== undefined, bytes, text, root: undefined, value: {}, hasComments: false };
+  if (text.replace(/^\uFEFF/, '').trim() === '') return { path: file, exists: bytes !== undefined, bytes, text, root: undefined, value: {} };
   let parsed;
   try {
     parsed = parseTree(text, syntax);
@@ -164,7 +163,7 @@ export async function loadConfig(fs: ClientFs, file: string, syntax: Syntax): Pr
   if (parsed.root.type !== 'object') {
     throw new ConfigFileError(file, `${file} does not hold a JSON object at the top level.`, UNTOUCHED);
   }
-  return { path: file, exists: true, bytes, text, root: parsed.root, value: toValue(parsed.root) as { [k: string]: JsonValue }, hasComments: parsed.hasComments };
+  return { path: file, exists: true, bytes, text, root: parsed.root, value: toValue(parsed.root) as { [k: string]: JsonValue } };
 }
 
 /** The entries object at `container`, or {} when absent; an error when something else is there. */
@@ -195,7 +194,14 @@ export function editText(cfg: LoadedConfig, syntax: Syntax, sets: readonly SetOp
   let expected: JsonValue = cfg.value;
   for (const s of sets) {
     const { root } = parseTree(text, syntax);
-    text = applyEdits(text, setEdits(text, root, s.path, s.value));
+    let edits;
+    try {
+      edits = setEdits(text, root, s.path, s.value);
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err;
+      throw new ConfigFileError(cfg.path, `${cfg.path} cannot be changed safely: ${err.reason} at line ${err.line}, column ${err.column}.`, UNTOUCHED, err);
+    }
+    text = applyEdits(text, edits);
     expected = withValue(expected, s.path, s.value);
   }
   const check = toValue(parseTree(text, syntax).root);

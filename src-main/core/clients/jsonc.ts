@@ -1,7 +1,10 @@
-// A small JSON / JSONC parser that keeps offsets, so a client's config file can be changed
-// by editing its text in place: comments, key order, spacing and line endings survive.
-// Strict mode is RFC 8259 JSON; JSONC mode adds // and /* */ comments and trailing commas
-// (what VS Code accepts in its mcp.json).
+// JSON / JSONC config text, parsed with Microsoft's jsonc-parser (what VS Code reads its own
+// settings with) and edited in place: comments, key order, spacing and line endings survive.
+// Strict mode is RFC 8259 JSON; JSONC mode adds // and /* */ comments and trailing commas.
+// The deep ESM path: esbuild cannot follow the package's UMD `main` (its requires are dynamic).
+import { applyEdits, createScanner, getLocation, parseTree as parseJsonc, printParseErrorCode, type Edit, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+
+export { applyEdits, type Edit as TextEdit };
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -62,165 +65,101 @@ export function lineColumn(text: string, offset: number): { line: number; column
 
 export interface ParsedText {
   root: JsonNode;
-  hasComments: boolean;
 }
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const MAX_DEPTH = 512;
+
+/** The first invalid escape or control character in a string token (its offset within `s`). */
+function badInString(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) < 0x20) return i;
+    if (s[i] !== '\\') continue;
+    const ok = /^(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/.exec(s.slice(i + 1, i + 6));
+    if (!ok) return i;
+    i += ok[0].length;
+  }
+  return 0;
+}
+
+/** jsonc-parser's error code, in words a person can act on, at the exact character. */
+function explain(text: string, e: ParseError): { reason: string; at: number } {
+  const at = e.offset;
+  const c = text[at];
+  const token = JSON.stringify(text.slice(at, at + Math.min(Math.max(e.length, 1), 20)));
+  const end = (reason: string) => ({ reason: c === undefined ? 'Unexpected end of input' : reason, at });
+  switch (printParseErrorCode(e.error)) {
+    case 'InvalidCommentToken':
+      return { reason: 'Comments are not allowed in JSON', at };
+    case 'UnexpectedEndOfComment':
+      return { reason: 'Unterminated comment', at };
+    case 'PropertyNameExpected':
+    case 'ValueExpected':
+      if ((c === '}' || c === ']') && /,\s*$/.test(text.slice(0, at))) return { reason: 'Trailing comma is not allowed in JSON', at };
+      return end(printParseErrorCode(e.error) === 'ValueExpected' ? `Expected a value, found ${token}` : 'Expected a property name in double quotes');
+    case 'ColonExpected':
+      return end(`Expected ':' after property name`);
+    case 'CommaExpected':
+      // Inside an array the path to the error ends in an index.
+      return end(typeof getLocation(text, at).path.at(-1) === 'number' ? `Expected ',' or ']'` : `Expected ',' or '}'`);
+    case 'CloseBraceExpected':
+      return end(`Expected ',' or '}'`);
+    case 'CloseBracketExpected':
+      return end(`Expected ',' or ']'`);
+    case 'EndOfFileExpected':
+      return { reason: `Unexpected ${token} after the end of the document`, at };
+    case 'UnexpectedEndOfString': {
+      const stop = at + e.length; // the scanner stops a string at a line break
+      return text[stop] === undefined ? { reason: 'Unterminated string', at } : { reason: 'Control character (line break) in string', at: stop };
+    }
+    case 'InvalidUnicode':
+    case 'InvalidEscapeCharacter':
+    case 'InvalidCharacter': {
+      const bad = at + badInString(text.slice(at, at + e.length));
+      return { reason: text[bad] === '\\' ? 'Invalid escape in string' : 'Control character in string', at: bad };
+    }
+    case 'InvalidNumberFormat':
+    case 'UnexpectedEndOfNumber':
+      return { reason: `Invalid number ${token}`, at };
+    default:
+      return end(`Unexpected ${token}`);
+  }
+}
+
+function toNode(n: Node, text: string, depth: number): JsonNode {
+  if (depth > MAX_DEPTH) throw new JsonSyntaxError('Nesting too deep', text, n.offset);
+  const span = { start: n.offset, end: n.offset + n.length };
+  const kids = n.children ?? [];
+  switch (n.type) {
+    case 'object':
+      return { ...span, type: 'object', props: kids.map((p) => ({ key: p.children![0]!.value as string, keyStart: p.children![0]!.offset, value: toNode(p.children![1]!, text, depth + 1) })) };
+    case 'array':
+      return { ...span, type: 'array', items: kids.map((c) => toNode(c, text, depth + 1)) };
+    case 'property':
+      throw new Error('a property node outside an object');
+    default:
+      return { ...span, type: n.type, value: n.value as never };
+  }
+}
 
 export function parseTree(text: string, syntax: Syntax): ParsedText {
-  const jsonc = syntax === 'jsonc';
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM is not content
-  let hasComments = false;
-
-  const fail = (reason: string, at = pos): never => {
+  // A BOM is not content; a space keeps every offset where it is.
+  const src = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+  if (src.trim() === '') throw new JsonSyntaxError('The file is empty', text, text.length);
+  const errors: ParseError[] = [];
+  let tree: Node | undefined;
+  try {
+    tree = parseJsonc(src, errors, { disallowComments: syntax === 'json', allowTrailingComma: syntax === 'jsonc', allowEmptyContent: false });
+  } catch (err) {
+    // The parser recurses; a file nested thousands deep exhausts the stack.
+    if (err instanceof RangeError) throw new JsonSyntaxError('Nesting too deep', text, 0);
+    throw err;
+  }
+  if (errors[0]) {
+    const { reason, at } = explain(src, errors[0]);
     throw new JsonSyntaxError(reason, text, at);
-  };
-
-  const skip = () => {
-    for (;;) {
-      const c = text[pos];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-        pos++;
-      } else if (c === '/' && (text[pos + 1] === '/' || text[pos + 1] === '*')) {
-        if (!jsonc) fail('Comments are not allowed in JSON');
-        hasComments = true;
-        if (text[pos + 1] === '/') {
-          while (pos < text.length && text[pos] !== '\n' && text[pos] !== '\r') pos++;
-        } else {
-          const close = text.indexOf('*/', pos + 2);
-          if (close === -1) fail('Unterminated comment');
-          pos = close + 2;
-        }
-      } else {
-        return;
-      }
-    }
-  };
-
-  const describe = (c: string | undefined) => (c === undefined ? 'Unexpected end of input' : `Unexpected character ${JSON.stringify(c)}`);
-
-  const parseString = (): Extract<JsonNode, { type: 'string' }> => {
-    const start = pos;
-    pos++; // opening quote
-    for (;;) {
-      if (pos >= text.length) fail('Unterminated string', start);
-      const code = text.charCodeAt(pos);
-      if (code === 0x22) break;
-      if (code < 0x20) fail('Control character in string');
-      if (code === 0x5c) {
-        const e = text[pos + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(pos + 2, pos + 6))) fail('Invalid \\u escape');
-          pos += 6;
-          continue;
-        }
-        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail('Invalid escape in string');
-        pos += 2;
-        continue;
-      }
-      pos++;
-    }
-    pos++; // closing quote
-    // The slice is now known-valid JSON, so the platform decoder gives the exact value.
-    return { type: 'string', start, end: pos, value: JSON.parse(text.slice(start, pos)) as string };
-  };
-
-  const parseValue = (depth: number): JsonNode => {
-    if (depth > 512) fail('Nesting too deep');
-    skip();
-    const c = text[pos];
-    const start = pos;
-    if (c === '{') {
-      pos++;
-      const props: PropNode[] = [];
-      skip();
-      if (text[pos] === '}') {
-        pos++;
-        return { type: 'object', start, end: pos, props };
-      }
-      for (;;) {
-        skip();
-        if (text[pos] !== '"') fail(text[pos] === '}' && props.length ? 'Trailing comma is not allowed in JSON' : pos >= text.length ? 'Unexpected end of input' : 'Expected a property name in double quotes');
-        const key = parseString();
-        skip();
-        if (text[pos] !== ':') fail(`Expected ':' after property name`);
-        pos++;
-        const value = parseValue(depth + 1);
-        props.push({ key: key.value, keyStart: key.start, value });
-        skip();
-        if (text[pos] === ',') {
-          pos++;
-          skip();
-          if (text[pos] === '}' && jsonc) {
-            pos++;
-            return { type: 'object', start, end: pos, props };
-          }
-          continue;
-        }
-        if (text[pos] === '}') {
-          pos++;
-          return { type: 'object', start, end: pos, props };
-        }
-        fail(pos >= text.length ? 'Unexpected end of input' : `Expected ',' or '}'`);
-      }
-    }
-    if (c === '[') {
-      pos++;
-      const items: JsonNode[] = [];
-      skip();
-      if (text[pos] === ']') {
-        pos++;
-        return { type: 'array', start, end: pos, items };
-      }
-      for (;;) {
-        skip();
-        if (text[pos] === ']' && items.length) fail('Trailing comma is not allowed in JSON');
-        items.push(parseValue(depth + 1));
-        skip();
-        if (text[pos] === ',') {
-          pos++;
-          skip();
-          if (text[pos] === ']' && jsonc) {
-            pos++;
-            return { type: 'array', start, end: pos, items };
-          }
-          continue;
-        }
-        if (text[pos] === ']') {
-          pos++;
-          return { type: 'array', start, end: pos, items };
-        }
-        fail(pos >= text.length ? 'Unexpected end of input' : `Expected ',' or ']'`);
-      }
-    }
-    if (c === '"') return parseString();
-    if (c === 't' && text.startsWith('true', pos)) {
-      pos += 4;
-      return { type: 'boolean', start, end: pos, value: true };
-    }
-    if (c === 'f' && text.startsWith('false', pos)) {
-      pos += 5;
-      return { type: 'boolean', start, end: pos, value: false };
-    }
-    if (c === 'n' && text.startsWith('null', pos)) {
-      pos += 4;
-      return { type: 'null', start, end: pos, value: null };
-    }
-    NUMBER.lastIndex = pos;
-    const m = NUMBER.exec(text);
-    if (m) {
-      pos += m[0].length;
-      return { type: 'number', start, end: pos, value: Number(m[0]) };
-    }
-    return fail(describe(c));
-  };
-
-  skip();
-  if (pos >= text.length) fail('The file is empty');
-  const root = parseValue(0);
-  skip();
-  if (pos < text.length) fail(`${describe(text[pos])} after the end of the document`);
-  return { root, hasComments };
+  }
+  if (!tree) throw new JsonSyntaxError('The file is empty', text, text.length);
+  return { root: toNode(tree, text, 0) };
 }
 
 /** The plain value of a node. Duplicate keys: the last one wins, as in JSON.parse. */
@@ -258,20 +197,11 @@ export function nodeAt(root: JsonNode, path: readonly string[]): JsonNode | unde
 }
 
 // ------------------------------------------------------------------ text edits
-
-export interface TextEdit {
-  offset: number;
-  length: number;
-  content: string;
-}
-
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  // From the end backwards; at one offset, the edit listed first must end up first in the text.
-  const sorted = edits.map((e, i) => ({ e, i })).sort((a, b) => b.e.offset - a.e.offset || b.i - a.i);
-  let out = text;
-  for (const { e } of sorted) out = out.slice(0, e.offset) + e.content + out.slice(e.offset + e.length);
-  return out;
-}
+// jsonc-parser's `modify` cannot be used for the text itself: with formatting options it
+// re-lays whole lines around the insertion (a one-line `"a": { ... }` beside it is spread over
+// lines), and without them the new property lands before the previous one's trailing `// note`;
+// its `format` puts every array item on its own line. So where the text goes and how it is laid
+// out is decided here, in the file's own style; the parser's scanner finds commas and comments.
 
 interface Style {
   eol: string;
@@ -340,41 +270,29 @@ export function prettyJson(v: JsonValue, indent: string, style: Style): string {
  * on this line, so a trailing `// note` stays with the property it describes.
  */
 function endOfLineAfter(text: string, offset: number): number | undefined {
-  let p = offset;
+  const s = createScanner(text, false);
+  s.setPosition(offset);
   for (;;) {
-    while (text[p] === ' ' || text[p] === '\t') p++;
-    if (text[p] === '\n' || text[p] === '\r') return p;
-    if (text.startsWith('//', p)) {
-      while (p < text.length && text[p] !== '\n' && text[p] !== '\r') p++;
-      return p;
-    }
-    if (text.startsWith('/*', p)) {
-      const close = text.indexOf('*/', p + 2);
-      if (close === -1 || text.slice(p, close).includes('\n')) return undefined;
-      p = close + 2;
-      continue;
-    }
-    return undefined;
+    s.scan();
+    const at = s.getTokenOffset();
+    const token = text.slice(at, at + s.getTokenLength());
+    if (token === '' || s.getTokenError() !== 0) return undefined; // end of text, unterminated comment
+    if (token[0] === '\n' || token[0] === '\r') return at;
+    if (token.startsWith('//')) return at + token.length;
+    const onThisLine = /^[ \t]+$/.test(token) || (token.startsWith('/*') && !/[\r\n]/.test(token));
+    if (!onThisLine) return undefined;
   }
 }
 
 /** The offset of the comma after `offset` when only whitespace and comments sit between. */
 function commaAfter(text: string, offset: number): number | undefined {
-  let p = offset;
-  for (;;) {
-    const c = text[p];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') p++;
-    else if (text.startsWith('//', p)) {
-      while (p < text.length && text[p] !== '\n') p++;
-    } else if (text.startsWith('/*', p)) {
-      const close = text.indexOf('*/', p + 2);
-      if (close === -1) return undefined;
-      p = close + 2;
-    } else return c === ',' ? p : undefined;
-  }
+  const s = createScanner(text, true);
+  s.setPosition(offset);
+  s.scan();
+  return text[s.getTokenOffset()] === ',' ? s.getTokenOffset() : undefined;
 }
 
-function insertProp(text: string, obj: ObjectNode, key: string, value: JsonValue, style: Style): TextEdit[] {
+function insertProp(text: string, obj: ObjectNode, key: string, value: JsonValue, style: Style): Edit[] {
   const k = JSON.stringify(key);
   const last = obj.props[obj.props.length - 1];
   if (!last) {
@@ -399,8 +317,8 @@ function insertProp(text: string, obj: ObjectNode, key: string, value: JsonValue
   const prop = `${k}: ${prettyJson(value, indent, style)}`;
   if (comma !== undefined) {
     // The file ends properties with a comma (JSONC); keep doing so.
-    const at = endOfLineAfter(text, comma + 1);
-    return at === undefined ? [{ offset: comma + 1, length: 0, content: `${style.eol}${indent}${prop},` }] : [{ offset: at, length: 0, content: `${style.eol}${indent}${prop},` }];
+    const at = endOfLineAfter(text, comma + 1) ?? comma + 1;
+    return [{ offset: at, length: 0, content: `${style.eol}${indent}${prop},` }];
   }
   const at = endOfLineAfter(text, last.value.end);
   if (at === undefined) return [{ offset: last.value.end, length: 0, content: `,${style.eol}${indent}${prop}` }];
@@ -416,17 +334,27 @@ function nest(path: readonly string[], value: JsonValue): JsonValue {
   return v;
 }
 
+/** A key written twice in one object is ambiguous to edit (clients disagree on which counts). */
+function assertSingle(text: string, obj: ObjectNode, key: string): void {
+  const all = obj.props.filter((p) => p.key === key);
+  if (all.length < 2) return;
+  const first = lineColumn(text, all[0]!.keyStart);
+  throw new JsonSyntaxError(`The key ${JSON.stringify(key)} appears ${all.length} times in the same object (first at line ${first.line}, column ${first.column}); keep one`, text, all[1]!.keyStart);
+}
+
 /**
  * Edits that set `path` to `value` in the text `root` was parsed from, creating missing objects
  * on the way. Every object on the path that exists must be an object (callers check first).
+ * Throws JsonSyntaxError when a key on the path is duplicated.
  */
-export function setEdits(text: string, root: JsonNode, path: readonly string[], value: JsonValue): TextEdit[] {
+export function setEdits(text: string, root: JsonNode, path: readonly string[], value: JsonValue): Edit[] {
   if (!path.length) throw new Error('setEdits needs a non-empty path');
   const style = detectStyle(text);
   let node: JsonNode = root;
   for (let i = 0; i < path.length; i++) {
     if (node.type !== 'object') throw new Error(`Not an object at ${path.slice(0, i).join('.') || '(root)'}`);
     const key = path[i]!;
+    assertSingle(text, node, key);
     const prop = findProp(node, key);
     if (!prop) return insertProp(text, node, key, nest(path.slice(i + 1), value), style);
     if (i === path.length - 1) {
