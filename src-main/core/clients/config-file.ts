@@ -199,7 +199,8 @@ export function editText(cfg: LoadedConfig, syntax: Syntax, sets: readonly SetOp
       edits = setEdits(text, root, s.path, s.value);
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) throw err;
-      throw new ConfigFileError(cfg.path, `${cfg.path} cannot be changed safely: ${err.reason} at line ${err.line}, column ${err.column}.`, UNTOUCHED, err);
+      // Only a duplicated key on the path gets here: the parse itself succeeded in loadConfig.
+      throw new ConfigFileError(cfg.path, `${cfg.path} cannot be changed safely: ${err.reason}.`, 'Nothing was changed. Keep only one of them (clients differ on which one counts) and run the command again.', err);
     }
     text = applyEdits(text, edits);
     expected = withValue(expected, s.path, s.value);

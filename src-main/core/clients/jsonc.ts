@@ -85,7 +85,8 @@ function badInString(s: string): number {
 function explain(text: string, e: ParseError): { reason: string; at: number } {
   const at = e.offset;
   const c = text[at];
-  const token = JSON.stringify(text.slice(at, at + Math.min(Math.max(e.length, 1), 20)));
+  // Invisible or look-alike characters (a no-break space, U+2028) are named by code point.
+  const token = c && !/[!-~\p{L}]/u.test(c) ? `character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(text.slice(at, at + Math.min(Math.max(e.length, 1), 20)));
   const end = (reason: string) => ({ reason: c === undefined ? 'Unexpected end of input' : reason, at });
   switch (printParseErrorCode(e.error)) {
     case 'InvalidCommentToken':
@@ -115,7 +116,8 @@ function explain(text: string, e: ParseError): { reason: string; at: number } {
     case 'InvalidEscapeCharacter':
     case 'InvalidCharacter': {
       const bad = at + badInString(text.slice(at, at + e.length));
-      return { reason: text[bad] === '\\' ? 'Invalid escape in string' : 'Control character in string', at: bad };
+      const what = text[bad] !== '\\' ? 'Control character' : text[bad + 1] === 'u' ? 'Invalid \\u escape' : 'Invalid escape';
+      return { reason: `${what} in string`, at: bad };
     }
     case 'InvalidNumberFormat':
     case 'UnexpectedEndOfNumber':
@@ -338,8 +340,9 @@ function nest(path: readonly string[], value: JsonValue): JsonValue {
 function assertSingle(text: string, obj: ObjectNode, key: string): void {
   const all = obj.props.filter((p) => p.key === key);
   if (all.length < 2) return;
-  const first = lineColumn(text, all[0]!.keyStart);
-  throw new JsonSyntaxError(`The key ${JSON.stringify(key)} appears ${all.length} times in the same object (first at line ${first.line}, column ${first.column}); keep one`, text, all[1]!.keyStart);
+  const where = all.map((p) => lineColumn(text, p.keyStart)).map((p) => `line ${p.line}, column ${p.column}`);
+  const times = all.length === 2 ? 'twice' : `${all.length} times`;
+  throw new JsonSyntaxError(`The key ${JSON.stringify(key)} is in the same object ${times}, at ${where.slice(0, -1).join('; ')} and ${where.at(-1)}`, text, all[1]!.keyStart);
 }
 
 /**
