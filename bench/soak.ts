@@ -316,6 +316,18 @@ for (const [i, rig] of rigs.entries()) {
   reuses += seen.length - new Set(seen).size;
   const refreshes = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token');
   reuses += refreshes.filter((t) => t.error === 'invalid_grant').length;
+  // Each reuse, with what came before it: the first presentation's outcome and the faults near it.
+  for (const [k, t] of refreshes.entries()) {
+    const first = refreshes.findIndex((u) => u.refreshToken === t.refreshToken);
+    if (first === k && t.error !== 'invalid_grant') continue;
+    const f = refreshes[first]!;
+    const near = faultLog.filter((x) => x.at + t0 >= (f.receivedAt ?? f.at) - 30_000 && x.at + t0 <= t.at).map((x) => `${(x.at / 1000).toFixed(1)} s ${x.fault}`);
+    process.stderr.write(
+      `  reuse on server ${i}: presented at ${(((t.receivedAt ?? t.at) - t0) / 1000).toFixed(1)} s (${t.status}${t.error ? ` ${t.error}` : ''}); ` +
+        (first === k ? 'first presentation' : `first at ${(((f.receivedAt ?? f.at) - t0) / 1000).toFixed(1)} s, answered ${((f.at - t0) / 1000).toFixed(1)} s (${f.status}${f.clientGone ? ', client had gone' : ''})`) +
+        `; faults near: ${near.join(', ') || 'none'}\n`,
+    );
+  }
   refreshErrors += refreshes.filter((t) => t.status !== 200).length;
   const ok = refreshes.filter((t) => t.status === 200);
   refreshesOk += ok.length;
@@ -368,10 +380,11 @@ const broken = [
   duplicateRefreshes > 0 && 'one expiry was refreshed twice',
   stats.calls === 0 && 'no calls were made',
 ].filter(Boolean);
-await rm(home, { recursive: true, force: true, maxRetries: 5 });
 if (broken.length) {
-  process.stdout.write(`INVARIANTS BROKEN: ${broken.join('; ')}\n`);
+  // Kept for a look at the broker's log (log/ in the data dir): it holds no secret in clear.
+  process.stdout.write(`INVARIANTS BROKEN: ${broken.join('; ')}\nthe data dir is kept: ${home}\n`);
   process.exit(1);
 }
+await rm(home, { recursive: true, force: true, maxRetries: 5 });
 process.stdout.write('all invariants held\n');
 process.exit(0);

@@ -37,7 +37,7 @@ export async function runDaemon(open: () => Promise<CliContext>, opts: { idleExi
       ...(opts.idleExitMs !== undefined ? { idleExitMs: opts.idleExitMs } : {}),
       onIdle: () => {
         ctx.logger.log('info', 'no bridge connected for the idle period; exiting');
-        void server?.close().then(() => process.exit(0));
+        void server?.drain().then(() => server?.close()).then(() => process.exit(0));
       },
     });
   } catch (err) {

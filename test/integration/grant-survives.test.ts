@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type ProfileName, type Rig, type RigOptions, startRig } from '../rig/index.js';
 import { openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
 import { cliEnv, ROOT, runCli, tempHome } from './cli-helpers.js';
-import { readVault } from './grant-helpers.js';
+import { openVault, readVault } from './grant-helpers.js';
 
 const rigs: Rig[] = [];
 const homes: string[] = [];
@@ -147,4 +147,36 @@ describe('a grant survives', () => {
     expect(after.servers[id]!.state).toEqual({ status: 'ok' });
     expect(refreshesOf(rig)).toHaveLength(0);
   });
+  it('a refresh slower than the broker lets a bridge wait: it gets a clear error, the refresh token is still presented once, and the grant is kept', async () => {
+    // The broker answers a waiting bridge after 8 s; the token endpoint here takes 12 s (within
+    // the 15 s wire timeout) and rotates with reuse detection, so a second refresh started
+    // beside the slow one would present the same refresh token and kill the grant.
+    const { rig, home, env, id } = await linked('api-path-rotating');
+    await (await openVault(home)).update((d) => {
+      d.servers[id]!.grant!.expiresAt = Date.now() - 1000;
+    });
+    rig.as.setTokenFault({ delayMs: 12_000 });
+    const during = await openBridge(env, id).then(
+      async (b) => {
+        const text = textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'during' } }));
+        await b.close();
+        return text;
+      },
+      (e: unknown) => String(e),
+    );
+    expect(during).toMatch(/^during$|slow to answer the token refresh/);
+    await waitFor(() => refreshesOf(rig).length >= 1 && rig.as.tokenRequestsInFlight() === 0, 60_000, 'the slow refresh to finish');
+    rig.as.setTokenFault(undefined);
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after');
+    } finally {
+      await b.close();
+    }
+    expectNoReuse(rig);
+    expect(refreshesOf(rig).filter((t) => t.error === 'invalid_grant')).toHaveLength(0);
+    const v = await readVault(home);
+    expect(v.servers[id]!.state.status).toBe('ok');
+    expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
+  }, 240_000);
 });

@@ -12,6 +12,12 @@ export interface TokenRequestRecord {
   status: number;
   resource?: string;
   error?: string;
+  /** When the request arrived (`at` is when the provider had answered it). */
+  receivedAt?: number;
+  /** The client had gone (timed out, killed) by the time the provider answered: a rotated token it never saw. */
+  clientGone?: boolean;
+  /** The refresh token presented (refresh_token grants only; test records, never printed). */
+  refreshToken?: string;
 }
 
 export interface RigAsOptions {
@@ -172,6 +178,7 @@ export class RigAs {
         return;
       }
     }
+    const receivedAt = Date.now();
     await next();
     const route = ctx.oidc?.route;
     if (this.o.requireBodyClientId && (route === 'token' || route === 'revocation')) {
@@ -192,6 +199,9 @@ export class RigAs {
       const resource = params.resource;
       this.tokenRequests.push({
         at: Date.now(),
+        receivedAt,
+        ...(ctx.req.socket.destroyed || ctx.res.destroyed ? { clientGone: true } : {}),
+        ...(params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string' ? { refreshToken: params.refresh_token } : {}),
         grantType: String(params.grant_type ?? ''),
         status: ctx.status,
         ...(typeof resource === 'string' ? { resource } : Array.isArray(resource) ? { resource: resource.join(' ') } : {}),

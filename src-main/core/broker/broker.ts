@@ -114,9 +114,9 @@ export class Broker {
         try {
           this.checkBackoff(v.id);
         } catch (err) {
-          return this.d.manager.getToken(v.id, 0).catch(() => {
-            throw err;
-          });
+          const still = await this.d.manager.peekToken(v.id).catch(() => undefined);
+          if (still) return still;
+          throw err;
         }
       }
       const ahead = (await this.d.refreshAheadS?.().catch(() => 0)) ?? 0;
@@ -136,8 +136,9 @@ export class Broker {
       clearTimeout(timer);
     }
     void work.catch(() => {});
-    const still = await this.d.manager.getToken(v.id, 0).catch(() => undefined);
-    if (still && (still.expiresAt === undefined || still.expiresAt > this.d.clock.now())) return still;
+    // Only a look at the vault: a refresh started here would run beside the slow one.
+    const still = await this.d.manager.peekToken(v.id).catch(() => undefined);
+    if (still) return still;
     throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh.`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
   }
 
@@ -336,6 +337,11 @@ export class Broker {
   close() {
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.listeners.clear();
+  }
+
+  /** Whether a refresh or a link is in flight. */
+  get busy(): boolean {
+    return this.chains.size > 0 || this.links.size > 0;
   }
 
   /** Waits (bounded) for the work in flight, so a refresh the AS answered is saved before exit. */

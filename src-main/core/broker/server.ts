@@ -73,7 +73,10 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
     if (opts.idleExitMs === undefined || sockets.size > 0) return;
     clearTimeout(idleTimer);
     idleTimer = setTimeout(() => {
-      if (sockets.size === 0) opts.onIdle?.();
+      if (sockets.size > 0) return;
+      // A refresh still in flight would be lost with its rotated refresh token: wait for it.
+      if (broker.busy) armIdle();
+      else opts.onIdle?.();
     }, opts.idleExitMs);
   };
 

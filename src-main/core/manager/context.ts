@@ -25,6 +25,8 @@ export interface ManagerContext {
   readonly d: ManagerDeps;
   /** A progress line: to the deps' listener, the running link's listener, and the log. */
   say(line: string): void;
+  /** The refresh of each grant running in this process: a second one waits for it (see tokens.ts). */
+  readonly refreshing: Map<string, Promise<unknown>>;
 }
 
 /** Progress lines of the link running in this async context (the app shows them on its card). */
@@ -33,6 +35,7 @@ export const linkProgress = new AsyncLocalStorage<(line: string) => void>();
 export function makeContext(deps: ManagerDeps): ManagerContext {
   return {
     d: deps,
+    refreshing: new Map(),
     say(line: string) {
       deps.progress?.(line);
       linkProgress.getStore()?.(line);

@@ -85,6 +85,11 @@ export class Manager {
     return tokens.getToken(this.ctx, id, minValidityS, refreshAheadS);
   }
 
+  /** The stored token if still valid; never refreshes. */
+  peekToken(id: string): Promise<{ accessToken: string; expiresAt?: number } | undefined> {
+    return tokens.peekToken(this.ctx, id);
+  }
+
   /** The resource server answered 401 to `token`: at most one refresh per incident. */
   reportRejected(id: string, token: string): Promise<{ accessToken: string; expiresAt?: number }> {
     return tokens.reportRejected(this.ctx, id, token);

@@ -64,6 +64,19 @@ export async function getToken(ctx: ManagerContext, id: string, minValidityS = 6
 }
 
 /**
+ * The stored token when it is still valid, without refreshing: what a caller that must not wait
+ * for (or start) a refresh may use. Undefined when there is none.
+ */
+export async function peekToken(ctx: ManagerContext, id: string): Promise<{ accessToken: string; expiresAt?: number } | undefined> {
+  const data = await ctx.d.vault.read();
+  const rec = findServer(data, id);
+  const sec = data.secrets.tokens[rec.id];
+  const exp = rec.grant?.expiresAt;
+  if (rec.state.status !== 'ok' || !sec?.accessToken || (exp !== undefined && exp <= ctx.d.clock.now())) return undefined;
+  return { accessToken: sec.accessToken, ...(exp !== undefined ? { expiresAt: exp } : {}) };
+}
+
+/**
  * The resource server answered 401 to `token`. Compare-and-refresh: one refresh per rejected
  * current token, whatever its age (servers drop live tokens on restarts and key rotations).
  * Only when the token obtained by that refresh is rejected too, or the AS refuses the refresh
@@ -120,6 +133,20 @@ export async function refresh(ctx: ManagerContext, id: string): Promise<ServerVi
  * (compare-and-swap). A rotated refresh token is saved before any token is handed out.
  */
 async function refreshIf(ctx: ManagerContext, id: string, stillNeeded: (r: ServerRecord, s: TokenSecrets | undefined) => boolean, cause: RefreshCause): Promise<RefreshOutcome> {
+  // One refresh of a grant at a time in this process, whoever asks: two at once would present
+  // the same refresh token, which a rotating AS takes as theft and answers by killing the grant.
+  // The pending record below only guards against other processes.
+  for (let cur = ctx.refreshing.get(id); cur; cur = ctx.refreshing.get(id)) await cur.catch(() => {});
+  const run = refreshIfAlone(ctx, id, stillNeeded, cause);
+  ctx.refreshing.set(id, run);
+  try {
+    return await run;
+  } finally {
+    if (ctx.refreshing.get(id) === run) ctx.refreshing.delete(id);
+  }
+}
+
+async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: ServerRecord, s: TokenSecrets | undefined) => boolean, cause: RefreshCause): Promise<RefreshOutcome> {
   const opId = randomUUID();
   let plan: { refreshToken: string; config: ReturnType<typeof wire.makeConfig>; resource: string } | undefined;
   // Phase 1, under the lock: decide, and record the intent (a crash after the AS's answer is reported next start).
