@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerClient } from '../../src-main/core/broker/client.js';
 import { brokerAddress } from '../../src-main/core/broker/protocol.js';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/electron/security.js';
+import type { Api } from '../../src-shared/contract.js';
 import { allFiles, ROOT, tempHome } from '../integration/cli-helpers.js';
 import { textOf } from '../integration/bridge-helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
@@ -22,6 +23,8 @@ const { approve } = (await import(path.join(ROOT, 'test/rig/person.mjs'))) as { 
 const SHOTS = join(ROOT, 'test-results/app');
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, name) });
 const labels = (s: DoubleState) => (s.tray?.items ?? []).map((i) => i.label ?? '—');
+/** A per-server header value set through the window: it must never come back over IPC. */
+const HEADER_SECRET = 'sk-app-HEADER-SECRET-31337';
 const issuedCodes = (rig: Rig) => rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length;
 
 let rig: Rig;
@@ -197,6 +200,45 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     expect(processesUsing(home).filter((p) => / daemon\b/.test(p.cmd))).toEqual([]);
   });
 
+  it('per-server headers set from the window come back over IPC masked, and a bridge the app serves sends them', async () => {
+    // What crosses the preload (answers and pushed events), as the page receives it.
+    const crossed = (await page.evaluate(async (secret) => {
+      const api = (window as unknown as { mcpTokens: Api }).mcpTokens;
+      const events: string[] = [];
+      const off = api.on('servers/changed', (p) => events.push(JSON.stringify(p)));
+      const [first] = await api['servers/list']();
+      const out = [JSON.stringify(await api['servers/setHeaders'](first!.id, [{ name: 'X-App-Key', value: secret }, { name: 'X-Team', value: '${TEAM}' }]))];
+      // A second save keeps the secret without sending it.
+      out.push(JSON.stringify(await api['servers/setHeaders'](first!.id, [{ name: 'X-App-Key', keep: true }, { name: 'X-Team', value: '${TEAM}' }])));
+      out.push(JSON.stringify(await api['servers/get'](first!.id)), JSON.stringify(await api['servers/list']()));
+      for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      off();
+      return [...out, ...events];
+    }, HEADER_SECRET)) as string[];
+    expect(crossed.length).toBeGreaterThanOrEqual(6);
+    for (const c of crossed) expect(c).not.toContain(HEADER_SECRET);
+    expect(crossed[2]).toContain('"headers":[{"name":"X-App-Key","value":"•••","hidden":true},{"name":"X-Team","value":"${TEAM}","hidden":false}]');
+    // The server's page shows them from the pushed list.
+    const headersCard = page.getByRole('region', { name: 'Headers', exact: true });
+    await expect.poll(() => headersCard.getByRole('term').allTextContents(), { timeout: 10_000 }).toEqual(['X-App-Key', 'X-Team']);
+    expect(await page.content()).not.toContain(HEADER_SECRET);
+
+    // A bridge started after the change (headers are read at start) sends them to the server.
+    const config = JSON.parse(await readFile(join(home, '.config/Claude/claude_desktop_config.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }> };
+    const entry = Object.values(config.mcpServers)[0]!;
+    const from = rig.mcp.requests.length;
+    const second = new Client({ name: 'claude-desktop-like-2', version: '1.0.0' });
+    await second.connect(new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...(appEnv(home) as Record<string, string>), ...entry.env, TEAM: 'blue' }, stderr: 'pipe' }));
+    try {
+      expect(textOf(await second.callTool({ name: 'echo', arguments: { text: 'with headers' } }))).toBe('with headers');
+    } finally {
+      await second.close();
+    }
+    const seen = rig.mcp.requests.slice(from).filter((q) => q.authorized);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const q of seen) expect([q.headers['x-app-key'], q.headers['x-team']]).toEqual([HEADER_SECRET, 'blue']);
+  });
+
   it('a grant revoked at the AS turns the tray item into "Re-authorize"; clicking it completes a sign-in and the bridge carries on', async () => {
     await rig.as.revokeGrantOf(rig.as.issuedRefreshTokens.at(-1)!);
     const failed = await echo('during').then(
@@ -269,6 +311,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     const secrets = [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens];
     expect(secrets.length).toBeGreaterThanOrEqual(4);
     for (const f of await allFiles(home)) for (const t of secrets) expect(f.data.includes(t), `${f.path} holds a token in clear`).toBe(false);
+    for (const f of await allFiles(home)) expect(f.data.includes(HEADER_SECRET), `${f.path} holds a header value in clear`).toBe(false);
     expect(problems).toEqual([]);
   });
 });

@@ -454,3 +454,23 @@ describe('renderer store: MCP client configs', () => {
     expect(store.getState().migration.result).toBeUndefined();
   });
 });
+
+describe('renderer store: per-server headers', () => {
+  it('saves the rows as given, shows the server main returned, and reports a refusal in its words', async () => {
+    const { f, store } = await started();
+    const headers = [{ name: 'X-Api-Key', value: '•••', hidden: true }];
+    f.handle('servers/setHeaders', async (id) => server({ id, headers }));
+    const r = await store.getState().saveHeaders('rig', [{ name: 'X-Api-Key', keep: true }]);
+    expect(f.calls.filter((c) => c.channel === 'servers/setHeaders')).toEqual([{ channel: 'servers/setHeaders', args: ['rig', [{ name: 'X-Api-Key', keep: true }]] }]);
+    expect(r.ok).toBe(true);
+    expect(store.getState().servers.find((s) => s.id === 'rig')?.headers).toEqual(headers);
+
+    f.handle('servers/setHeaders', async () => {
+      throw new ApiCallError('The header Host cannot be set here: the app sets it itself on every request.', 'usage');
+    });
+    const bad = await store.getState().saveHeaders('rig', [{ name: 'Host', value: 'x' }]);
+    expect(bad).toEqual({ ok: false, error: { message: 'The header Host cannot be set here: the app sets it itself on every request.', code: 'usage' } });
+    // The server shown is left as it was.
+    expect(store.getState().servers.find((s) => s.id === 'rig')?.headers).toEqual(headers);
+  });
+});
