@@ -259,14 +259,17 @@ export function describeOAuthError(err: unknown): string {
   const e = err as { error?: string; error_description?: string; status?: number; message?: string; code?: string };
   if (typeof e.error === 'string') return `${clip(e.error)}${e.error_description ? `: ${clip(e.error_description)}` : ''}`;
   if (typeof e.status === 'number') return `HTTP ${e.status}`;
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Response) return `HTTP ${cause.status}`;
   return clip(e.message ?? String(err));
 }
 
 /** Maps openid-client / fetch failures to a classified error with a plain message. */
 export function wireError(err: unknown, doing: string): OAuthWireError {
   if (err instanceof OAuthWireError) return err;
-  const e = err as { error?: string; status?: number; name?: string; code?: string; cause?: { code?: string; name?: string } };
-  const status = typeof e.status === 'number' ? e.status : undefined;
+  const e = err as { error?: string; status?: number; name?: string; code?: string; cause?: { code?: unknown; name?: string } };
+  // openid-client leaves a status it did not expect (a 5xx) on the Response in `cause`.
+  const status = typeof e.status === 'number' ? e.status : e.cause instanceof Response ? e.cause.status : undefined;
   const oauthError = typeof e.error === 'string' ? e.error : undefined;
   if (oauthError === 'invalid_grant' || oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
     return new OAuthWireError('dead-grant', `The authorization server rejected the grant while ${doing} (${describeOAuthError(err)}).`, 'Re-authorize this server.', { oauthError, ...(status !== undefined ? { status } : {}), cause: err });
@@ -274,8 +277,10 @@ export function wireError(err: unknown, doing: string): OAuthWireError {
   if (oauthError === 'temporarily_unavailable' || (status !== undefined && status >= 500)) {
     return new OAuthWireError('transient', `The authorization server is unavailable (${describeOAuthError(err)}) while ${doing}.`, 'Nothing was changed; try again later.', { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
   }
-  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause?.name === 'TimeoutError';
-  const netCode = e.cause?.code ?? (e.code && /^E[A-Z]+$/.test(e.code) ? e.code : undefined);
+  const timeout = e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause?.name === 'TimeoutError' || e.code === 'OAUTH_TIMEOUT';
+  // Only a system error name (ECONNREFUSED, UND_ERR_…): a timeout's DOMException carries the number 23.
+  const sysCode = (c: unknown) => (typeof c === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(c) ? c : undefined);
+  const netCode = timeout ? undefined : (sysCode(e.cause?.code) ?? sysCode(e.code));
   if (timeout || netCode || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
     return new OAuthWireError('transient', `Could not reach the authorization server${netCode ? ` (${netCode})` : timeout ? ' (timed out)' : ''} while ${doing}.`, 'Nothing was changed; check your connection and try again.', { cause: err });
   }
