@@ -3,6 +3,7 @@
 // The SDK's authProvider is not used: only the broker may refresh or run flows.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { bearerParams } from '../core/oauth/challenge.js';
+import { headerRecord } from './http-fetch.js';
 import { BridgeAuthError, type TokenSource } from './token-source.js';
 
 export type BridgeLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -94,20 +95,21 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     const target = new URL(url instanceof URL ? url.href : url);
     if (target.origin !== origin) {
       // Never hand the token to another origin, whoever asked for the request.
-      const headers = new Headers(init?.headers);
-      headers.delete('authorization');
+      const headers = headerRecord(init?.headers);
+      delete headers.authorization;
       return doFetch(url, { ...init, headers });
     }
     const base: RequestInit = { ...init, body: await bufferBody(init?.body) };
     // Redirects are followed by the SDK within the origin; a fetch must not carry the token elsewhere.
     if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
     const attempt = async (token: string) => {
-      const headers = new Headers(init?.headers);
+      // A plain record, not Headers: that global alone would load undici on the legacy path.
+      const headers = headerRecord(init?.headers);
       // The server's own headers (API keys, tenant): same origin only, like the token.
-      for (const h of o.tokens.headers ?? []) headers.set(h.name, h.value);
+      for (const h of o.tokens.headers ?? []) headers[h.name.toLowerCase()] = h.value;
       // The empty token (NO_AUTH): a server that wants none gets no Authorization header.
-      if (token) headers.set('authorization', `Bearer ${token}`);
-      else headers.delete('authorization');
+      if (token) headers.authorization = `Bearer ${token}`;
+      else delete headers.authorization;
       try {
         return await doFetch(url, { ...base, headers });
       } catch (err) {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { authorizingFetch, StepUpBudget, type BridgeLog, type BridgeLogLevel } from './auth-fetch.js';
+import { leanFetch } from './http-fetch.js';
 import { EraChoice } from './era-choice.js';
 import { failure, sleep } from './errors.js';
 import { LegacySession } from './legacy/session.js';
@@ -88,7 +89,7 @@ class Bridge {
       timeoutMs: this.timeoutMs,
       output: this.out,
       requests: this.requests,
-      authFetch: (onAuthError) => this.authFetch(onAuthError),
+      authFetch: (onAuthError) => this.authFetch(onAuthError, true),
       write: (m) => this.write(m),
       finish: (p, reply) => this.finish(p, reply),
       internalId: () => this.newInternalId(),
@@ -354,12 +355,14 @@ class Bridge {
   }
 
   /** The bridge's token rules for one transport: bearer to the resource origin only, seen tokens redacted. */
-  private authFetch(onAuthError?: (e: BridgeAuthError) => void): FetchLike {
+  private authFetch(onAuthError?: (e: BridgeAuthError) => void, legacy = false): FetchLike {
+    // The legacy transports need only node:http; the modern side keeps Node's fetch.
+    const fetchImpl = this.o.fetchImpl ?? (legacy ? (leanFetch as typeof fetch) : undefined);
     return authorizingFetch({
       serverUrl: this.o.serverUrl,
       displayName: this.o.displayName,
       tokens: this.o.tokens,
-      ...(this.o.fetchImpl ? { fetchImpl: this.o.fetchImpl } : {}),
+      ...(fetchImpl ? { fetchImpl } : {}),
       log: (level, msg) => this.log(level, msg),
       onToken: (t) => this.seenTokens.add(t),
       ...(onAuthError ? { onAuthError } : {}),
