@@ -1,7 +1,6 @@
 // Discovery per the MCP authorization spec: probe the server, find its protected resource
 // metadata (RFC 9728), then its authorization server metadata (RFC 8414 / OpenID Discovery).
 import { VERSION } from '../platform/version.js';
-import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { bearerParams } from './challenge.js';
 import { UserError } from '../platform/errors.js';
@@ -204,6 +203,9 @@ function sameIssuer(a: string, b: string): boolean {
 export async function discoverAuthorizationServer(issuer: string, opts: DiscoverOptions = {}): Promise<{ metadata: AsMetadata; url: URL } | undefined> {
   const issuerUrl = safeHttpUrl(issuer, 'authorization server address');
   const tried: string[] = [];
+  // Loaded here, not at the top: the SDK's auth module brings zod and its schemas, which the
+  // broker daemon (refreshing tokens, never discovering) would otherwise load at every start.
+  const { buildDiscoveryUrls } = await import('@modelcontextprotocol/sdk/client/auth.js');
   for (const { url } of buildDiscoveryUrls(issuerUrl)) {
     tried.push(displayUrl(url));
     const res = await httpRequest(url, { headers: { accept: 'application/json' }, fetchFn: opts.fetchFn, timeoutMs: opts.timeoutMs });
