@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseArgs, type ApiEvents, type ApiHandlers, type HeaderEdit } from '../../src-shared/contract.js';
 import { createApiService, memorySettings, toApiError, type HostedApiService } from '../../src-main/core/api/service.js';
-import { resolveHeaderEdits } from '../../src-main/core/api/headers.js';
+import { headerSummaries, resolveHeaderEdits } from '../../src-main/core/api/headers.js';
 import { Broker } from '../../src-main/core/broker/broker.js';
 import { Manager } from '../../src-main/core/manager/manager.js';
 import { systemClock } from '../../src-main/core/platform/services.js';
@@ -247,5 +247,22 @@ describe('resolveHeaderEdits', () => {
       { name: 'X-A', value: 'v' },
       { name: 'X-B', value: ' stored ' },
     ]);
+  });
+});
+
+describe('headerSummaries', () => {
+  it('masks whatever it is given (idempotent over the manager’s masked view)', () => {
+    const raw = [
+      { name: 'X-A', value: LITERAL },
+      { name: 'X-B', value: '${B}' },
+      { name: 'X-C', value: `x-${OTHER}-\${C}` },
+    ];
+    const once = headerSummaries(raw);
+    expect(once).toEqual([
+      { name: 'X-A', value: '•••', hidden: true },
+      { name: 'X-B', value: '${B}', hidden: false },
+      { name: 'X-C', value: '•••${C}', hidden: true },
+    ]);
+    expect(headerSummaries(once)).toEqual(once);
   });
 });

@@ -2,14 +2,18 @@
 // the masked form), so it edits by rows: a typed value replaces, `keep` keeps what is stored.
 // The rules are custom-headers.ts's (the CLI's); the words here are for a window.
 import type { HeaderEdit, HeaderSummary } from '../../../src-shared/contract.js';
-import { headerProblem, MAX_HEADERS, MAX_HEADER_VALUE, type HeaderProblem, type HeaderSpec } from '../platform/custom-headers.js';
+import { headerProblem, maskHeaderValue, MAX_HEADERS, MAX_HEADER_VALUE, type HeaderProblem, type HeaderSpec } from '../platform/custom-headers.js';
 import { UserError } from '../platform/errors.js';
 
 const MASK = '•••';
 
-/** The manager's masked headers for the UI; `hidden` when some literal text was masked. */
-export function headerSummaries(masked: readonly HeaderSpec[] | undefined): HeaderSummary[] {
-  return (masked ?? []).map((h) => ({ name: h.name, value: h.value, hidden: h.value.includes(MASK) }));
+/** Headers for the UI; `hidden` when some literal text was masked. */
+export function headerSummaries(list: readonly HeaderSpec[] | undefined): HeaderSummary[] {
+  return (list ?? []).map((h) => {
+    // The manager's view is masked already; masking is idempotent, so this holds whatever it hands over.
+    const value = maskHeaderValue(h.value);
+    return { name: h.name, value, hidden: value.includes(MASK) };
+  });
 }
 
 // A bad name is not echoed: people paste "Name: value" into the name box, value and all.
