@@ -4,6 +4,7 @@ import { protectedResourceMetadataUrls, selectScopes, validateAsMetadata, valida
 import { checkIss } from '../../src-main/core/oauth/oauth.js';
 import { browserCommand, splitCommand } from '../../src-main/core/platform/opener.js';
 import { expiringWindowMs, needsRefresh, serverStatus, suggestId, uniqueId } from '../../src-main/core/manager/status.js';
+import { findServer } from '../../src-main/core/manager/records.js';
 import type { AsMetadata, ServerRecord } from '../../src-main/core/types.js';
 import { canonicalResource, isLoopbackHost, safeHttpUrl } from '../../src-main/core/platform/urls.js';
 
@@ -161,5 +162,18 @@ describe('refresh ahead', () => {
     expect(minValidityMs(60_000, 600_000, 900_000)).toBe(450_000);
     expect(minValidityMs(60_000, 300_000, undefined)).toBe(300_000);
     expect(minValidityMs(60_000, 0, 3_600_000)).toBe(60_000);
+  });
+});
+
+describe('finding a linked server', () => {
+  const data = { servers: { demo: { id: 'demo', url: 'https://mcp.example.com/mcp' } } } as unknown as import('../../src-main/core/types.js').VaultData;
+  it('by id, by URL, and by URL with a fragment', () => {
+    expect(findServer(data, 'demo').id).toBe('demo');
+    expect(findServer(data, 'https://mcp.example.com/mcp').id).toBe('demo');
+    expect(findServer(data, 'https://mcp.example.com/mcp#x').id).toBe('demo');
+  });
+  it('an unknown id is "not linked", not "not a URL"', () => {
+    expect(() => findServer(data, 'nope')).toThrow(/No linked server "nope"/);
+    expect(() => findServer(data, 'https://other.example/mcp')).toThrow(/No linked server/);
   });
 });

@@ -20,7 +20,9 @@ export function normalizeUrl(raw: string): string {
 }
 
 export function findServer(data: VaultData, idOrUrl: string): ServerRecord {
-  const rec = data.servers[idOrUrl] ?? Object.values(data.servers).find((s) => s.url === idOrUrl || s.url === normalizeUrl(idOrUrl));
+  // An unknown id is "not linked", not "not a URL": only a string that parses as one is compared as a URL.
+  const asUrl = URL.canParse(idOrUrl.trim()) ? normalizeUrl(idOrUrl) : undefined;
+  const rec = data.servers[idOrUrl] ?? Object.values(data.servers).find((s) => s.url === idOrUrl || (asUrl !== undefined && s.url === asUrl));
   if (!rec) {
     const known = Object.keys(data.servers);
     throw new UserError('not-found', `No linked server "${idOrUrl}".`, known.length ? `Linked: ${known.join(', ')}.` : 'Link one with `mcp-tokens link <url>`.');
