@@ -3,7 +3,7 @@
 // bridge call, search, filter), a bridge's consent dialog naming its client at 800×600, the
 // Clients page writing Claude Desktop's config (checked on disk), Remove with entry removal,
 // Activity, Settings kept in the data dir, and a denied sign-in worded for the UI. axe-core
-// runs on every screen in light and dark; each screen is photographed into docs/screenshots.
+// runs on every screen in light and dark; each screen is photographed (into docs/screenshots with UPDATE_SCREENSHOTS=1).
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
