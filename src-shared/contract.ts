@@ -295,7 +295,7 @@ export class ApiArgumentError extends Error {
 }
 
 /** Validates a request's arguments against the contract; throws ApiArgumentError with a plain description. */
-export function parseArgs<C extends Channel>(channel: C, args: unknown): ArgsOf<C> {
+export function checkCallArgs<C extends Channel>(channel: C, args: unknown): ArgsOf<C> {
   const schema = requestSchemas[channel];
   const r = schema.safeParse(args);
   if (!r.success) {

@@ -3,7 +3,7 @@
 // electron here, so the unit tests can drive it with a fake ipcMain under plain Node.
 import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
 import { EVENT_CHANNEL } from '../../src-shared/channels.js';
-import { type ApiError, type ApiEvents, type ApiService, CHANNELS, type EventName, EVENTS, parseArgs } from '../../src-shared/contract.js';
+import { type ApiError, type ApiEvents, type ApiService, CHANNELS, type EventName, EVENTS, checkCallArgs } from '../../src-shared/contract.js';
 import { toApiError } from '../core/api/service.js';
 import type { Logger } from '../core/platform/services.js';
 import { displayUrl } from '../core/platform/urls.js';
@@ -61,7 +61,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: ApiService, isTrusted
         return { ok: false, error: FORBIDDEN };
       }
       try {
-        const parsed = parseArgs(channel, args);
+        const parsed = checkCallArgs(channel, args);
         const handler = service.handlers[channel] as (...a: unknown[]) => Promise<unknown>;
         return { ok: true, result: await handler(...(parsed as unknown[])) };
       } catch (err) {

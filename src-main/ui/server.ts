@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { type ApiService, EVENTS, isChannel, parseArgs } from '../../src-shared/contract.js';
+import { type ApiService, EVENTS, isChannel, checkCallArgs } from '../../src-shared/contract.js';
 import { toApiError } from '../core/api/service.js';
 import type { Logger } from '../core/platform/services.js';
 
@@ -172,7 +172,7 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
         return sendJson(res, 400, { ok: false, error: { code: 'usage', message: 'The request body must be JSON like {"args": [...]}.' } });
       }
       try {
-        const parsed = parseArgs(channel, args);
+        const parsed = checkCallArgs(channel, args);
         const fn = o.service.handlers[channel] as (...a: unknown[]) => Promise<unknown>;
         const result = await fn(...(parsed as unknown[]));
         return sendJson(res, 200, { ok: true, result });

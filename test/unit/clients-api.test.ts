@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src-shared/contract.js';
+import { checkCallArgs } from '../../src-shared/contract.js';
 import { createApiService, memorySettings, toApiError } from '../../src-main/core/api/service.js';
 import type { Broker } from '../../src-main/core/broker/broker.js';
 import { importArgsOf, managerGrantImporter, mcpRemoteHashes, parseMcpRemote, runningLauncher, type GrantToImport } from '../../src-main/core/clients/index.js';
@@ -245,10 +245,10 @@ describe('clients/migrationPlan and clients/migrate', () => {
   });
 
   it('rejects deleting the plaintext without importing it, at the contract boundary', () => {
-    expect(() => parseArgs('clients/migrate', [{ importTokens: false, deletePlaintext: true }])).toThrow(/deletePlaintext needs importTokens/);
-    expect(() => parseArgs('clients/migrate', [{ importTokens: true }])).toThrow(/clients\/migrate/);
-    expect(() => parseArgs('clients/add', ['demo', 'emacs'])).toThrow(/clients\/add/);
-    expect(parseArgs('clients/migrate', [{ importTokens: true, deletePlaintext: false }])).toEqual([{ importTokens: true, deletePlaintext: false }]);
+    expect(() => checkCallArgs('clients/migrate', [{ importTokens: false, deletePlaintext: true }])).toThrow(/deletePlaintext needs importTokens/);
+    expect(() => checkCallArgs('clients/migrate', [{ importTokens: true }])).toThrow(/clients\/migrate/);
+    expect(() => checkCallArgs('clients/add', ['demo', 'emacs'])).toThrow(/clients\/add/);
+    expect(checkCallArgs('clients/migrate', [{ importTokens: true, deletePlaintext: false }])).toEqual([{ importTokens: true, deletePlaintext: false }]);
   });
 });
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseArgs, type ApiEvents, type ApiHandlers, type HeaderEdit } from '../../src-shared/contract.js';
+import { checkCallArgs, type ApiEvents, type ApiHandlers, type HeaderEdit } from '../../src-shared/contract.js';
 import { createApiService, memorySettings, toApiError, type HostedApiService } from '../../src-main/core/api/service.js';
 import { headerSummaries, resolveHeaderEdits } from '../../src-main/core/api/headers.js';
 import { Broker } from '../../src-main/core/broker/broker.js';
@@ -30,7 +30,7 @@ let events = 0;
 
 /** Calls a channel the way a host does: arguments validated by the contract first. */
 async function call<C extends keyof ApiHandlers>(channel: C, ...args: unknown[]): Promise<Awaited<ReturnType<ApiHandlers[C]>>> {
-  const parsed = parseArgs(channel, args) as unknown[];
+  const parsed = checkCallArgs(channel, args) as unknown[];
   const r = await (h[channel] as (...a: unknown[]) => Promise<unknown>)(...parsed);
   seen.push(JSON.stringify(r));
   return r as Awaited<ReturnType<ApiHandlers[C]>>;
@@ -216,7 +216,7 @@ describe('servers/setHeaders', () => {
 
   it('the contract refuses malformed rows before the handler sees them', async () => {
     for (const bad of [[{ name: 'X-A', value: 'v', keep: true }], [{ name: 'X-A', keep: false }], [{ name: 'X-A' }], [{ value: 'v' }], 'X-A: v']) {
-      expect(() => parseArgs('servers/setHeaders', ['acme', bad])).toThrow(/Invalid arguments for servers\/setHeaders/);
+      expect(() => checkCallArgs('servers/setHeaders', ['acme', bad])).toThrow(/Invalid arguments for servers\/setHeaders/);
     }
     const gone = await call('servers/setHeaders', 'nope', []).catch((e: unknown) => toApiError(e));
     expect(gone).toMatchObject({ code: 'not-found', message: 'This server is not in the list any more.' });
