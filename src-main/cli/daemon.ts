@@ -4,7 +4,6 @@
 // lets exactly one serve; the others exit 0 and their bridges connect to the winner.
 import { closeSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Broker } from '../core/broker/broker.js';
 import { daemonFailureFile } from '../core/broker/address.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, electBroker, serveBroker } from '../core/broker/server.js';
@@ -23,6 +22,9 @@ export async function runDaemon(open: () => Promise<CliContext>, opts: { idleExi
     // Elect first: the many daemons that bridges start at once lose before opening the vault.
     const lock = await electBroker(home, address);
     if (!lock) throw new BrokerAlreadyRunning(`A token broker already serves ${home}.`);
+    // Only the winner loads the broker (and with it the manager, OAuth and the vault): the
+    // daemons that lose above exit having loaded little more than the election.
+    const { Broker } = await import('../core/broker/broker.js');
     const ctx = await open().catch(async (err: unknown) => {
       await lock.release();
       throw err;
