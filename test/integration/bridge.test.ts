@@ -53,6 +53,10 @@ describe('bridge', () => {
       const seen: number[] = [];
       const slow = await b.client.callTool({ name: 'slow', arguments: { steps: 3, ms: 20 } }, undefined, { onprogress: (p) => seen.push(p.progress) });
       expect(textOf(slow)).toBe('done after 3');
+      // The bridge writes them in order before the result; the SDK client runs notification
+      // handlers a few microtasks after a response read in the same chunk (a loaded machine
+      // reads the last progress and the result together), so wait (bounded) for the last one.
+      await waitFor(() => seen.length >= 3, 5000, 'the last progress notification');
       expect(seen).toEqual([1, 2, 3]);
     } finally {
       await b.close();
@@ -73,7 +77,9 @@ describe('bridge', () => {
     } finally {
       await b.close();
     }
-  });
+    // The SDK's stdio reader re-joins its buffer at every read (quadratic in a long line): on a
+    // loaded 2-core machine this takes over a minute, so the bound is generous, not a budget.
+  }, 300_000);
 
   it('10 bridges on one server whose access token has expired: every call succeeds, the AS sees exactly one refresh, and no refresh token is presented twice', async () => {
     // Hour-long tokens with rotation; the stored expiry is set in the past, so the count is
