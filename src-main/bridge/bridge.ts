@@ -283,7 +283,7 @@ class Bridge {
     const seconds = Math.round(this.timeoutMs / 100) / 10;
     this.log('warn', `no answer to ${p.msg.method} from ${this.origin} within ${seconds} s`);
     this.finish(p, errorLine(p.msg.id, -32000, `No answer from ${this.origin} within ${seconds} s`));
-    if (!p.link && this.era.modern) this.era.modern.cancel(p, 'timeout');
+    if (!p.conn && this.era.modern) this.era.modern.cancel(p, 'timeout');
     this.legacy.cancelled(p);
   }
 

@@ -65,8 +65,8 @@ export class EraChoice {
       this.h.log('debug', `${origin} is remembered as a legacy server (${remembered === 'sse' ? 'HTTP+SSE' : 'Streamable HTTP'})`);
       return 'legacy';
     }
-    const { probe } = await import('./modern/protocol.js');
-    const result = await probe({
+    const { askEra } = await import('./modern/protocol.js');
+    const result = await askEra({
       fetch: this.h.fetch(),
       url: this.h.url,
       identity: this.clientIdentity(),

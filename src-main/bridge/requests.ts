@@ -2,14 +2,14 @@
 import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { idKey } from './errors.js';
 import type { ModernCall } from './modern/session.js';
-import type { LegacyLink } from './legacy/link.js';
+import type { LegacyConnection } from './legacy/connection.js';
 
 export interface Pending extends ModernCall {
   msg: JSONRPCRequest;
   /** The request as the client wrote it: what goes on the wire. */
   body: string;
   key: string;
-  link?: LegacyLink;
+  conn?: LegacyConnection;
   sending: boolean;
   retried: boolean;
   done: boolean;

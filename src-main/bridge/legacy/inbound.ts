@@ -4,7 +4,7 @@
 import { idKey } from '../errors.js';
 import type { Head } from '../json-head.js';
 import { errorLine } from '../stdio.js';
-import type { Answer, LegacyHost, LegacyLink } from './link.js';
+import type { Answer, LegacyHost, LegacyConnection } from './connection.js';
 
 type Waiter = { resolve: (m: Answer) => void; reject: (e: Error) => void };
 
@@ -12,7 +12,7 @@ export class Inbound {
   /** The bridge's own requests (a replayed initialize), by id key. */
   private readonly internal = new Map<string, Waiter>();
   /** Which session asked the client something, so the answer goes back there. */
-  private readonly serverRequests = new Map<string, LegacyLink>();
+  private readonly serverRequests = new Map<string, LegacyConnection>();
 
   constructor(
     private readonly h: LegacyHost,
@@ -54,20 +54,20 @@ export class Inbound {
   }
 
   /** The session that asked the request the client now answers (forgotten once taken). */
-  askedBy(id: unknown): LegacyLink | undefined {
+  askedBy(id: unknown): LegacyConnection | undefined {
     const key = idKey(id);
-    const link = this.serverRequests.get(key);
+    const conn = this.serverRequests.get(key);
     this.serverRequests.delete(key);
-    return link;
+    return conn;
   }
 
   /** The session is gone: its requests to the client can no longer be answered. */
-  forget(link: LegacyLink): void {
-    for (const [key, l] of this.serverRequests) if (l === link) this.serverRequests.delete(key);
+  forget(conn: LegacyConnection): void {
+    for (const [key, l] of this.serverRequests) if (l === conn) this.serverRequests.delete(key);
   }
 
   /** A whole message (or batch) from the server. */
-  whole(link: LegacyLink, bytes: Buffer): void {
+  whole(conn: LegacyConnection, bytes: Buffer): void {
     let m: unknown;
     try {
       m = JSON.parse(bytes.toString('utf8'));
@@ -75,15 +75,15 @@ export class Inbound {
       this.h.log('warn', `${this.origin} sent something that is not JSON (${bytes.length} bytes); dropped`);
       return;
     }
-    if (Array.isArray(m)) for (const x of m) this.route(link, x, Buffer.from(JSON.stringify(x)));
-    else this.route(link, m, bytes);
+    if (Array.isArray(m)) for (const x of m) this.route(conn, x, Buffer.from(JSON.stringify(x)));
+    else this.route(conn, m, bytes);
   }
 
   /** A large message went to the client in pieces: settle what it answered. */
-  wrote(link: LegacyLink, head: Head): void {
+  wrote(conn: LegacyConnection, head: Head): void {
     if (head.id === undefined) return;
     if (head.method !== undefined) {
-      this.serverRequests.set(idKey(head.id), link);
+      this.serverRequests.set(idKey(head.id), conn);
       return;
     }
     const p = this.h.requests.byId(head.id);
@@ -91,14 +91,14 @@ export class Inbound {
   }
 
   /** A POST's response stream ended: its request, if still unanswered, fails now. */
-  streamEnded(link: LegacyLink, key: string, why: string): void {
+  streamEnded(conn: LegacyConnection, key: string, why: string): void {
     const waiter = this.internal.get(key);
     if (waiter) return waiter.reject(new Error(`the connection to ${this.origin} was lost (${why})`));
     const p = this.h.requests.get(key);
-    if (p && !p.done && p.link === link) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${why}); try again`));
+    if (p && !p.done && p.conn === conn) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${why}); try again`));
   }
 
-  private route(link: LegacyLink, m: unknown, bytes: Buffer): void {
+  private route(conn: LegacyConnection, m: unknown, bytes: Buffer): void {
     if (typeof m !== 'object' || m === null) return;
     const msg = m as Answer & { method?: unknown; params?: { progressToken?: unknown } };
     if ('result' in msg || 'error' in msg) {
@@ -115,7 +115,7 @@ export class Inbound {
       return;
     }
     if (typeof msg.method !== 'string') return;
-    if (msg.id !== undefined) this.serverRequests.set(idKey(msg.id), link);
+    if (msg.id !== undefined) this.serverRequests.set(idKey(msg.id), conn);
     else if (msg.method === 'notifications/progress') this.h.requests.progress(msg.params?.progressToken);
     this.h.output.line(bytes);
   }

@@ -9,15 +9,15 @@ import type { Pending } from '../requests.js';
 import { errorLine } from '../stdio.js';
 import { BridgeAuthError } from '../token-source.js';
 import { Inbound } from './inbound.js';
-import type { Answer, LegacyHost, LegacyLink } from './link.js';
+import type { Answer, LegacyHost, LegacyConnection } from './connection.js';
 import { SseTransport } from './sse-transport.js';
 import { StreamableTransport } from './streamable.js';
 import type { Kind, Outgoing } from './transport.js';
 
-export type { LegacyHost, LegacyLink } from './link.js';
+export type { LegacyHost, LegacyConnection } from './connection.js';
 
 interface Opened {
-  link?: LegacyLink;
+  conn?: LegacyConnection;
   answer?: Answer;
   refusal?: string;
 }
@@ -29,9 +29,9 @@ export class LegacySession {
   kind: Kind | undefined;
   /** The transport came from memory, not from this run: a failure re-probes once. */
   kindFromMemory = false;
-  private link: LegacyLink | undefined;
+  private conn: LegacyConnection | undefined;
   private connecting: Promise<Opened> | undefined;
-  private readonly links = new Set<LegacyLink>();
+  private readonly conns = new Set<LegacyConnection>();
   /** The client's own initialize, replayed (with an internal id) when the session must be rebuilt. */
   initRequest: JSONRPCRequest | undefined;
   private clientInitialized = false;
@@ -46,71 +46,71 @@ export class LegacySession {
   // ---- the client's side ----
 
   notify(msg: JSONRPCNotification, body: string): void {
-    let target: LegacyLink | undefined;
+    let target: LegacyConnection | undefined;
     if (msg.method === 'notifications/initialized') this.clientInitialized = true;
     if (msg.method === 'notifications/cancelled') {
       const p = this.h.requests.byId(msg.params?.requestId);
       if (p) {
-        target = p.link;
+        target = p.conn;
         this.h.requests.settle(p);
       }
     }
     this.h.track(
       (async () => {
-        const link = target ?? this.link ?? (this.connecting ? await this.ensureLink().catch(() => undefined) : undefined);
-        if (!link || link.lost) {
+        const conn = target ?? this.conn ?? (this.connecting ? await this.ensureConnection().catch(() => undefined) : undefined);
+        if (!conn || conn.lost) {
           this.h.log('debug', `dropped ${msg.method}: no session with ${this.origin}`);
           return;
         }
         const initialized = msg.method === 'notifications/initialized';
-        if (initialized && link.kind === 'streamable') {
-          link.streamReady = new Promise<void>((resolve) => {
+        if (initialized && conn.kind === 'streamable') {
+          conn.streamReady = new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, STANDALONE_STREAM_WAIT_MS);
-            link.onStandaloneAnswer = () => {
+            conn.onStandaloneAnswer = () => {
               clearTimeout(timer);
               resolve();
             };
           });
         }
-        await this.sendQuiet(link, { body, initialized }, msg.method);
+        await this.sendQuiet(conn, { body, initialized }, msg.method);
       })(),
     );
   }
 
   /** The client's answer to a request from the server: back to the session that asked. */
   answer(id: unknown, body: string): void {
-    const link = this.inbound.askedBy(id);
-    if (!link || link.lost || link.closing) {
+    const conn = this.inbound.askedBy(id);
+    if (!conn || conn.lost || conn.closing) {
       this.h.log('debug', `dropped the client's answer to ${String(id)}: that session is gone`);
       return;
     }
-    this.h.track(this.sendQuiet(link, { body }, 'an answer'));
+    this.h.track(this.sendQuiet(conn, { body }, 'an answer'));
   }
 
   /** Forwards a request, rebuilding the session once when the server forgot it. */
   async request(p: Pending): Promise<void> {
-    let link = await this.ensureLink();
+    let conn = await this.ensureConnection();
     if (p.done) return;
     try {
-      await this.sendRequest(link, p);
+      await this.sendRequest(conn, p);
     } catch (err) {
-      if (p.done || p.retried || !this.sessionGone(link, err)) throw err;
+      if (p.done || p.retried || !this.sessionGone(conn, err)) throw err;
       p.retried = true;
-      p.link = undefined;
+      p.conn = undefined;
       this.h.log('info', `${this.origin} no longer knows the session (HTTP ${httpStatus(err)}); re-initializing`);
-      link = await this.replace(link);
+      conn = await this.replace(conn);
       if (p.done) return;
-      await this.sendRequest(link, p);
+      await this.sendRequest(conn, p);
     }
   }
 
   /** The client's initialize: a new session, answered with the server's own answer. */
   async initialize(p: Pending): Promise<void> {
-    const old = this.link;
+    const old = this.conn;
     if (old) {
       // A new handshake is a new session.
-      this.dropLink(old, 'the client started a new session');
-      void this.closeLink(old);
+      this.dropConnection(old, 'the client started a new session');
+      void this.closeConnection(old);
     }
     const opened = await this.startEstablish(p.msg, false);
     if (opened.answer) this.h.finish(p, { ...opened.answer, id: p.msg.id });
@@ -127,37 +127,37 @@ export class LegacySession {
 
   /** A request timed out: tell the server, so it can stop working on it. */
   cancelled(p: Pending): void {
-    const link = p.link;
-    if (link && !link.lost && p.msg.method !== 'initialize') {
+    const conn = p.conn;
+    if (conn && !conn.lost && p.msg.method !== 'initialize') {
       const body = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: p.msg.id, reason: 'timeout' } });
-      this.h.track(this.sendQuiet(link, { body }, 'notifications/cancelled'));
+      this.h.track(this.sendQuiet(conn, { body }, 'notifications/cancelled'));
     }
   }
 
   async stop(): Promise<void> {
-    const links = [...this.links];
-    this.link = undefined;
+    const conns = [...this.conns];
+    this.conn = undefined;
     await Promise.all(
-      links.map(async (link) => {
-        link.closing = true;
-        if (link.transport.sessionId && !link.lost) {
+      conns.map(async (conn) => {
+        conn.closing = true;
+        if (conn.transport.sessionId && !conn.lost) {
           // Tell the server the session is over; it may not support that, or be gone.
-          await withTimeout(link.transport.terminate(), TERMINATE_MS, () => new NoAnswer('terminate')).catch(() => {});
+          await withTimeout(conn.transport.terminate(), TERMINATE_MS, () => new NoAnswer('terminate')).catch(() => {});
         }
-        await this.closeLink(link);
+        await this.closeConnection(conn);
       }),
     );
   }
 
   // ---- the server's side ----
 
-  private onTransportError(link: LegacyLink, err: Error): void {
-    if (link.closing || link.lost) return;
-    if (link.kind === 'sse' && link.started && err instanceof StreamError) {
+  private onTransportError(conn: LegacyConnection, err: Error): void {
+    if (conn.closing || conn.lost) return;
+    if (conn.kind === 'sse' && conn.started && err instanceof StreamError) {
       // The legacy event stream carries every answer: without it the session is useless.
-      this.h.log('warn', `the event stream from ${this.origin} broke (${link.authError?.message ?? streamReason(err)}); will reconnect on the next request`);
-      this.dropLink(link, 'the event stream broke');
-      void this.closeLink(link);
+      this.h.log('warn', `the event stream from ${this.origin} broke (${conn.authError?.message ?? streamReason(err)}); will reconnect on the next request`);
+      this.dropConnection(conn, 'the event stream broke');
+      void this.closeConnection(conn);
       return;
     }
     this.h.log('debug', `transport: ${err.message}`);
@@ -165,65 +165,65 @@ export class LegacySession {
 
   // ---- sessions ----
 
-  private newLink(kind: Kind): LegacyLink {
+  private newConnection(kind: Kind): LegacyConnection {
     const host = {
       url: this.h.url,
       fetch: this.h.authFetch((e) => {
-        link.authError = e;
+        conn.authError = e;
       }),
-      whole: (bytes: Buffer) => this.inbound.whole(link, bytes),
+      whole: (bytes: Buffer) => this.inbound.whole(conn, bytes),
       long: () => this.h.output.long(),
-      wrote: (head: Head) => this.inbound.wrote(link, head),
-      streamEnded: (key: string, why: string) => this.inbound.streamEnded(link, key, why),
+      wrote: (head: Head) => this.inbound.wrote(conn, head),
+      streamEnded: (key: string, why: string) => this.inbound.streamEnded(conn, key, why),
       waiting: (key: string) => this.inbound.waiting(key),
     };
     const transport = kind === 'streamable' ? new StreamableTransport(host) : new SseTransport(host);
-    const link: LegacyLink = { transport, kind, started: false, closing: false, lost: false };
-    transport.onStandaloneAnswer = () => link.onStandaloneAnswer?.();
-    transport.onerror = (e) => this.onTransportError(link, e);
+    const conn: LegacyConnection = { transport, kind, started: false, closing: false, lost: false };
+    transport.onStandaloneAnswer = () => conn.onStandaloneAnswer?.();
+    transport.onerror = (e) => this.onTransportError(conn, e);
     transport.onclose = () => {
-      if (!link.closing) {
+      if (!conn.closing) {
         this.h.log('warn', `the connection to ${this.origin} closed; will reconnect on the next request`);
-        this.dropLink(link, 'the connection closed');
+        this.dropConnection(conn, 'the connection closed');
       }
-      this.links.delete(link);
+      this.conns.delete(conn);
     };
-    this.links.add(link);
-    return link;
+    this.conns.add(conn);
+    return conn;
   }
 
-  private async closeLink(link: LegacyLink): Promise<void> {
-    link.closing = true;
-    this.links.delete(link);
-    await link.transport.close().catch(() => {});
+  private async closeConnection(conn: LegacyConnection): Promise<void> {
+    conn.closing = true;
+    this.conns.delete(conn);
+    await conn.transport.close().catch(() => {});
   }
 
   /** The session is over: requests waiting on it get an error now rather than a timeout later. */
-  private dropLink(link: LegacyLink, reason: string): void {
-    if (link.lost) return;
-    link.lost = true;
-    if (this.link === link) this.link = undefined;
+  private dropConnection(conn: LegacyConnection, reason: string): void {
+    if (conn.lost) return;
+    conn.lost = true;
+    if (this.conn === conn) this.conn = undefined;
     for (const p of this.h.requests.values()) {
-      if (p.link === link && !p.sending) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${reason}); try again`));
+      if (p.conn === conn && !p.sending) this.h.finish(p, errorLine(p.msg.id, -32000, `Lost the connection to ${this.origin} (${reason}); try again`));
     }
-    this.inbound.forget(link);
+    this.inbound.forget(conn);
   }
 
   /** The live session, rebuilding it (lazily, once for all waiters) when there is none. */
-  private async ensureLink(): Promise<LegacyLink> {
-    if (this.link && !this.link.lost) return this.link;
+  private async ensureConnection(): Promise<LegacyConnection> {
+    if (this.conn && !this.conn.lost) return this.conn;
     const opened = await (this.connecting ?? this.startEstablish(this.initRequest, true));
-    if (opened.link && !opened.link.lost) return opened.link;
-    if (this.link && !this.link.lost) return this.link;
+    if (opened.conn && !opened.conn.lost) return opened.conn;
+    if (this.conn && !this.conn.lost) return this.conn;
     throw new Error(opened.refusal ?? `the connection to ${this.origin} was lost`);
   }
 
-  private async replace(failed: LegacyLink): Promise<LegacyLink> {
-    if (this.link === failed || !this.link) {
-      this.dropLink(failed, 'the server forgot the session');
-      void this.closeLink(failed);
+  private async replace(failed: LegacyConnection): Promise<LegacyConnection> {
+    if (this.conn === failed || !this.conn) {
+      this.dropConnection(failed, 'the server forgot the session');
+      void this.closeConnection(failed);
     }
-    return this.ensureLink();
+    return this.ensureConnection();
   }
 
   private startEstablish(init: JSONRPCRequest | undefined, reinit: boolean): Promise<Opened> {
@@ -237,33 +237,33 @@ export class LegacySession {
   }
 
   private async establish(init: JSONRPCRequest | undefined, reinit: boolean): Promise<Opened> {
-    const { link, answer } = await this.open(init);
+    const { conn, answer } = await this.open(init);
     if (answer && 'error' in answer && answer.error) {
-      await this.closeLink(link);
+      await this.closeConnection(conn);
       this.h.log('warn', `${this.origin} refused to initialize: ${answer.error.message}`);
       return { answer, refusal: `${this.origin} refused to initialize: ${answer.error.message}` };
     }
     try {
       if (reinit && init) {
-        if (this.clientInitialized) await link.transport.send({ body: '{"jsonrpc":"2.0","method":"notifications/initialized"}', initialized: true });
+        if (this.clientInitialized) await conn.transport.send({ body: '{"jsonrpc":"2.0","method":"notifications/initialized"}', initialized: true });
         this.h.log('info', `re-initialized the session with ${this.origin}`);
       }
     } catch (err) {
-      await this.closeLink(link);
+      await this.closeConnection(conn);
       throw err;
     }
     if (this.h.stopping()) {
-      await this.closeLink(link);
+      await this.closeConnection(conn);
       throw new Error('the bridge is stopping');
     }
-    this.link = link;
-    return answer ? { link, answer } : { link };
+    this.conn = conn;
+    return answer ? { conn, answer } : { conn };
   }
 
   /** Picks the transport: Streamable HTTP, or legacy HTTP+SSE when the first POST gets a 4xx. */
-  private async open(init: JSONRPCRequest | undefined): Promise<{ link: LegacyLink; answer?: Answer }> {
+  private async open(init: JSONRPCRequest | undefined): Promise<{ conn: LegacyConnection; answer?: Answer }> {
     if (this.kind) return this.openAs(this.kind, init);
-    let opened: { link: LegacyLink; answer?: Answer };
+    let opened: { conn: LegacyConnection; answer?: Answer };
     try {
       opened = await this.openAs('streamable', init);
     } catch (err) {
@@ -295,47 +295,47 @@ export class LegacySession {
     return opened;
   }
 
-  private async openAs(kind: Kind, init: JSONRPCRequest | undefined): Promise<{ link: LegacyLink; answer?: Answer }> {
-    const link = this.newLink(kind);
+  private async openAs(kind: Kind, init: JSONRPCRequest | undefined): Promise<{ conn: LegacyConnection; answer?: Answer }> {
+    const conn = this.newConnection(kind);
     const noAnswer = () => new NoAnswer(`No answer from ${this.origin} within ${Math.round(this.h.timeoutMs / 100) / 10} s`);
     try {
-      await withTimeout(link.transport.start(), this.h.timeoutMs, noAnswer);
-      link.started = true;
-      if (!init) return { link };
+      await withTimeout(conn.transport.start(), this.h.timeoutMs, noAnswer);
+      conn.started = true;
+      if (!init) return { conn };
       const id = this.h.internalId();
       const key = idKey(id);
-      const answer = await this.inbound.expect(key, this.h.timeoutMs, noAnswer, () => link.transport.send({ body: JSON.stringify({ ...init, id }), requestKey: key }));
+      const answer = await this.inbound.expect(key, this.h.timeoutMs, noAnswer, () => conn.transport.send({ body: JSON.stringify({ ...init, id }), requestKey: key }));
       const version = answer.result?.protocolVersion;
-      if (typeof version === 'string') link.transport.setProtocolVersion(version);
+      if (typeof version === 'string') conn.transport.setProtocolVersion(version);
       this.h.log('info', `connected to ${this.origin} (${kind === 'sse' ? 'legacy HTTP+SSE' : 'Streamable HTTP'})`);
-      return { link, answer };
+      return { conn, answer };
     } catch (err) {
-      await this.closeLink(link);
-      throw link.authError && !(err instanceof BridgeAuthError) ? link.authError : err;
+      await this.closeConnection(conn);
+      throw conn.authError && !(err instanceof BridgeAuthError) ? conn.authError : err;
     }
   }
 
-  private async sendRequest(link: LegacyLink, p: Pending): Promise<void> {
-    p.link = link;
+  private async sendRequest(conn: LegacyConnection, p: Pending): Promise<void> {
+    p.conn = conn;
     p.sending = true;
     try {
-      if (link.streamReady) await link.streamReady;
-      await link.transport.send({ body: p.body, requestKey: p.key });
+      if (conn.streamReady) await conn.streamReady;
+      await conn.transport.send({ body: p.body, requestKey: p.key });
     } finally {
       p.sending = false;
     }
   }
 
-  private sessionGone(link: LegacyLink, err: unknown): boolean {
+  private sessionGone(conn: LegacyConnection, err: unknown): boolean {
     const status = httpStatus(err);
-    if (link.kind === 'streamable' && !(err instanceof HttpError && link.transport.sessionId)) return false;
+    if (conn.kind === 'streamable' && !(err instanceof HttpError && conn.transport.sessionId)) return false;
     // The spec says 404; servers built on the SDK's examples answer 400 "No valid session ID".
     return status === 404 || (status === 400 && err instanceof Error && /session/i.test(err.message));
   }
 
-  private async sendQuiet(link: LegacyLink, m: Outgoing, what: string): Promise<void> {
+  private async sendQuiet(conn: LegacyConnection, m: Outgoing, what: string): Promise<void> {
     try {
-      await link.transport.send(m);
+      await conn.transport.send(m);
     } catch (err) {
       this.h.log('warn', `could not forward ${what} to ${this.origin}: ${this.h.failure(err).message}`);
     }

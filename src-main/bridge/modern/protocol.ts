@@ -165,9 +165,9 @@ export function modernCapabilities(caps: Record<string, unknown>): Record<string
   return out;
 }
 
-export type Probe = { era: 'modern'; version: string; info: DiscoverInfo } | { era: 'legacy'; why: string } | { era: 'neither'; why: string };
+export type EraAnswer = { era: 'modern'; version: string; info: DiscoverInfo } | { era: 'legacy'; why: string } | { era: 'neither'; why: string };
 
-export interface ProbeOptions {
+export interface EraQuery {
   fetch: FetchLike;
   url: URL;
   identity: ClientIdentity;
@@ -185,7 +185,7 @@ const weSpeak = `${MODERN_VERSIONS.join(', ')} and the legacy revisions up to ${
  * else legacy (Streamable HTTP "Backward Compatibility"). -32022 is retried once with a version
  * the server lists. Network and authorization failures reject.
  */
-export async function probe(o: ProbeOptions): Promise<Probe> {
+export async function askEra(o: EraQuery): Promise<EraAnswer> {
   let version = MODERN_VERSIONS[0] ?? '2026-07-28';
   let retried = false;
   const origin = o.url.origin;

@@ -10,7 +10,7 @@ import type { Kind, LegacyTransport } from './transport.js';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Answer = { jsonrpc: '2.0'; id?: string | number | null; result?: Record<string, unknown>; error?: { code: number; message: string } };
 
-export interface LegacyLink {
+export interface LegacyConnection {
   transport: LegacyTransport;
   kind: Kind;
   started: boolean;
