@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, stopBroker, textOf } from '../integration/bridge-helpers.js';
 import { allFiles, cliEnv, runCli, tempHome } from '../integration/cli-helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
-import { auditScreen, launchChromium, requirePrerequisites, SHOTS, startUi, type UiProcess } from './helpers.js';
+import { auditScreen, launchChromium, recordTraffic, requirePrerequisites, SHOTS, startUi, type UiProcess } from './helpers.js';
 
 const LITERAL = 'sk-live-E2E-HEADER-7f3a91c2';
 
@@ -47,24 +47,7 @@ describe('per-server headers in the manager UI (Chromium)', { timeout: 240_000 }
       if (m.type() === 'error') (/status of 400 \(Bad Request\)/.test(m.text()) ? refused : problems).push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => {
-      if (r.url().includes('/api/call/')) pending.push(r.text().then((t) => apiBodies.push(t)));
-    });
-    // Records each server-sent event's data as the renderer's listeners receive it.
-    await page.addInitScript(() => {
-      const w = window as unknown as { __events: string[] };
-      w.__events = [];
-      const proto = EventSource.prototype;
-      const add = proto.addEventListener;
-      proto.addEventListener = function (this: EventSource, type: string, fn: EventListenerOrEventListenerObject | null, o?: boolean | AddEventListenerOptions) {
-        const wrapped = (e: Event) => {
-          if (e instanceof MessageEvent) w.__events.push(String(e.data));
-          if (typeof fn === 'function') fn.call(this, e);
-          else fn?.handleEvent(e);
-        };
-        add.call(this, type, wrapped, o);
-      } as typeof proto.addEventListener;
-    });
+    await recordTraffic(page, apiBodies, pending);
   }, 120_000);
 
   afterAll(async () => {

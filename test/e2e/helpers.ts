@@ -108,3 +108,28 @@ export async function auditScreen(page: Page, name?: string, opts: { themes?: Th
   await page.emulateMedia({ colorScheme: 'light' });
   return minor;
 }
+
+/**
+ * Keeps what the page received, for "no secret anywhere" checks: every `/api/call/` answer body
+ * (in `apiBodies`; await `pending` before reading) and each server-sent event's data as the
+ * renderer's listeners get it (`window.__events`).
+ */
+export async function recordTraffic(page: Page, apiBodies: string[], pending: Array<Promise<unknown>>): Promise<void> {
+  page.on('response', (r) => {
+    if (r.url().includes('/api/call/')) pending.push(r.text().then((t) => apiBodies.push(t)));
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { __events: string[] };
+    w.__events = [];
+    const proto = EventSource.prototype;
+    const add = proto.addEventListener;
+    proto.addEventListener = function (this: EventSource, type: string, fn: EventListenerOrEventListenerObject | null, o?: boolean | AddEventListenerOptions) {
+      const wrapped = (e: Event) => {
+        if (e instanceof MessageEvent) w.__events.push(String(e.data));
+        if (typeof fn === 'function') fn.call(this, e);
+        else fn?.handleEvent(e);
+      };
+      add.call(this, type, wrapped, o);
+    } as typeof proto.addEventListener;
+  });
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, tempHome } from '../integration/cli-helpers.js';
-import { launchChromium, readUrl, requirePrerequisites, SHOTS } from './helpers.js';
+import { launchChromium, readUrl, recordTraffic, requirePrerequisites, SHOTS } from './helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
 
 
@@ -47,24 +47,7 @@ describe('manager UI in Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => {
-      if (r.url().includes('/api/call/')) pending.push(r.text().then((t) => apiBodies.push(t)));
-    });
-    // Records each server-sent event's data as the renderer's listeners receive it.
-    await page.addInitScript(() => {
-      const w = window as unknown as { __events: string[] };
-      w.__events = [];
-      const proto = EventSource.prototype;
-      const add = proto.addEventListener;
-      proto.addEventListener = function (this: EventSource, type: string, fn: EventListenerOrEventListenerObject | null, o?: boolean | AddEventListenerOptions) {
-        const wrapped = (e: Event) => {
-          if (e instanceof MessageEvent) w.__events.push(String(e.data));
-          if (typeof fn === 'function') fn.call(this, e);
-          else fn?.handleEvent(e);
-        };
-        add.call(this, type, wrapped, o);
-      } as typeof proto.addEventListener;
-    });
+    await recordTraffic(page, apiBodies, pending);
   });
 
   afterAll(async () => {
