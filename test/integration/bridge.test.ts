@@ -3,34 +3,17 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BrokerClient } from '../../src-main/core/broker/client.js';
 import { brokerAddress } from '../../src-main/core/broker/protocol.js';
-import { type ProfileName, type Rig, type RigOptions, startRig } from '../rig/index.js';
-import { isAlive, openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
-import { BIN, allFiles, cliEnv, filesContaining, runCli, tempHome } from './cli-helpers.js';
+import type { Rig } from '../rig/index.js';
+import { isAlive, openBridge, textOf, waitFor } from './bridge-helpers.js';
+import { BIN, allFiles, cliEnv, filesContaining, runCli } from './cli-helpers.js';
 import { openVault, readVault } from './grant-helpers.js';
+import { expectNoReuse, refreshesOf, rigFixture } from './rig-fixture.js';
 
-const rigs: Rig[] = [];
-const homes: string[] = [];
-afterAll(async () => {
-  for (const h of homes) await stopBroker(h);
-  await Promise.all(rigs.map((r) => r.close()));
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
-});
-
-async function linked(profile: ProfileName, opts: RigOptions = {}, extraEnv: Record<string, string> = {}) {
-  const rig = await startRig(profile, opts);
-  rigs.push(rig);
-  const home = await tempHome();
-  homes.push(home);
-  const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '2', ...extraEnv });
-  const r = await runCli(['link', rig.mcpUrl, '--json'], env);
-  expect(r.code, r.stderr).toBe(0);
-  const id = (JSON.parse(r.stdout) as { id: string }).id;
-  return { rig, home, env, id };
-}
+const fx = rigFixture();
+const { linked } = fx;
 
 function allSecrets(rig: Rig) {
   return [...rig.as.issuedAccessTokens, ...rig.as.issuedRefreshTokens];
@@ -96,13 +79,12 @@ describe('bridge', () => {
     } finally {
       await Promise.all(bridges.map((b) => b.close()));
     }
-    const refreshes = rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token').slice(before);
+    const refreshes = refreshesOf(rig).slice(before);
     expect(refreshes).toHaveLength(1);
     expect(refreshes[0]!.status).toBe(200);
     const v = await readVault(home);
     expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
-    const presented = rig.as.presentedRefreshTokens;
-    expect(new Set(presented).size).toBe(presented.length);
+    expectNoReuse(rig);
   }, 240_000);
 
   it('AS down when the token needs refreshing: calls fail cleanly within 10 s, the grant is kept, and calls resume when it is back', async () => {
@@ -255,10 +237,8 @@ describe('bridge', () => {
   });
 
   it('bridge <url> links an unknown server on first use, then works', async () => {
-    const rig = await startRig('separate-as');
-    rigs.push(rig);
-    const home = await tempHome();
-    homes.push(home);
+    const rig = await fx.rig('separate-as');
+    const home = await fx.home();
     const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '2' });
     const b = await openBridge(env, rig.mcpUrl);
     try {

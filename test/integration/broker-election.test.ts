@@ -1,25 +1,17 @@
 // One broker per data dir, by construction, at a socket path that always fits; and a daemon
 // that cannot start tells the bridge why. Checked from the outside: the broker's own log
 // lines, the AS's record of refreshes, what the MCP client sees.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BrokerClient } from '../../src-main/core/broker/client.js';
 import { brokerAddress } from '../../src-main/core/broker/protocol.js';
-import { type Rig, startRig } from '../rig/index.js';
-import { isAlive, openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
-import { cliEnv, runCli, tempHome } from './cli-helpers.js';
+import { isAlive, openBridge, textOf, waitFor } from './bridge-helpers.js';
+import { cliEnv, runCli } from './cli-helpers.js';
 import { openVault, readVault } from './grant-helpers.js';
+import { expectNoReuse, linkCli, refreshesOf, rigFixture } from './rig-fixture.js';
 
-const rigs: Rig[] = [];
-const homes: string[] = [];
-afterAll(async () => {
-  for (const h of homes) await stopBroker(h);
-  await Promise.all(rigs.map((r) => r.close()));
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
-});
-
-const refreshesOf = (rig: Rig) => rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token');
+const fx = rigFixture();
 
 async function brokerPid(home: string): Promise<number | undefined> {
   const c = new BrokerClient({ address: brokerAddress(home), home });
@@ -43,14 +35,7 @@ async function listeningLines(home: string, sinceMs: number): Promise<string[]> 
 
 describe('broker election', () => {
   it('20 bridges started in the same instant with no broker, 10 times: one broker process each time, one refresh per expiry', async () => {
-    const rig = await startRig('api-path-rotating');
-    rigs.push(rig);
-    const home = await tempHome();
-    homes.push(home);
-    const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '30' });
-    const link = await runCli(['link', rig.mcpUrl, '--json'], env);
-    expect(link.code, link.stderr).toBe(0);
-    const id = (JSON.parse(link.stdout) as { id: string }).id;
+    const { rig, home, env, id } = await fx.linked('api-path-rotating', {}, { MCP_TOKENS_DAEMON_IDLE: '30' });
     const vault = await openVault(home);
     const rounds: Array<{ brokers: number; refreshes: number; ok: number }> = [];
     for (let round = 0; round < 10; round++) {
@@ -76,26 +61,21 @@ describe('broker election', () => {
       rounds.push({ brokers: (await listeningLines(home, roundStart)).length, refreshes: refreshesOf(rig).length - refreshesBefore, ok });
     }
     expect(rounds).toEqual(Array.from({ length: 10 }, () => ({ brokers: 1, refreshes: 1, ok: 20 })));
-    const seen = rig.as.presentedRefreshTokens;
-    expect(new Set(seen).size).toBe(seen.length);
+    expectNoReuse(rig);
     const v = await readVault(home);
     expect(await rig.as.isRefreshTokenActive(v.secrets.tokens[id]!.refreshToken!)).toBe(true);
     // A cap, not a budget: 400 process starts on a loaded 2-core machine.
   }, 2_400_000);
 
   it('a data dir of 200 characters: link, bridge and refresh work', async () => {
-    const rig = await startRig('own-as');
-    rigs.push(rig);
-    const base = await tempHome();
-    homes.push(base);
+    const rig = await fx.rig('own-as');
+    const base = await fx.home();
     const home = join(base, 'd'.repeat(200 - base.length - 1));
     expect(home.length).toBe(200);
     await mkdir(home, { recursive: true, mode: 0o700 });
-    homes.push(home);
+    await fx.home(home);
     const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '2' });
-    const link = await runCli(['link', rig.mcpUrl, '--json'], env);
-    expect(link.code, link.stderr).toBe(0);
-    const id = (JSON.parse(link.stdout) as { id: string }).id;
+    const id = await linkCli(rig.mcpUrl, env);
     const b = await openBridge(env, id);
     try {
       expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'long home' } }))).toBe('long home');
@@ -111,8 +91,7 @@ describe('broker election', () => {
   }, 240_000);
 
   it('a daemon that cannot start: the bridge says the daemon\'s own reason', async () => {
-    const home = await tempHome();
-    homes.push(home);
+    const home = await fx.home();
     // A vault from a newer version: the daemon refuses to open it.
     await writeFile(join(home, 'vault.json'), JSON.stringify({ version: 9, servers: {}, clients: {}, sealed: '' }), { mode: 0o600 });
     const env = cliEnv(home);

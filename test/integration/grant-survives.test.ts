@@ -4,40 +4,13 @@
 // and read the AS's own record: no refresh token is ever presented twice.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type ProfileName, type Rig, type RigOptions, startRig } from '../rig/index.js';
-import { openBridge, stopBroker, textOf, waitFor } from './bridge-helpers.js';
-import { cliEnv, ROOT, runCli, tempHome } from './cli-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { openBridge, textOf, waitFor } from './bridge-helpers.js';
+import { ROOT, runCli } from './cli-helpers.js';
 import { openVault, readVault } from './grant-helpers.js';
+import { expectNoReuse, refreshesOf, rigFixture } from './rig-fixture.js';
 
-const rigs: Rig[] = [];
-const homes: string[] = [];
-afterAll(async () => {
-  for (const h of homes) await stopBroker(h);
-  await Promise.all(rigs.map((r) => r.close()));
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
-});
-
-async function linked(profile: ProfileName, opts: RigOptions = {}) {
-  const rig = await startRig(profile, opts);
-  rigs.push(rig);
-  const home = await tempHome();
-  homes.push(home);
-  const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '2' });
-  const r = await runCli(['link', rig.mcpUrl, '--json'], env);
-  expect(r.code, r.stderr).toBe(0);
-  const id = (JSON.parse(r.stdout) as { id: string }).id;
-  return { rig, home, env, id };
-}
-
-const refreshesOf = (rig: Rig) => rig.as.tokenRequests.filter((t) => t.grantType === 'refresh_token');
-
-/** No refresh token was ever presented twice at the AS (with rotation, a repeat is a reuse). */
-function expectNoReuse(rig: Rig) {
-  const seen = rig.as.presentedRefreshTokens;
-  expect(new Set(seen).size).toBe(seen.length);
-}
+const { linked } = rigFixture();
 
 describe('a grant survives', () => {
   it('5 bridges get a 401 at once right after a refresh (the server dropped live tokens): exactly one refresh, all calls succeed, the grant is kept', async () => {
