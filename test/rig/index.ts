@@ -39,6 +39,8 @@ export interface TokenEndpointFault {
   delayMs?: number;
   /** Answer 500 without serving the request. */
   status500?: boolean;
+  /** Answer a bare 503 (a load balancer in front of an AS that is down) without serving the request. */
+  status503?: boolean;
   /** Never serve the request; the connection is closed after this long. */
   hangMs?: number;
 }
@@ -240,6 +242,10 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
       }
       if (f?.status500) {
         json(res, 500, { error: 'server_error', error_description: 'rig: token endpoint fault' });
+        return;
+      }
+      if (f?.status503) {
+        res.writeHead(503, { 'content-type': 'text/html', 'retry-after': '1' }).end('<h1>503 Service Unavailable</h1>');
         return;
       }
       if (f?.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));

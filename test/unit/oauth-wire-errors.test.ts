@@ -57,6 +57,14 @@ describe('token endpoint failures', () => {
     expect(e.message).toBe('The authorization server is unavailable (HTTP 502) while refreshing the token.');
   });
 
+  it('a 429 (too many requests) is transient, not a refusal of the grant', async () => {
+    answer = (res) => res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"error":"slow_down"}');
+    const e = await failure();
+    expect(e.kind).toBe('transient');
+    expect(e.status).toBe(429);
+    expect(e.message).toBe('The authorization server is busy (HTTP 429: too many requests) while refreshing the token.');
+  });
+
   it('no answer in time says "timed out", not an error number', async () => {
     answer = () => {}; // never answers
     const e = await failure(1);

@@ -34,6 +34,15 @@ interface Backoff {
   until: number;
   delayMs: number;
   message: string;
+  name: string;
+}
+
+/**
+ * A transient failure of the AS (network, timeout, 5xx, 429) in the words a client shows: the
+ * grant is kept and the broker retries, so nothing here says "re-authorize".
+ */
+function unreachable(name: string, inMs: number, detail: string): UserError {
+  return new UserError('network', `The authorization server of '${name}' is unreachable; retrying in ${Math.max(1, Math.ceil(inMs / 1000))} s (the sign-in is kept). ${detail}`, 'Nothing was lost; calls resume when the authorization server answers.');
 }
 
 const POLL_MS = 300;
@@ -81,12 +90,11 @@ export class Broker {
   private checkBackoff(id: string) {
     const b = this.backoffs.get(id);
     const now = this.d.clock.now();
-    if (b && now < b.until) {
-      throw new UserError('network', `${b.message} Retrying in ${Math.ceil((b.until - now) / 1000)} s.`, 'Nothing was lost; calls resume when the authorization server answers.');
-    }
+    if (b && now < b.until) throw unreachable(b.name, b.until - now, b.message);
   }
 
-  private async guarded(id: string, op: () => Promise<TokenGrant>): Promise<TokenGrant> {
+  private async guarded(v: ServerView, op: () => Promise<TokenGrant>): Promise<TokenGrant> {
+    const id = v.id;
     try {
       const r = await op();
       this.backoffs.delete(id);
@@ -96,8 +104,9 @@ export class Broker {
         const prev = this.backoffs.get(id);
         const bo = this.d.backoff ?? { firstMs: 1000, maxMs: 30_000 };
         const delayMs = prev ? Math.min(prev.delayMs * 2, bo.maxMs) : bo.firstMs;
-        this.backoffs.set(id, { until: this.d.clock.now() + delayMs, delayMs, message: err.message });
+        this.backoffs.set(id, { until: this.d.clock.now() + delayMs, delayMs, message: err.message, name: v.name });
         this.d.logger.log('warn', `refresh of ${id} failed transiently; backing off ${delayMs} ms`);
+        throw unreachable(v.name, delayMs, err.message);
       }
       throw err;
     } finally {
@@ -120,7 +129,7 @@ export class Broker {
         }
       }
       const ahead = (await this.d.refreshAheadS?.().catch(() => 0)) ?? 0;
-      return this.guarded(v.id, () => this.d.manager.getToken(v.id, minValiditySeconds, ahead));
+      return this.guarded(v, () => this.d.manager.getToken(v.id, minValiditySeconds, ahead));
     });
     return this.bounded(v, work);
   }
@@ -139,7 +148,7 @@ export class Broker {
     // Only a look at the vault: a refresh started here would run beside the slow one.
     const still = await this.d.manager.peekToken(v.id).catch(() => undefined);
     if (still) return still;
-    throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh.`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
+    throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh; retrying (the sign-in is kept).`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
   }
 
   async reportRejected(server: string, token: string): Promise<TokenGrant> {
@@ -147,14 +156,14 @@ export class Broker {
     try {
       const work = this.serial(v.id, async () => {
         this.checkBackoff(v.id);
-        return this.guarded(v.id, () => this.d.manager.reportRejected(v.id, token));
+        return this.guarded(v, () => this.d.manager.reportRejected(v.id, token));
       });
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.d.tokenWaitMs ?? DEFAULT_TOKEN_WAIT_MS)));
       const first = await Promise.race([work, late]).finally(() => clearTimeout(timer));
       if (first === 'late') {
         void work.catch(() => {});
-        throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh.`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
+        throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh; retrying (the sign-in is kept).`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
       }
       return first;
     } catch (err) {

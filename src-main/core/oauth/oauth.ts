@@ -274,6 +274,9 @@ export function wireError(err: unknown, doing: string): OAuthWireError {
   if (oauthError === 'invalid_grant' || oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
     return new OAuthWireError('dead-grant', `The authorization server rejected the grant while ${doing} (${describeOAuthError(err)}).`, 'Re-authorize this server.', { oauthError, ...(status !== undefined ? { status } : {}), cause: err });
   }
+  if (status === 429) {
+    return new OAuthWireError('transient', `The authorization server is busy (HTTP 429: too many requests) while ${doing}.`, 'Nothing was changed; try again later.', { ...(oauthError ? { oauthError } : {}), status, cause: err });
+  }
   if (oauthError === 'temporarily_unavailable' || (status !== undefined && status >= 500)) {
     return new OAuthWireError('transient', `The authorization server is unavailable (${describeOAuthError(err)}) while ${doing}.`, 'Nothing was changed; try again later.', { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
   }
