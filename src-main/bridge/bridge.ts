@@ -8,6 +8,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { authorizingFetch, StepUpBudget, type BridgeLog, type BridgeLogLevel } from './auth-fetch.js';
 import { leanFetch } from './http-fetch.js';
+import { netFetch } from '../core/platform/network.js';
 import { EraChoice } from './era-choice.js';
 import { failure, sleep } from './errors.js';
 import { LegacySession } from './legacy/session.js';
@@ -357,12 +358,12 @@ class Bridge {
   /** The bridge's token rules for one transport: bearer to the resource origin only, seen tokens redacted. */
   private authFetch(onAuthError?: (e: BridgeAuthError) => void, legacy = false): FetchLike {
     // The legacy transports need only node:http; the modern side keeps Node's fetch.
-    const fetchImpl = this.o.fetchImpl ?? (legacy ? (leanFetch as typeof fetch) : undefined);
+    const fetchImpl = this.o.fetchImpl ?? (legacy ? (leanFetch as typeof fetch) : netFetch);
     return authorizingFetch({
       serverUrl: this.o.serverUrl,
       displayName: this.o.displayName,
       tokens: this.o.tokens,
-      ...(fetchImpl ? { fetchImpl } : {}),
+      fetchImpl,
       log: (level, msg) => this.log(level, msg),
       onToken: (t) => this.seenTokens.add(t),
       ...(onAuthError ? { onAuthError } : {}),

@@ -1,6 +1,7 @@
 // What goes wrong between the bridge and a server, and the words the client gets for it.
 import { BridgeAuthError } from './token-source.js';
 import { reauthMessage } from './auth-fetch.js';
+import { networkErrorIn } from '../core/platform/network.js';
 
 /** No answer in time; becomes -32000 for the client. */
 export class NoAnswer extends Error {}
@@ -102,6 +103,8 @@ export function streamReason(err: StreamError): string {
 /** Why a fetch failed, from its cause (ECONNREFUSED, ENOTFOUND…) where there is one. */
 export function networkReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const net = networkErrorIn(err);
+  if (net) return net.message;
   const cause = (err as { cause?: unknown }).cause;
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
@@ -120,5 +123,7 @@ export function failure(err: unknown, server: { origin: string; displayName: str
     return { code: status === 403 ? -32001 : -32000, message: `${server.origin} answered HTTP ${status}: ${detail(err)}` };
   }
   if (err instanceof HttpError) return { code: -32000, message: `Unexpected answer from ${server.origin}: ${detail(err)}` };
+  const net = networkErrorIn(err);
+  if (net) return { code: -32000, message: net.message };
   return { code: -32000, message: `Could not reach ${server.origin}: ${networkReason(err)}` };
 }

@@ -5,9 +5,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { explain, httpTarget, proxyRefused } from '../core/platform/network.js';
 
 const MAX_REDIRECTS = 5;
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
 /** Request headers from any form fetch accepts, with lower-case names. */
 export function headerRecord(h: unknown): Record<string, string> {
@@ -91,19 +91,39 @@ function abortError(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
+/** One request, direct or through the proxy the network module names for this URL. */
+async function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
+  const { agent, ca, route } = await httpTarget(url);
+  let answer: { res: http.IncomingMessage; proxyStatus?: number };
+  try {
+    answer = await request(url, method, headers, body, signal, agent, ca);
+  } catch (err) {
+    throw route.kind === 'proxy' || (err as { cause?: unknown }).cause ? await explain(err, url, route, signal) : err;
+  }
+  const { res } = answer;
+  // A tunnel the proxy refused comes back as the proxy's own answer: never the server's.
+  const refused = answer.proxyStatus !== undefined && answer.proxyStatus !== 200 ? answer.proxyStatus : route.kind === 'proxy' && res.statusCode === 407 ? 407 : undefined;
+  if (route.kind === 'proxy' && refused !== undefined) {
+    res.destroy();
+    throw proxyRefused(url, route, refused);
+  }
+  return res;
+}
+
+function request(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, agent: http.Agent, ca: string[] | undefined): Promise<{ res: http.IncomingMessage; proxyStatus?: number }> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const lib = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
     if (body) headers['content-length'] = String(body.length);
-    const req = lib.request(url, { method, headers, agent });
+    const req = lib.request(url, { method, headers, agent, ...(ca ? { ca } : {}) });
+    let proxyStatus: number | undefined;
+    req.once('proxyConnect', (c: { statusCode?: number }) => (proxyStatus = c.statusCode));
     const onAbort = () => req.destroy(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     req.once('response', (res) => {
       // An abort later must end the body too, as it does for fetch.
       res.once('close', () => signal?.removeEventListener('abort', onAbort));
-      resolve(res);
+      resolve(proxyStatus !== undefined ? { res, proxyStatus } : { res });
     });
     req.once('error', (err) => {
       signal?.removeEventListener('abort', onAbort);

@@ -11,6 +11,7 @@ import { isUserError } from '../core/platform/errors.js';
 import { createLogger } from '../core/platform/log.js';
 import type { ServerView } from '../core/manager/manager.js';
 import { dataHome } from '../core/vault/paths.js';
+import { netFetch } from '../core/platform/network.js';
 import { redact } from '../core/platform/redact.js';
 import { VERSION } from '../core/platform/version.js';
 import { checkHeaders, expandHeaderValue, mergeHeaders, parseHeaderFlag, type HeaderSpec } from '../core/platform/custom-headers.js';
@@ -181,7 +182,7 @@ async function serverHeaders(client: BrokerClient, serverId: string | undefined,
  */
 async function answersWithoutAuth(url: string, headers: HeaderSpec[]): Promise<boolean> {
   try {
-    const res = await fetch(url, {
+    const res = await netFetch(url, {
       method: 'POST',
       // A well-formed request for either era: modern servers want the version header and _meta
       // on every POST; legacy ones answer 400 outside a session, after any auth check.

@@ -4,6 +4,7 @@ import { VERSION } from '../platform/version.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { bearerParams } from './challenge.js';
 import { UserError } from '../platform/errors.js';
+import { netFetch, networkErrorIn } from '../platform/network.js';
 import { type FetchFn, httpRequest, parseJsonObject } from './http.js';
 import type { AsMetadata } from '../types.js';
 import { canonicalResource, checkNamedUrl, displayUrl, safeHttpUrl } from '../platform/urls.js';
@@ -75,7 +76,7 @@ const ENDPOINT_FIELDS = [
 
 /** Sends an unauthenticated MCP request and reads the challenge. */
 export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise<ProbeResult> {
-  const fetchFn = opts.fetchFn ?? fetch;
+  const fetchFn = opts.fetchFn ?? netFetch;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const post = await rawProbe(
     serverUrl,
@@ -130,6 +131,8 @@ async function rawProbe(url: URL, fetchFn: FetchFn, timeoutMs: number, init: Req
     if (ctl.signal.aborted) {
       throw new UserError('timeout', `No answer from ${displayUrl(url)} within ${Math.round(timeoutMs / 1000)} s.`, 'Check the URL and that the server is up.');
     }
+    const net = networkErrorIn(err);
+    if (net) throw new UserError('network', net.message, 'Nothing was stored.', { cause: err });
     const code = (err as { cause?: { code?: string } }).cause?.code;
     throw new UserError('network', `Could not reach ${displayUrl(url)}${code ? ` (${code})` : ''}.`, 'Check the URL and that the server is up.');
   } finally {

@@ -1,6 +1,7 @@
 // Bounded HTTP for discovery: every request has a timeout and a size cap, never follows
 // redirects silently, and reports failures in words.
 import { UserError } from '../platform/errors.js';
+import { netFetch, networkErrorIn } from '../platform/network.js';
 import { displayUrl } from '../platform/urls.js';
 
 export type FetchFn = typeof fetch;
@@ -18,7 +19,7 @@ export async function httpRequest(
   url: URL,
   init: RequestInit & { timeoutMs?: number; fetchFn?: FetchFn } = {},
 ): Promise<HttpGetResult> {
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, fetchFn = fetch, ...rest } = init;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, fetchFn = netFetch, ...rest } = init;
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
@@ -28,6 +29,8 @@ export async function httpRequest(
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       throw new UserError('timeout', `No answer from ${displayUrl(url)} within ${Math.round(timeoutMs / 1000)} s.`, 'Check the URL and your connection, then try again.');
     }
+    const net = networkErrorIn(err);
+    if (net) throw new UserError('network', net.message, 'Nothing was stored.', { cause: err });
     const code = e.cause?.code ? ` (${e.cause.code})` : '';
     throw new UserError('network', `Could not reach ${displayUrl(url)}${code}.`, 'Check the URL and that the server is up, then try again.', { cause: err });
   }

@@ -4,6 +4,7 @@ import { VERSION } from '../platform/version.js';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { UserError } from '../platform/errors.js';
+import { netFetch, networkErrorIn } from '../platform/network.js';
 import type { AsMetadata, ClientRecord } from '../types.js';
 import { displayUrl, isInsecureLoopback, safeHttpUrl } from '../platform/urls.js';
 import { clientAuthFor, registrationAuthMethod } from './client-auth.js';
@@ -22,6 +23,8 @@ export function makeConfig(as: AsMetadata, creds: ClientCredentials): client.Con
   const method = creds.record.tokenEndpointAuthMethod;
   const config = new client.Configuration(as as client.ServerMetadata, creds.record.clientId, { token_endpoint_auth_method: method }, clientAuthFor(method, creds.clientSecret));
   config.timeout = OAUTH_TIMEOUT_S;
+  // Token, device and revocation calls go out the way the network wants (proxy, CAs).
+  config[client.customFetch] = netFetch as client.CustomFetch;
   if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
   return config;
 }
@@ -54,6 +57,7 @@ export async function registerDynamicClient(as: AsMetadata, req: DcrRequest): Pr
   try {
     res = await oauth.dynamicClientRegistrationRequest(asObj, metadata as Partial<oauth.OmitSymbolProperties<oauth.Client>>, {
       [oauth.allowInsecureRequests]: isInsecureLoopback(endpoint),
+      [oauth.customFetch]: netFetch as typeof fetch,
       signal: AbortSignal.timeout(OAUTH_TIMEOUT_S * 1000),
     });
   } catch (err) {
@@ -224,6 +228,8 @@ export function revocationAnswer(err: unknown): string {
   }
   if (status !== undefined) return `HTTP ${status}`;
   if (w.kind === 'transient') {
+    const net = networkErrorIn(err);
+    if (net) return `no answer (${flat(net.message, 500)})`;
     const c = (w.cause ?? {}) as { name?: unknown; code?: unknown; cause?: { code?: unknown; name?: unknown } };
     const code = typeof c.cause?.code === 'string' ? c.cause.code : typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code) ? c.code : undefined;
     const timedOut = c.name === 'TimeoutError' || c.name === 'AbortError' || c.cause?.name === 'TimeoutError';
@@ -280,6 +286,8 @@ export function wireError(err: unknown, doing: string): OAuthWireError {
   if (oauthError === 'temporarily_unavailable' || (status !== undefined && status >= 500)) {
     return new OAuthWireError('transient', `The authorization server is unavailable (${describeOAuthError(err)}) while ${doing}.`, 'Nothing was changed; try again later.', { ...(oauthError ? { oauthError } : {}), ...(status !== undefined ? { status } : {}), cause: err });
   }
+  const net = networkErrorIn(err);
+  if (net) return new OAuthWireError('transient', `${net.message.replace(/\.$/, '')} (while ${doing}).`, 'Nothing was changed.', { cause: err });
   const timeout = e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause?.name === 'TimeoutError' || e.code === 'OAUTH_TIMEOUT';
   // Only a system error name (ECONNREFUSED, UND_ERR_…): a timeout's DOMException carries the number 23.
   const sysCode = (c: unknown) => (typeof c === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(c) ? c : undefined);
