@@ -186,6 +186,8 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+const DIRECT_AS_IS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
+
 /**
  * Turns a failed request into a NetworkError naming the host, where we can say what happened.
  * A tunnel the proxy refused reaches us without its status (undici reports only a cancelled
@@ -196,6 +198,8 @@ export async function explain(err: unknown, url: URL, route: Route, signal?: Abo
   const name = (err as { name?: string }).name;
   if (name === 'AbortError' || name === 'TimeoutError') return err;
   const code = errorCode(err);
+  // A server that is down on a direct route: the callers' own words ("Could not reach …") say it.
+  if (route.kind === 'direct' && code && DIRECT_AS_IS.has(code)) return err;
   let proxyStatus: number | undefined;
   if (route.kind === 'proxy' && (!code || code === 'UND_ERR_ABORTED' || code === 'ECONNRESET')) {
     const probe = await probeProxy(route.proxy, url);
