@@ -52,6 +52,15 @@ export interface Notice {
   text: string;
   hint?: string;
   detail?: string;
+  /** Says a sign-in to this URL is under way: it goes once a sign-in to it since `since` shows in the server list. */
+  until?: { url: string; since: number };
+}
+
+/** A "signing in…" notice is stale once the list shows that server signed in since the notice went up. */
+export function noticeSettled(notice: Notice | undefined, servers: ServerSummary[]): boolean {
+  const u = notice?.until;
+  if (!u) return false;
+  return servers.some((s) => sameUrl(s.url, u.url) && s.activity.some((e) => (e.kind === 'linked' || e.kind === 'reauthorized') && e.at >= u.since));
 }
 
 /** A list loaded from main on demand (Clients, Activity). */
@@ -229,7 +238,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       set((s) => {
         const i = s.servers.findIndex((x) => x.id === server.id);
         const servers = i < 0 ? [...s.servers, server] : s.servers.map((x, j) => (j === i ? server : x));
-        return { servers };
+        return { servers, ...(noticeSettled(s.notice, servers) ? { notice: undefined } : {}) };
       });
     };
 
@@ -284,7 +293,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
     const loadServers = async () => {
       const seq = serversSeq;
       const list = await api['servers/list']();
-      if (seq === serversSeq) set({ servers: list });
+      if (seq === serversSeq) set((s) => ({ servers: list, ...(noticeSettled(s.notice, list) ? { notice: undefined } : {}) }));
     };
 
     return {
@@ -304,7 +313,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         const offs = [
           api.on('servers/changed', (servers) => {
             serversSeq++;
-            set({ servers });
+            set((s) => ({ servers, ...(noticeSettled(s.notice, servers) ? { notice: undefined } : {}) }));
           }),
           api.on('link/progress', ({ flowId, kind, url, line }) => {
             // Discovery for the consent card is not a link: its lines belong to the wizard (and a
@@ -517,7 +526,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
             const ops = { ...s.ops };
             delete ops[id];
             const removedFrom = (r.clients ?? []).map((c) => clientLabel(c.client));
-            const text = `Removed ${server?.name ?? id}.${removedFrom.length ? ` Also removed from ${removedFrom.join(', ')}; restart ${removedFrom.length === 1 ? 'it' : 'them'} to apply.` : ''}`;
+            const text = `Removed ${server?.name ?? id}.${removedFrom.length ? ` Also taken out of ${removedFrom.join(', ')}; restart ${removedFrom.length === 1 ? 'it' : 'them'} to apply.` : ''}`;
             return {
               servers: s.servers.filter((x) => x.id !== id),
               ops,
@@ -594,6 +603,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
       },
 
       async answerConsent(requestId, approve, flow, name) {
+        const since = now();
         const mark = (patch: Partial<ConsentItem>) =>
           set((s) => ({ consents: s.consents.map((c) => (c.request.requestId === requestId ? { ...c, ...patch } : c)) }));
         mark({ busy: true, error: undefined });
@@ -602,10 +612,11 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
           set((s) => {
             const item = s.consents.find((c) => c.request.requestId === requestId);
             const what = item ? (item.request.preview.resourceName ?? item.request.preview.url) : 'the server';
+            const until = item ? { until: { url: item.request.preview.url, since } } : {};
             return {
               consents: s.consents.filter((c) => c.request.requestId !== requestId),
               notice: approve
-                ? { tone: 'ok', text: `Approved. Signing in to ${what}${flow === 'device' ? '…' : ' — finish in the browser window that opens.'}` }
+                ? { tone: 'ok', text: `Approved. Signing in to ${what}${flow === 'device' ? '…' : ' — finish in the browser window that opens.'}`, ...until }
                 : { tone: 'ok', text: `Declined: ${item?.request.requestedBy ?? 'the client'} will not connect to ${what}.` },
             };
           });

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApiService } from '../core/api/service.js';
 import { fileSettings } from '../core/api/settings-file.js';
-import { configSnippet, findBridgeUsers } from '../core/clients/index.js';
+import { findBridgeUsers } from '../core/clients/index.js';
 import { Broker } from '../core/broker/broker.js';
 import { brokerAddress } from '../core/broker/protocol.js';
 import { BrokerAlreadyRunning, type BrokerServer, serveBroker } from '../core/broker/server.js';
@@ -51,7 +51,6 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     logger: ctx.logger,
     env: process.env,
     usedBy: () => findBridgeUsers(process.env),
-    clientConfig: (kind, server) => configSnippet(kind, server),
   });
   late.service = service;
   const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, onWarning: (line) => process.stderr.write(`${line}\n`), ...(o.port !== undefined ? { port: o.port } : {}) });

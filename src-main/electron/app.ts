@@ -2,7 +2,7 @@
 // each handed in by main.ts as a small interface (window, notification and tray factories,
 // shell, ipcMain, safeStorage, electron-store). No decisions here: the tray model, notification
 // de-duplication, the start-hidden rule and the URL policy are core functions.
-import { configSnippet, findBridgeUsers, type Launcher } from '../core/clients/index.js';
+import { findBridgeUsers, type Launcher } from '../core/clients/index.js';
 import type { WebFrameMain } from 'electron';
 import type { ApiService, ServerSummary } from '../../src-shared/contract.js';
 import { createApiService, toApiError } from '../core/api/service.js';
@@ -137,7 +137,6 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
     env: process.env,
     usedBy: () => findBridgeUsers(process.env),
     // The packaged app's own bridge (no global Node needed) when it has one; else npx.
-    clientConfig: (kind, server) => configSnippet(kind, server, d.bridgeLauncher),
     ...(d.bridgeLauncher ? { launcher: d.bridgeLauncher } : {}),
   });
   late.service = api;
@@ -195,7 +194,7 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
       await api.handlers['servers/reauthorize'](id, {});
     } catch (err) {
       const e = toApiError(err);
-      notify({ title: `Re-authorizing ${s?.name ?? id} did not finish`, body: e.hint ? `${e.message} ${e.hint}` : e.message }, () => showWindow(serverRoute(id)));
+      notify({ title: `Signing in to ${s?.name ?? id} again did not finish`, body: e.hint ? `${e.message} ${e.hint}` : e.message }, () => showWindow(serverRoute(id)));
     } finally {
       tray.setReauthorizing(id, false);
     }

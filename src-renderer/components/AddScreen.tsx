@@ -106,13 +106,13 @@ function ConsentStep({ add }: { add: Extract<AddState, { stage: 'consent' }> }) 
     <>
       <article className="card consent" aria-labelledby="consent-title">
         <StepTitle id="consent-title">
-          Connect to {preview.resourceName ?? preview.url}?
+          Add {preview.resourceName ?? preview.url}?
         </StepTitle>
         <ConsentFacts preview={preview} />
         {preview.alreadyLinkedAs ? (
           <div className="notice notice-warn" role="status">
             <p className="notice-text">
-              This server is already linked as “{preview.alreadyLinkedAs}”. Approving signs in again and replaces its tokens.{' '}
+              This server is already in your list as “{preview.alreadyLinkedAs}”. Approving signs in to it again and replaces its tokens; to add a second account, use “Add another account” on its page.{' '}
               <button type="button" className="link-button" onClick={() => navigate({ name: 'detail', id: preview.alreadyLinkedAs ?? '' })}>
                 Open it instead
               </button>
@@ -171,7 +171,7 @@ function DoneStep({ add }: { add: Extract<AddState, { stage: 'done' }> }) {
   return (
     <section className="card" aria-labelledby="done-title">
       <StepTitle id="done-title">
-        Linked {server.name}
+        Added {server.name}
       </StepTitle>
       <p role="status">
         <StatusChipView server={server} now={now} /> Your MCP clients can now use this server through the bridge.

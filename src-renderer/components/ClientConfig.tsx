@@ -1,6 +1,6 @@
 // The config entry an MCP client needs to run the bridge for a server: written into the
 // client's config file by main (with a backup), or shown ready to copy.
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { ApiResults, ClientKind } from '../../src-shared/contract.js';
 import type { ClientAddOutcome, ClientRemoveOutcome } from '../store.js';
 import { clientLabel, errorText } from '../view/format.js';
@@ -11,11 +11,14 @@ const KINDS: ClientKind[] = ['claude', 'cursor', 'vscode', 'claude-code'];
 
 type Loaded = { state: 'idle' } | { state: 'loading' } | { state: 'ok'; result: ApiResults['servers/clientConfig'] } | { state: 'error'; message: string; hint?: string };
 
-export function ConfigSnippet({ result }: { result: ApiResults['servers/clientConfig'] }) {
+/** The entry to copy; `present`: the client's file already has it (written by "Add to …"), so it is shown, not asked for. */
+export function ConfigSnippet({ result, present = false }: { result: ApiResults['servers/clientConfig']; present?: boolean }) {
   const label = clientLabel(result.client);
   return (
     <div className="snippet">
-      {result.file ? (
+      {present ? (
+        <p>{result.file ? <>This is the entry now in <span className="mono">{result.file}</span>; to use it on another machine, copy it:</> : <>This is the entry {label} now has; to use it elsewhere, copy it:</>}</p>
+      ) : result.file ? (
         <p>
           Add this to <span className="mono">{result.file}</span>, then restart {label}:
         </p>
@@ -65,12 +68,12 @@ function useAdder(serverId: string) {
 }
 
 function AddedView({ adding }: { adding: Adding }) {
-  if (adding.state === 'busy') return <Spinner label={adding.removing ? `Removing it from ${clientLabel(adding.kind)}…` : `Adding it to ${clientLabel(adding.kind)}…`} />;
+  if (adding.state === 'busy') return <Spinner label={adding.removing ? `Taking it out of ${clientLabel(adding.kind)}…` : `Adding it to ${clientLabel(adding.kind)}…`} />;
   if (adding.state !== 'done') return null;
   const o = adding.outcome;
   if (o.ok) return <NoticeView notice={o.notice} />;
   return (
-    <ProblemView title={adding.removing ? `Could not remove it from ${clientLabel(adding.kind)}` : `Could not add it to ${clientLabel(adding.kind)}`} message={o.error.message} hint={o.error.hint} detail={o.error.detail} />
+    <ProblemView title={adding.removing ? `Could not take it out of ${clientLabel(adding.kind)}` : `Could not add it to ${clientLabel(adding.kind)}`} message={o.error.message} hint={o.error.hint} detail={o.error.detail} />
   );
 }
 
@@ -79,28 +82,37 @@ function AddOrRemove({ serverId, kind, adding, add, remove, primary }: { serverI
   const label = clientLabel(kind);
   const present = useApp((s) => s.servers.find((x) => x.id === serverId)?.usedBy.includes(label) ?? false);
   const busy = adding.state === 'busy';
+  const presentRef = useRef<HTMLButtonElement>(null);
+  const addRef = useRef<HTMLButtonElement>(null);
+  // The button pressed is replaced by the other one: keyboard focus follows it instead of falling to the page.
+  const moved = adding.state === 'done' && adding.kind === kind;
+  useEffect(() => {
+    if (!moved) return;
+    (present ? presentRef : addRef).current?.focus();
+  }, [moved, present]);
   if (present) {
     return (
       <span className="present">
         <span className="present-text">In {label} ✓</span>
         <span aria-hidden="true"> · </span>
-        <button type="button" className="link-button" disabled={busy} onClick={() => void remove(kind)} aria-label={`Remove from ${label}`}>
-          Remove
+        <button ref={presentRef} type="button" className="link-button" disabled={busy} onClick={() => void remove(kind)} aria-label={`Take it out of ${label}`}>
+          Take out
         </button>
       </span>
     );
   }
   return (
-    <button type="button" className={primary ? 'btn btn-primary' : 'btn'} disabled={busy} aria-busy={busy} onClick={() => void add(kind)}>
+    <button ref={addRef} type="button" className={primary ? 'btn btn-primary' : 'btn'} disabled={busy} aria-busy={busy} onClick={() => void add(kind)}>
       Add to {label}
     </button>
   );
 }
 
-function LoadedView({ loaded }: { loaded: Loaded }) {
+function LoadedView({ loaded, serverId }: { loaded: Loaded; serverId: string }) {
+  const present = useApp((s) => (loaded.state === 'ok' ? (s.servers.find((x) => x.id === serverId)?.usedBy.includes(clientLabel(loaded.result.client)) ?? false) : false));
   if (loaded.state === 'loading') return <Spinner label="Preparing the configuration…" />;
   if (loaded.state === 'error') return <ProblemView title="Could not prepare the configuration" message={loaded.message} hint={loaded.hint} />;
-  if (loaded.state === 'ok') return <ConfigSnippet result={loaded.result} />;
+  if (loaded.state === 'ok') return <ConfigSnippet result={loaded.result} present={present} />;
   return null;
 }
 
@@ -129,7 +141,7 @@ export function ClientConfigPicker({ serverId }: { serverId: string }) {
       <p className="help">“Add” writes the entry into {clientLabel(kind)}’s own config file, keeping everything else in it and saving a backup first.</p>
       <div aria-live="polite">
         <AddedView adding={adding} />
-        <LoadedView loaded={loaded} />
+        <LoadedView loaded={loaded} serverId={serverId} />
       </div>
     </div>
   );
@@ -151,7 +163,7 @@ export function AddToClaude({ serverId }: { serverId: string }) {
       </div>
       <div aria-live="polite">
         <AddedView adding={adding} />
-        <LoadedView loaded={loaded} />
+        <LoadedView loaded={loaded} serverId={serverId} />
       </div>
     </div>
   );

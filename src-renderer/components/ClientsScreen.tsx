@@ -40,7 +40,7 @@ function ServerSwitch({ client, server, on }: { client: ClientOverview; server: 
         <span className="muted"> {on ? `in ${client.label}` : 'not added'}</span>
       </label>
       <div className="switch-notice" aria-live="polite">
-        {busy ? <Spinner label={on ? 'Removing…' : 'Adding…'} /> : notice ? <NoticeView notice={notice} onClose={() => setNotice(undefined)} /> : null}
+        {busy ? <Spinner label={on ? 'Taking it out…' : 'Adding…'} /> : notice ? <NoticeView notice={notice} onClose={() => setNotice(undefined)} /> : null}
       </div>
     </li>
   );

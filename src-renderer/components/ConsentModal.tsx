@@ -18,11 +18,13 @@ function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
   const deny = () => void answer(request.requestId, false);
   // "An MCP client" is what the broker says when the client did not introduce itself.
   const who = request.requestedBy;
+  // Mid-sentence the stand-in is lower case.
+  const whoLater = who === 'An MCP client' ? 'the client' : who;
   return (
     <Modal open title={`${who} wants to connect to ${preview.resourceName ?? hostOf(preview.url)}`} onCancel={deny} className="consent-modal">
       <div className="modal-body">
         <p>
-          <strong>{who}</strong> asked to use this server. Approving signs you in to it once; {who} then uses it through MCP Token Manager without ever seeing your tokens.
+          <strong>{who}</strong> asked to use this server. Approving signs you in to it once; {whoLater} then uses it through MCP Token Manager without ever seeing your tokens.
         </p>
         <ConsentFacts preview={preview} />
         {reg.possible ? <FlowChoice flows={preview.flows} value={flow} onChange={setFlow} /> : null}

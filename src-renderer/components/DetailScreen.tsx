@@ -8,16 +8,17 @@ import {
   activityLabel,
   activityTone,
   clientLabel,
+  clientsThatUsed,
   expiryText,
   flowLabel,
   formatAgo,
   formatTime,
   hostOf,
-  lastUsedText,
   registrationLabel,
+  renewText,
   scrubTokens,
 } from '../view/format.js';
-import { NoticeView, Scopes, Spinner, StatusChipView } from './bits.js';
+import { NoticeView, Scopes, Spinner, StatusChipView, UrlText } from './bits.js';
 import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
 import { ClientConfigPicker } from './ClientConfig.js';
 import { HeadersCard } from './HeadersCard.js';
@@ -28,14 +29,19 @@ import { ScreenHeading } from './ScreenHeading.js';
 function TokenFacts({ server }: { server: ServerSummary }) {
   const now = useNow(1000);
   const exp = server.expiresAt;
+  const used = clientsThatUsed(server);
   return (
     <dl className="facts">
       <dt>Scopes granted</dt>
       <dd>
         <Scopes scopes={server.scopes} />
+        {/* Many ASes leave offline_access out of the granted scope; the refresh token is what it asked for. */}
+        {server.hasRefreshToken && !server.scopes.includes('offline_access') ? <span className="muted block">Stays signed in: a refresh token was granted.</span> : null}
       </dd>
       <dt>Audience</dt>
-      <dd className="mono">{server.resource}</dd>
+      <dd>
+        <UrlText url={server.resource} />
+      </dd>
       <dt>Access token</dt>
       <dd>
         {server.status === 'needs-reauth' && server.reason === 'revoked' ? (
@@ -44,6 +50,7 @@ function TokenFacts({ server }: { server: ServerSummary }) {
           <>
             <span className="countdown">{expiryText(exp, now, { seconds: true })}</span>
             {exp ? <span className="muted block">{formatTime(exp)}</span> : null}
+            <span className="muted block">{renewText(server)}</span>
           </>
         )}
       </dd>
@@ -54,17 +61,29 @@ function TokenFacts({ server }: { server: ServerSummary }) {
       <dt>Authorization server</dt>
       <dd>
         <strong>{hostOf(server.issuer)}</strong>
-        <span className="mono block">{server.issuer}</span>
+        <UrlText url={server.issuer} className="block" />
       </dd>
       <dt>Registration</dt>
       {/* The method only: a registered client id is long random text a person could take for a secret. */}
       <dd>{registrationLabel(server.registration.method).label}</dd>
       <dt>Sign-in</dt>
       <dd>{flowLabel(server.flow)}</dd>
+      <dt>Added to</dt>
+      <dd>{server.usedBy.length ? server.usedBy.map(clientLabel).join(', ') : <span className="muted">no client’s config yet</span>}</dd>
       <dt>Used by</dt>
-      <dd>{server.usedBy.length ? server.usedBy.map(clientLabel).join(', ') : <span className="muted">no client yet</span>}</dd>
-      <dt>Last used</dt>
-      <dd>{lastUsedText(server, now)}</dd>
+      <dd>
+        {used.length ? (
+          <ul className="plain">
+            {used.map((u) => (
+              <li key={u.client}>
+                {u.client} <span className="muted">({formatAgo(u.at, now)})</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <span className="muted">no client has used it yet</span>
+        )}
+      </dd>
       {server.lastError ? (
         <>
           <dt>Last error</dt>
@@ -76,13 +95,16 @@ function TokenFacts({ server }: { server: ServerSummary }) {
 }
 
 function Activity({ server }: { server: ServerSummary }) {
+  const now = useNow(30_000);
   const entries = [...server.activity].sort((a, b) => b.at - a.at);
   if (!entries.length) return <p className="muted">Nothing yet.</p>;
   return (
     <ol className="activity" tabIndex={0} aria-label="Activity of this server, newest first">
       {entries.map((e, i) => (
         <li key={`${e.at}-${i}`} className={`activity-${activityTone(e.kind)}`}>
-          <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
+          <time dateTime={new Date(e.at).toISOString()} title={formatTime(e.at)}>
+            {formatAgo(e.at, now)}
+          </time>
           <span className="activity-kind">{activityLabel(e.kind)}</span>
           {e.client ? <span className="activity-client">by {e.client}</span> : null}
           {e.detail ? <span className="activity-detail">{scrubTokens(e.detail)}</span> : null}
@@ -116,7 +138,7 @@ function Actions({ server }: { server: ServerSummary }) {
         </button>
         <span className="group">
           <button type="button" className={server.status === 'needs-reauth' ? 'btn btn-primary' : 'btn'} disabled={Boolean(busy)} onClick={() => void reauthorize(server.id, flow)}>
-            {busy === 'reauthorize' ? 'Re-authorizing…' : 'Re-authorize'}
+            {busy === 'reauthorize' ? 'Signing in…' : 'Sign in again'}
           </button>
           <label htmlFor={flowId} className="visually-hidden">
             Sign in with
@@ -130,15 +152,15 @@ function Actions({ server }: { server: ServerSummary }) {
           {busy === 'revoke' ? 'Signing out…' : 'Sign out'}
         </button>
         <button type="button" className="btn btn-danger" disabled={Boolean(busy)} onClick={() => setConfirm('remove')}>
-          {busy === 'unlink' ? 'Removing…' : 'Remove'}
+          {busy === 'unlink' ? 'Removing…' : 'Remove server'}
         </button>
       </div>
-      {!server.hasRefreshToken && server.status !== 'needs-reauth' ? <p className="help">No refresh token was granted, so refreshing needs a new sign-in (Re-authorize).</p> : null}
+      {!server.hasRefreshToken && server.status !== 'needs-reauth' ? <p className="help">No refresh token was granted, so when the token expires you need to sign in again.</p> : null}
       {busy === 'reauthorize' ? (
         <div className="flow">
           <Spinner label={code ? 'Waiting for you to enter the code…' : flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
           {code ? <DeviceCodeView code={code} /> : null}
-          <ProgressLines lines={flows.flatMap((f) => f.lines)} label="Re-authorization progress" />
+          <ProgressLines lines={flows.flatMap((f) => f.lines)} label="Sign-in progress" />
         </div>
       ) : null}
       {op?.notice ? <NoticeView notice={op.notice} onClose={() => clearNotice(server.id)} /> : null}
@@ -174,7 +196,9 @@ export function DetailScreen({ id }: { id: string }) {
         <ScreenHeading>{server.name}</ScreenHeading>
         <StatusChipView server={server} now={now} withReason />
       </div>
-      <p className="mono muted">{server.url}</p>
+      <p className="muted">
+        <UrlText url={server.url} />
+      </p>
       <Actions key={server.id} server={server} />
       <div className="columns">
         <section className="card" aria-labelledby="facts-title">

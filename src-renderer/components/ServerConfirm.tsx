@@ -23,7 +23,7 @@ export function ServerConfirm({ server, kind, onDone }: { server: ServerSummary;
           <>
             <p>
               {hostOf(server.issuer)} is asked to end this sign-in, and the app forgets it. The server stays in your list; MCP clients that use it get an error until you
-              sign in again with Re-authorize.
+              choose “Sign in again”.
             </p>
             <p className="help">In OAuth terms: the access and refresh tokens are revoked at the authorization server (RFC 7009).</p>
           </>
@@ -45,7 +45,7 @@ export function ServerConfirm({ server, kind, onDone }: { server: ServerSummary;
             {server.usedBy.length ? (
               <div className="toggle">
                 <input id={boxId} type="checkbox" checked={alsoClients} onChange={(e) => setAlsoClients(e.target.checked)} aria-describedby={`${boxId}-help`} />
-                <label htmlFor={boxId}>Also remove it from {clients}</label>
+                <label htmlFor={boxId}>Also take it out of {clients}</label>
                 <p id={`${boxId}-help`} className="help">
                   A backup of each config file is kept. Otherwise {clients} keep{server.usedBy.length === 1 ? 's' : ''} an entry for a server that is gone.
                 </p>

@@ -3,8 +3,8 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ServerSummary } from '../../src-shared/contract.js';
-import { expiryText, filterServers, formatTime, hostOf, lastUsedText, migrationBanner, needingAttention, STATUS_FILTERS, statusChip, type StatusFilter } from '../view/format.js';
-import { NoticeView, ServerIcon, StatusChipView } from './bits.js';
+import { filterServers, formatTime, hostOf, lastUsedText, migrationBanner, needingAttention, rowAction, rowExpiryText, STATUS_FILTERS, statusChip, type StatusFilter } from '../view/format.js';
+import { NoticeView, ServerIcon, Spinner, StatusChipView } from './bits.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
 import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
@@ -20,7 +20,7 @@ function AttentionBanner({ servers, now }: { servers: ServerSummary[]; now: numb
       <h3 id="attention-title" className="banner-title">
         {list.length === 1 ? `${list[0]!.name} needs you to sign in again` : `${list.length} servers need you to sign in again`}
       </h3>
-      <p className="banner-text">Use Re-authorize on {list.length === 1 ? 'its row' : 'their rows'} below.</p>
+      <p className="banner-text">Choose “Sign in again” on {list.length === 1 ? 'its row' : 'their rows'} below.</p>
     </section>
   );
 }
@@ -48,6 +48,7 @@ function OverflowMenu({ server, onConfirm }: { server: ServerSummary; onConfirm:
   const [open, setOpen] = useState(false);
   const navigate = useApp((s) => s.navigate);
   const refresh = useApp((s) => s.refresh);
+  const reauthorize = useApp((s) => s.reauthorize);
   const busy = useApp((s) => s.ops[server.id]?.busy);
   const menuId = useId();
   const ref = useRef<HTMLDivElement>(null);
@@ -90,6 +91,11 @@ function OverflowMenu({ server, onConfirm }: { server: ServerSummary; onConfirm:
           </button>
         </li>
         <li>
+          <button type="button" className="menu-item" disabled={Boolean(busy)} onClick={pick(() => void reauthorize(server.id, server.flow))}>
+            Sign in again
+          </button>
+        </li>
+        <li>
           <button type="button" className="menu-item" onClick={pick(() => navigate({ name: 'clients' }))}>
             Add to a client…
           </button>
@@ -118,10 +124,11 @@ function ServerRow({ server, now }: { server: ServerSummary; now: number }) {
   const chip = statusChip(server, now);
   const nameId = `server-${server.id}`;
   const busy = op?.busy;
-  const expiry = server.reason === 'revoked' ? 'no sign-in' : expiryText(server.expiresAt, now);
+  const expiry = rowExpiryText(server, now);
+  const action = rowAction(server, now);
   return (
     <li className="server-row">
-      <ServerIcon name={server.name} />
+      <ServerIcon name={server.name} id={server.id} />
       <div className="row-main">
         <h3 id={nameId} className="row-name">
           <button type="button" className="link-button" onClick={() => navigate({ name: 'detail', id: server.id })}>
@@ -135,23 +142,27 @@ function ServerRow({ server, now }: { server: ServerSummary; now: number }) {
         {chip.needsAttention && chip.reason ? <span className="row-reason">{chip.reason}</span> : null}
       </div>
       <div className="row-facts">
-        <span className="countdown" title={server.expiresAt ? formatTime(server.expiresAt) : undefined}>
-          {expiry.charAt(0).toUpperCase() + expiry.slice(1)}
+        <span className={chip.tone === 'ok' ? 'row-expiry' : 'countdown'} title={server.expiresAt ? formatTime(server.expiresAt) : undefined}>
+          {expiry}
         </span>
         <span className="muted" title={server.lastUsed ? formatTime(server.lastUsed.at) : undefined}>
           {lastUsedText(server, now)}
         </span>
       </div>
       <div className="row-actions">
-        <button
-          type="button"
-          className={server.status === 'needs-reauth' ? 'btn btn-primary' : 'btn'}
-          disabled={Boolean(busy)}
-          aria-label={`Re-authorize ${server.name}`}
-          onClick={() => void reauthorize(server.id, server.flow)}
-        >
-          {busy === 'reauthorize' ? 'Signing in…' : 'Re-authorize'}
-        </button>
+        {action ? (
+          <button
+            type="button"
+            className={action.primary ? 'btn btn-primary' : 'btn'}
+            disabled={Boolean(busy)}
+            aria-label={`${action.label} to ${server.name}`}
+            onClick={() => void reauthorize(server.id, server.flow)}
+          >
+            {busy === 'reauthorize' ? 'Signing in…' : action.label}
+          </button>
+        ) : busy === 'reauthorize' ? (
+          <Spinner label="Signing in…" />
+        ) : null}
         <OverflowMenu server={server} onConfirm={setConfirm} />
       </div>
       {op?.notice ? (

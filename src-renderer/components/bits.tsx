@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { ServerSummary } from '../../src-shared/contract.js';
 import type { Notice } from '../store.js';
-import { initialOf, scopeLabel, statusChip } from '../view/format.js';
+import { iconColour, initialsOf, scopeLabel, statusChip, urlBreaks } from '../view/format.js';
 import { useCopy } from './hooks.js';
 
 export function StatusChipView({ server, now, withReason = false }: { server: ServerSummary; now: number; withReason?: boolean }) {
@@ -161,11 +161,25 @@ export function Scopes({ scopes, plain = true }: { scopes: string[]; plain?: boo
   );
 }
 
-/** The server's badge: its initial on a tinted square (no remote icons are fetched). */
-export function ServerIcon({ name }: { name: string }) {
+/** The server's badge: its initials on a colour of its own (no remote icons are fetched: the window loads nothing from the network). */
+export function ServerIcon({ name, id }: { name: string; id: string }) {
   return (
-    <span className="server-icon" aria-hidden="true">
-      {initialOf(name)}
+    <span className={`server-icon icon-${iconColour(id)}`} aria-hidden="true">
+      {initialsOf(name)}
+    </span>
+  );
+}
+
+/** A URL that wraps after slashes only. */
+export function UrlText({ url, className }: { url: string; className?: string }) {
+  return (
+    <span className={`mono url-wrap ${className ?? ''}`}>
+      {urlBreaks(url).map((part, i) => (
+        <span key={i}>
+          {part}
+          <wbr />
+        </span>
+      ))}
     </span>
   );
 }

@@ -46,6 +46,21 @@ export function expiryText(expiresAt: string | undefined, now: number, opts: { s
   return `expires in ${formatDuration(left, opts)}`;
 }
 
+/** What happens when the access token runs out, so a countdown does not read as a warning. */
+export function renewText(s: Pick<ServerSummary, 'hasRefreshToken' | 'status' | 'reason'>): string {
+  if (s.status === 'needs-reauth') return s.reason === 'revoked' ? 'No sign-in: choose “Sign in again” to use it.' : 'It can no longer renew: choose “Sign in again”.';
+  return s.hasRefreshToken ? 'Renews by itself when a client needs it; nothing to do.' : 'No refresh token: you sign in again when it expires.';
+}
+
+/** The Servers row's line about the token: the countdown with what happens after it. */
+export function rowExpiryText(s: ServerSummary, now: number): string {
+  if (s.reason === 'revoked') return 'No sign-in';
+  const e = expiryText(s.expiresAt, now);
+  const cap = e.charAt(0).toUpperCase() + e.slice(1);
+  if (s.status === 'needs-reauth') return cap;
+  return s.hasRefreshToken ? `${cap} · renews by itself` : cap;
+}
+
 const REASONS: Record<NonNullable<ServerSummary['reason']>, string> = {
   revoked: 'Signed out: sign in again to use it.',
   expired: 'The sign-in expired.',
@@ -69,10 +84,10 @@ export function statusChip(s: ServerSummary, now: number): StatusChip {
     if (s.reason === 'revoked') {
       const byYou = !s.detail || /by you/i.test(s.detail);
       return byYou
-        ? { tone: 'off', label: 'Signed out', reason: 'You signed out. Sign in again (Re-authorize) to use it.', needsAttention: false }
+        ? { tone: 'off', label: 'Signed out', reason: 'You signed out. Choose “Sign in again” to use it.', needsAttention: false }
         : { tone: 'bad', label: 'Signed out', reason: scrubTokens(s.detail ?? REASONS.revoked), needsAttention: true };
     }
-    return { tone: 'bad', label: 'Needs re-authorization', reason, needsAttention: true };
+    return { tone: 'bad', label: 'Needs sign-in', reason, needsAttention: true };
   }
   if (s.status === 'expiring') {
     const at = s.expiresAt ? Date.parse(s.expiresAt) : NaN;
@@ -82,11 +97,34 @@ export function statusChip(s: ServerSummary, now: number): StatusChip {
       // The broker refreshes on demand; without a refresh token it would already say needs-reauth.
       return s.hasRefreshToken
         ? { tone: 'warn', label: 'Expired — refreshes on next use', needsAttention: false }
-        : { tone: 'bad', label: 'Needs re-authorization', reason: REASONS.expired, needsAttention: true };
+        : { tone: 'bad', label: 'Needs sign-in', reason: REASONS.expired, needsAttention: true };
     }
     return { tone: 'warn', label: `Expires in ${formatDuration(left)}`, needsAttention: false };
   }
   return { tone: 'ok', label: 'Connected', needsAttention: false };
+}
+
+/**
+ * The one button a Servers row shows: the next useful action for its state. A healthy server
+ * needs nothing (its name opens the details); one that needs the person says "Sign in again".
+ */
+export function rowAction(s: ServerSummary, now: number): { label: string; primary: boolean } | undefined {
+  const chip = statusChip(s, now);
+  if (chip.needsAttention) return { label: 'Sign in again', primary: true };
+  if (s.status === 'needs-reauth') return { label: 'Sign in again', primary: false };
+  return undefined;
+}
+
+/**
+ * MCP clients that actually used the server (their own names), newest first, from the same
+ * record as "Last used": the activity's "used" entries and the last use.
+ */
+export function clientsThatUsed(s: Pick<ServerSummary, 'activity' | 'lastUsed'>): Array<{ client: string; at: number }> {
+  const seen = new Map<string, number>();
+  const uses = s.activity.filter((e) => e.kind === 'used' && e.client).map((e) => ({ client: e.client!, at: e.at }));
+  if (s.lastUsed) uses.push(s.lastUsed);
+  for (const u of uses) seen.set(u.client, Math.max(seen.get(u.client) ?? 0, u.at));
+  return [...seen].map(([client, at]) => ({ client, at })).sort((a, b) => b.at - a.at);
 }
 
 /** Servers the attention banner lists. */
@@ -237,9 +275,30 @@ export function filterServers(servers: ServerSummary[], query: string, status: S
   });
 }
 
-/** A one-letter badge standing for the server (no remote icons are fetched). */
-export function initialOf(name: string): string {
-  return (/[\p{L}\p{N}]/u.exec(name)?.[0] ?? '?').toUpperCase();
+/**
+ * The badge's letters: the first letters of the first two words ("GitHub (work)" → "GW",
+ * "Rig MCP server" → "RM"), else the first two of one word ("Linear" → "Li").
+ */
+export function initialsOf(name: string): string {
+  const words = name.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (!words.length) return '?';
+  if (words.length === 1) {
+    const w = [...words[0]!];
+    return (w[0]!.toUpperCase() + (w[1] ?? '').toLowerCase()).trim();
+  }
+  return ([...words[0]!][0]! + [...words[1]!][0]!).toUpperCase();
+}
+
+/** One of the badge's eight colours, stable for a server (from its id), so neighbours differ. */
+export function iconColour(id: string): number {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return h % 8;
+}
+
+/** A URL with break opportunities after each slash, so a narrow window never splits the host. */
+export function urlBreaks(url: string): string[] {
+  return url.split(/(?<=\/)/);
 }
 
 export function transportLabel(t: LinkPreview['transport']): string {
@@ -336,7 +395,7 @@ export function clientAddNotice(r: ClientAddResult): ToneText {
 export function clientRemoveNotice(r: ClientRemoveResult): ToneText {
   const label = clientLabel(r.client);
   if (!r.removed.length) return { tone: 'ok', text: `${label} did not have this server; nothing changed.` };
-  return { tone: 'ok', text: `Removed from ${label}; restart ${label} to apply.`, ...(r.backup ? { hint: `Backup of the previous file: ${r.backup}` } : {}) };
+  return { tone: 'ok', text: `Taken out of ${label}; restart ${label} to apply.`, ...(r.backup ? { hint: `Backup of the previous file: ${r.backup}` } : {}) };
 }
 
 /** The Servers screen's banner, when some client still runs mcp-remote that the bridge can replace. */

@@ -121,7 +121,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     const api = await page.evaluate(() => ({ keys: Object.keys((window as unknown as { mcpTokens: object }).mcpTokens).sort(), require: typeof (window as unknown as { require?: unknown }).require, process: typeof (window as unknown as { process?: unknown }).process }));
     expect(api.keys).toEqual([...s.ipcChannels, 'on'].sort());
     expect(api).toMatchObject({ require: 'undefined', process: 'undefined' });
-    expect(labels(s)).toEqual(['No servers linked yet', '—', 'Open MCP Token Manager', 'Quit']);
+    expect(labels(s)).toEqual(['No servers yet', '—', 'Open MCP Token Manager', 'Quit']);
     expect(s.tray?.image).toMatch(/tray\.png$/);
     await shot(page, 'app-1-servers-empty.png');
   });
@@ -143,7 +143,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Add a server' }).click();
     await page.getByLabel('MCP server URL').fill(rig.mcpUrl);
     await page.getByRole('button', { name: 'Continue' }).click();
-    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^Connect to / }) });
+    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^Add .+\?$/ }) });
     await card.waitFor({ timeout: 30_000 });
     await expect.poll(() => card.textContent()).toContain(new URL(rig.as.issuer).host);
     const browserChoice = card.getByRole('radio', { name: /Browser/ });
@@ -153,7 +153,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     const opened = (await app.state()).openedExternal.length;
     await card.getByRole('button', { name: 'Approve and sign in' }).click();
     await signInFromBrowser(opened);
-    await page.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
+    await page.getByRole('heading', { name: /^Added / }).waitFor({ timeout: 45_000 });
     await page.getByRole('button', { name: 'Add to Claude Desktop' }).click();
     await page.getByText(/^Added to Claude Desktop \(.*claude_desktop_config\.json, a new file\)/).waitFor({ timeout: 15_000 });
 
@@ -165,7 +165,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     expect(servers).toHaveLength(1);
     serverName = servers[0]!.name;
     const s = await app.until('the tray lists the server', (x) => labels(x).some((l) => l.startsWith(`${serverName} — `)));
-    expect(labels(s).some((l) => l.startsWith('Re-authorize'))).toBe(false);
+    expect(labels(s).some((l) => l.startsWith('Sign in again'))).toBe(false);
 
     await item.getByRole('button').first().click();
     await page.getByRole('heading', { level: 3, name: 'Token' }).waitFor();
@@ -239,20 +239,20 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     for (const q of seen) expect([q.headers['x-app-key'], q.headers['x-team']]).toEqual([HEADER_SECRET, 'blue']);
   });
 
-  it('a grant revoked at the AS turns the tray item into "Re-authorize"; clicking it completes a sign-in and the bridge carries on', async () => {
+  it('a grant revoked at the AS turns the tray item into "Sign in again"; clicking it completes a sign-in and the bridge carries on', async () => {
     await rig.as.revokeGrantOf(rig.as.issuedRefreshTokens.at(-1)!);
     const failed = await echo('during').then(
       () => undefined,
       (e: Error) => e,
     );
     expect(failed?.message, app.output().slice(-3000)).toMatch(/re-authoriz/i);
-    const reauth = `Re-authorize ${serverName}`;
-    const s = await app.until('the tray offers Re-authorize', (x) => labels(x).includes(reauth));
+    const reauth = `Sign in again to ${serverName}`;
+    const s = await app.until('the tray offers Sign in again', (x) => labels(x).includes(reauth));
     expect(s.tray?.image).toMatch(/tray-attention\.png$/);
     expect(s.badgeCount).toBe(1);
     const note = s.notifications.filter((n) => n.shown);
     expect(note).toHaveLength(1);
-    expect(note[0]!.title).toBe(`${serverName} needs re-authorization`);
+    expect(note[0]!.title).toBe(`${serverName} needs you to sign in again`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Servers' }).click();
     await shot(page, 'app-5-needs-reauth.png');
 
@@ -260,7 +260,7 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     await app.call('clickTray', { label: reauth });
     await signInFromBrowser(s.openedExternal.length);
     await expect.poll(() => issuedCodes(rig), { timeout: 30_000 }).toBe(codes + 1);
-    const after = await app.until('the tray is back to normal', (x) => !labels(x).some((l) => l.startsWith('Re-authoriz')));
+    const after = await app.until('the tray is back to normal', (x) => !labels(x).some((l) => l.startsWith('Sign in again') || l.startsWith('Signing in to')));
     expect(after.tray?.image).toMatch(/tray\.png$/);
     expect(after.badgeCount).toBe(0);
     expect(await echo('after')).toBe('after');
@@ -284,8 +284,8 @@ describe('the desktop app through the Electron double', { timeout: 180_000 }, ()
     const third = launchApp({ home, args: [rig.mcpUrl] });
     expect(await third.exited).toBe(0);
     await app.until('the hand-over reached the first instance', (x) => x.secondInstances.length === 2);
-    await page.getByRole('heading', { name: /^Connect to / }).waitFor({ timeout: 30_000 });
-    expect(await page.getByText(/already linked as/).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: /^Add .+\?$/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByText(/already in your list as/).isVisible()).toBe(true);
     expect(new URL(page.url()).origin).toBe(RENDERER_ORIGIN);
   });
 

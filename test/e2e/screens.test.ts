@@ -83,7 +83,7 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await a.getByLabel('MCP server URL').fill(rig.mcpUrl);
     minor.push(...(await auditScreen(a, 'add')));
     await a.getByRole('button', { name: 'Continue' }).click();
-    const card = a.getByRole('article').filter({ has: a.getByRole('heading', { name: /^Connect to / }) });
+    const card = a.getByRole('article').filter({ has: a.getByRole('heading', { name: /^Add .+\?$/ }) });
     await card.waitFor({ timeout: 20_000 });
     // Scopes in plain words, the raw name beside.
     expect(await card.getByRole('list', { name: 'Scopes' }).textContent()).toMatch(/Use the server’s tools\s*mcp:tools/);
@@ -93,9 +93,9 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(await b.getByRole('heading', { name: 'Sign-ins in progress' }).count()).toBe(0);
 
     await card.getByRole('button', { name: 'Approve and sign in' }).click();
-    await a.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
+    await a.getByRole('heading', { name: /^Added / }).waitFor({ timeout: 45_000 });
     // The server's own name (RFC 9728 resource_name), not local-<port>.
-    expect(await a.getByRole('heading', { name: /^Linked / }).textContent()).toBe('Linked Rig MCP server (own-as)');
+    expect(await a.getByRole('heading', { name: /^Added / }).textContent()).toBe('Added Rig MCP server (own-as)');
     minor.push(...(await auditScreen(a, 'linked')));
 
     // Window B: the new row is there (pushed), and no "in progress" card is stuck.
@@ -114,6 +114,9 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(await r.getByText('Connected', { exact: true }).isVisible()).toBe(true);
     expect(await r.textContent()).toMatch(/Expires in (59|60) min/);
     expect(await r.textContent()).toContain('Not used yet');
+    // A healthy row asks for nothing: no sign-in button, and the countdown says it renews by itself.
+    expect(await r.getByRole('button', { name: /Sign in again|Re-authorize/ }).count()).toBe(0);
+    expect(await r.textContent()).toContain('renews by itself');
 
     // A real bridge, as Claude Desktop launches it, calls a tool: the row says who, and when.
     // Its id comes from the name approved on the card.
@@ -128,7 +131,11 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     const first = await countdown.textContent();
     await expect.poll(() => countdown.textContent(), { timeout: 5000 }).not.toBe(first);
     expect(first).toMatch(/^expires in \d+ min( \d+ s)?$/);
-    expect(await a.getByText('Last used by e2e-desktop').isVisible()).toBe(true);
+    // "Added to" (client configs) and "Used by" (clients that used it) from one record: no contradiction.
+    const facts = a.locator('dl.facts');
+    expect(await facts.textContent()).toMatch(/Added tono client’s config yet/);
+    expect(await facts.textContent()).toMatch(/Used bye2e-desktop \(just now\)/);
+    expect(await facts.textContent()).not.toContain('Not used yet');
     minor.push(...(await auditScreen(a, 'server-detail', { fullPage: true })));
     await a.getByRole('button', { name: '← All servers' }).click();
 
@@ -150,12 +157,15 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await a.setViewportSize({ width: 1280, height: 800 });
     minor.push(...(await auditScreen(a, 'bridge-consent')));
     await approve.click();
+    await a.getByText(/^Approved\. Signing in to/).waitFor();
     const s2 = await pending;
     bridges.push(s2);
     await s2.client.listTools();
     const r2 = row(a, 'Legacy rig');
     await r2.waitFor({ timeout: 20_000 });
     await expect.poll(() => r2.textContent(), { timeout: 10_000 }).toMatch(/Last used by e2e-cursor/);
+    // The "signing in" message went once the sign-in showed in the list.
+    await expect.poll(() => a.getByText(/^Approved\. Signing in/).count(), { timeout: 10_000 }).toBe(0);
 
     // Search and filter.
     expect(await rows(a).count()).toBe(2);
@@ -202,29 +212,29 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
 
     await sw.click();
     await expect.poll(() => sw.getAttribute('aria-checked'), { timeout: 10_000 }).toBe('false');
-    await claude.getByText('Removed from Claude Desktop; restart Claude Desktop to apply.').waitFor();
+    await claude.getByText('Taken out of Claude Desktop; restart Claude Desktop to apply.').waitFor();
     expect((await claudeConfig()).mcpServers).toEqual({});
     // A backup was kept before the change.
     expect((await readdir(dirname(claudeFile))).some((f) => f.includes('.bak-'))).toBe(true);
     expect(problems).toEqual([]);
   });
 
-  it('detail: "In Claude Desktop ✓ · Remove"; Remove offers to take the entry out too, and does', async () => {
+  it('detail: "In Claude Desktop ✓ · Take out"; Remove server offers to take the entry out too, and does', async () => {
     await nav(a, 'Servers');
     await row(a, 'Legacy rig').getByRole('button', { name: 'Legacy rig', exact: true }).click();
     await a.getByRole('button', { name: 'Add to Claude Desktop' }).click();
     await a.getByText('In Claude Desktop ✓').waitFor({ timeout: 10_000 });
     expect(Object.values((await claudeConfig()).mcpServers).map((e) => e.args.at(-1))).toEqual(['legacy-rig']);
 
-    await a.getByRole('button', { name: 'Remove', exact: true }).click();
+    await a.getByRole('button', { name: 'Remove server', exact: true }).click();
     const dialog = a.getByRole('dialog', { name: 'Remove Legacy rig?' });
     await dialog.waitFor();
-    const also = dialog.getByRole('checkbox', { name: 'Also remove it from Claude Desktop' });
+    const also = dialog.getByRole('checkbox', { name: 'Also take it out of Claude Desktop' });
     expect(await also.isChecked()).toBe(true);
     expect(await dialog.textContent()).toContain('In OAuth terms');
     minor.push(...(await auditScreen(a, 'remove-dialog')));
     await dialog.getByRole('button', { name: 'Remove' }).click();
-    await a.getByText('Removed Legacy rig. Also removed from Claude Desktop; restart it to apply.').waitFor({ timeout: 15_000 });
+    await a.getByText('Removed Legacy rig. Also taken out of Claude Desktop; restart it to apply.').waitFor({ timeout: 15_000 });
     expect((await claudeConfig()).mcpServers).toEqual({});
     expect(await rows(a).count()).toBe(1);
     expect(rig2.as.revocations.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // The renderer in real Chromium against `mcp-tokens ui` and the real rig: add a server through
 // the consent card (the scripted person completes the browser step), then see it Connected.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('manager UI in Chromium', () => {
     await page.getByLabel('MCP server URL').fill(rig.mcpUrl);
     await page.getByRole('button', { name: 'Continue' }).click();
 
-    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^Connect to / }) });
+    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^Add .+\?$/ }) });
     await card.waitFor({ timeout: 20_000 });
     const issuerHost = new URL(rig.as.issuer).host;
     await expect.poll(() => card.textContent()).toContain(issuerHost);
@@ -87,18 +87,27 @@ describe('manager UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, '2-consent-card.png'), fullPage: true });
 
     await card.getByRole('button', { name: 'Approve and sign in' }).click();
-    await page.getByRole('heading', { name: /^Linked / }).waitFor({ timeout: 45_000 });
+    await page.getByRole('heading', { name: /^Added / }).waitFor({ timeout: 45_000 });
     // The button writes Claude Desktop's config (under the test's HOME) and says where; then it
     // reads "In Claude Desktop ✓ · Remove".
     await page.getByRole('button', { name: 'Add to Claude Desktop' }).click();
     await page.getByText(/^Added to Claude Desktop \(.*claude_desktop_config\.json, a new file\); restart Claude Desktop to use it\.$/).waitFor({ timeout: 10_000 });
     await page.getByText('In Claude Desktop ✓').waitFor({ timeout: 10_000 });
     expect(await page.getByRole('button', { name: 'Add to Claude Desktop' }).count()).toBe(0);
-    // Copying the entry by hand stays possible.
+    // Keyboard focus moved to the button that replaced the one pressed, not to the page.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName)).toBe('Take it out of Claude Desktop');
+    // Copying the entry by hand stays possible; it is the entry written, env included, and
+    // the step does not ask to add what was just added.
     await page.getByRole('button', { name: 'Show the config to copy' }).click();
     const snippet = page.locator('pre.code').filter({ hasText: 'bridge' }).first();
     await snippet.waitFor();
-    expect(await page.locator('pre.code').textContent()).toMatch(/mcp-tokens[\s\S]*bridge/);
+    const shownText = (await page.locator('pre.code').textContent()) ?? '';
+    expect(shownText).toMatch(/mcp-tokens[\s\S]*bridge/);
+    const written = JSON.parse(await readFile(join(home, '.config', 'Claude', 'claude_desktop_config.json'), 'utf8')) as { mcpServers: Record<string, unknown> };
+    expect(JSON.parse(shownText)).toEqual({ mcpServers: written.mcpServers });
+    expect(JSON.stringify(written.mcpServers)).toContain('MCP_TOKENS_HOME');
+    expect(await page.getByText(/^Add this to/).count()).toBe(0);
+    expect(await page.getByText('This is the entry now in', { exact: false }).isVisible()).toBe(true);
     await page.screenshot({ path: join(SHOTS, '3-linked.png'), fullPage: true });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Servers' }).click();
@@ -122,8 +131,8 @@ describe('manager UI in Chromium', () => {
     // The hand-over route main uses for a link opened with the app: discovery starts by itself,
     // and the card knows the server is linked already.
     await page.goto(`${appUrl}#/add?url=${encodeURIComponent(rig.mcpUrl)}`);
-    await page.getByRole('heading', { name: /^Connect to / }).waitFor({ timeout: 20_000 });
-    expect(await page.getByText(/already linked as/).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: /^Add .+\?$/ }).waitFor({ timeout: 20_000 });
+    expect(await page.getByText(/already in your list as/).isVisible()).toBe(true);
     expect(new URL(page.url()).hash).toBe('#/add');
 
     expect(problems).toEqual([]);
@@ -156,12 +165,12 @@ describe('manager UI in Chromium', () => {
 
     // Re-authorize runs the browser flow (the scripted person approves) and the server is back.
     const codesBefore = rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length;
-    await page.getByRole('button', { name: 'Re-authorize' }).click();
+    await page.getByRole('button', { name: 'Sign in again' }).click();
     await expect.poll(() => rig.as.tokenRequests.filter((t) => t.grantType === 'authorization_code' && t.status === 200).length, { timeout: 30_000 }).toBe(codesBefore + 1);
     await expect.poll(() => page.getByText('Connected', { exact: true }).first().isVisible(), { timeout: 10_000 }).toBe(true);
 
     // Remove forgets it (and, as offered, its Claude Desktop entry).
-    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove server', exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await page.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor({ timeout: 10_000 });
     const seen = await everythingTheRendererSaw();

@@ -37,17 +37,17 @@ function run(steps: ServerSummary[][]): string[][] {
 describe('notificationsFor', () => {
   it('announces a server entering needs-reauth once, however often the list repeats', () => {
     const shown = run([[server('gh')], [broken('gh')], [broken('gh')], [broken('gh', 'expired')], [broken('gh')]]);
-    expect(shown).toEqual([[], ['Gh needs re-authorization'], [], [], []]);
+    expect(shown).toEqual([[], ['Gh needs you to sign in again'], [], [], []]);
   });
 
   it('a new incident after the server recovered is announced again', () => {
     const shown = run([[server('gh')], [broken('gh')], [server('gh')], [broken('gh')]]);
-    expect(shown).toEqual([[], ['Gh needs re-authorization'], [], ['Gh needs re-authorization']]);
+    expect(shown).toEqual([[], ['Gh needs you to sign in again'], [], ['Gh needs you to sign in again']]);
   });
 
   it('unlinking ends the incident; re-linking and breaking again is news', () => {
     const shown = run([[server('gh')], [broken('gh')], [], [broken('gh')]]);
-    expect(shown).toEqual([[], ['Gh needs re-authorization'], [], ['Gh needs re-authorization']]);
+    expect(shown).toEqual([[], ['Gh needs you to sign in again'], [], ['Gh needs you to sign in again']]);
   });
 
   it('the notification says why and clicking it re-authorizes that server', () => {
@@ -65,22 +65,22 @@ describe('notificationsFor', () => {
   it('at start-up, servers already broken are summed up in one notification', () => {
     const r = notificationsFor(undefined, [broken('a'), server('b'), broken('c')], new Set());
     expect(r.notifications).toHaveLength(1);
-    expect(r.notifications[0]).toMatchObject({ title: '2 servers need re-authorization', action: { kind: 'open' } });
+    expect(r.notifications[0]).toMatchObject({ title: '2 servers need you to sign in again', action: { kind: 'open' } });
     expect(r.notifications[0]!.body).toContain('A, C');
     expect(r.notified).toEqual(new Set(['a', 'c']));
     // A single one at start-up is still named.
-    expect(notificationsFor(undefined, [broken('a')], new Set()).notifications.map((n) => n.title)).toEqual(['A needs re-authorization']);
+    expect(notificationsFor(undefined, [broken('a')], new Set()).notifications.map((n) => n.title)).toEqual(['A needs you to sign in again']);
   });
 
   it('a burst beyond the limit becomes one summary; a few become one each', () => {
     const ok = ['a', 'b', 'c', 'd', 'e'].map((id) => server(id));
     const few = notificationsFor(ok, [broken('a'), broken('b'), ...ok.slice(2)], new Set());
-    expect(few.notifications.map((n) => n.title)).toEqual(['A needs re-authorization', 'B needs re-authorization']);
+    expect(few.notifications.map((n) => n.title)).toEqual(['A needs you to sign in again', 'B needs you to sign in again']);
     const all = ok.map((s) => broken(s.id));
     expect(all.length).toBeGreaterThan(MAX_SEPARATE_NOTIFICATIONS);
     const burst = notificationsFor(ok, all, new Set());
     expect(burst.notifications).toHaveLength(1);
-    expect(burst.notifications[0]!.title).toBe('5 servers need re-authorization');
+    expect(burst.notifications[0]!.title).toBe('5 servers need you to sign in again');
     expect(burst.notifications[0]!.body).toBe('A, B, C and 2 more. Open MCP Token Manager to sign in again.');
   });
 

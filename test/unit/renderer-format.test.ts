@@ -71,21 +71,21 @@ describe('status chip', () => {
     const withRt = server({ status: 'expiring', expiresAt: inMs(-1000), hasRefreshToken: true });
     expect(statusChip(withRt, NOW)).toMatchObject({ tone: 'warn', needsAttention: false });
     const without = server({ status: 'expiring', expiresAt: inMs(-1000), hasRefreshToken: false });
-    expect(statusChip(without, NOW)).toMatchObject({ label: 'Needs re-authorization', needsAttention: true });
+    expect(statusChip(without, NOW)).toMatchObject({ label: 'Needs sign-in', needsAttention: true });
   });
 
-  it('shows Signed out calmly when the person did it, and Needs re-authorization with the reason', () => {
+  it('shows Signed out calmly when the person did it, and Needs sign-in with the reason', () => {
     // Signed out by you: no alarm, not in the attention banner.
     expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' }), NOW)).toEqual({
       tone: 'off',
       label: 'Signed out',
-      reason: 'You signed out. Sign in again (Re-authorize) to use it.',
+      reason: 'You signed out. Choose “Sign in again” to use it.',
       needsAttention: false,
     });
     // Revoked elsewhere (at the provider): the person needs to act.
     expect(statusChip(server({ status: 'needs-reauth', reason: 'revoked', detail: 'The grant was revoked at the provider.' }), NOW)).toMatchObject({ tone: 'bad', label: 'Signed out', needsAttention: true });
     const chip = statusChip(server({ status: 'needs-reauth', reason: 'more-scope', detail: 'Needs files:write.' }), NOW);
-    expect(chip.label).toBe('Needs re-authorization');
+    expect(chip.label).toBe('Needs sign-in');
     expect(chip.reason).toBe('The server asks for more permissions. Needs files:write.');
     expect(statusChip(server({ status: 'needs-reauth', reason: 'expired' }), NOW).reason).toBe('The sign-in expired.');
     expect(statusChip(server({ status: 'needs-reauth', reason: 'rejected' }), NOW).reason).toMatch(/no longer accepts/);

@@ -294,7 +294,7 @@ describe('renderer store: server actions', () => {
     f.handle('servers/unlink', async () => ({ id: 'rig', revokedAtAs: ['refresh_token'], clients: [{ client: 'claude', file: '/c.json', removed: ['rig'], backup: '/c.json.bak' }] }));
     await store.getState().unlink('rig', { removeFromClients: true });
     expect(f.calls.find((c) => c.channel === 'servers/unlink')?.args).toEqual(['rig', { removeFromClients: true }]);
-    expect(store.getState().notice?.text).toBe('Removed Rig. Also removed from Claude Desktop; restart it to apply.');
+    expect(store.getState().notice?.text).toBe('Removed Rig. Also taken out of Claude Desktop; restart it to apply.');
   });
 
   it('ends a flow whose end event was missed, from main\'s list of running flows', async () => {

@@ -39,9 +39,9 @@ describe('statusLabel', () => {
     expect(statusLabel(server('a', { status: 'expiring', expiresAt: new Date(NOW - 1).toISOString() }), NOW)).toBe('Expired');
     expect(statusLabel(server('a', { status: 'expiring', expiresAt: new Date(NOW + 3 * 3600_000).toISOString() }), NOW)).toBe('Expires in 3 h');
     expect(statusLabel(server('a', { status: 'expiring', expiresAt: 'garbage' }), NOW)).toBe('Expiring');
-    expect(statusLabel(server('a', { status: 'needs-reauth', reason: 'revoked' }), NOW)).toBe('Revoked');
-    expect(statusLabel(server('a', { status: 'needs-reauth', reason: 'expired' }), NOW)).toBe('Needs re-authorization');
-    expect(statusLabel(server('a', { status: 'needs-reauth' }), NOW)).toBe('Needs re-authorization');
+    expect(statusLabel(server('a', { status: 'needs-reauth', reason: 'revoked' }), NOW)).toBe('Signed out');
+    expect(statusLabel(server('a', { status: 'needs-reauth', reason: 'expired' }), NOW)).toBe('Needs sign-in');
+    expect(statusLabel(server('a', { status: 'needs-reauth' }), NOW)).toBe('Needs sign-in');
   });
 });
 
@@ -50,14 +50,14 @@ describe('trayMenu', () => {
     const m = trayMenu({ servers: [], now: NOW });
     expect(m.badge).toBe(0);
     expect(m.icon).toBe('normal');
-    expect(m.tooltip).toBe('MCP Token Manager — no servers linked');
-    expect(labels(m.items)).toEqual(['No servers linked yet', '---', 'Open MCP Token Manager', 'Quit']);
+    expect(m.tooltip).toBe('MCP Token Manager — no servers yet');
+    expect(labels(m.items)).toEqual(['No servers yet', '---', 'Open MCP Token Manager', 'Quit']);
     expect(m.items[0]).toMatchObject({ enabled: false });
     expect(actionOf(m.items, 'Quit')).toEqual({ kind: 'quit' });
     expect(actionOf(m.items, 'Open MCP Token Manager')).toEqual({ kind: 'open' });
   });
 
-  it('lists servers with status, then one Re-authorize item per server needing it', () => {
+  it('lists servers with status, then one Sign in again item per server needing it', () => {
     const m = trayMenu({
       servers: [
         server('linear'),
@@ -68,34 +68,34 @@ describe('trayMenu', () => {
       now: NOW,
     });
     expect(labels(m.items)).toEqual([
-      'Github — Revoked',
-      'Sentry — Needs re-authorization',
+      'Github — Signed out',
+      'Sentry — Needs sign-in',
       'Linear — Connected',
       'Notion — Expires in 4 min',
       '---',
-      'Re-authorize Github',
-      'Re-authorize Sentry',
+      'Sign in again to Github',
+      'Sign in again to Sentry',
       '---',
       'Open MCP Token Manager',
       'Quit',
     ]);
     expect(m.badge).toBe(2);
     expect(m.icon).toBe('attention');
-    expect(m.tooltip).toBe('MCP Token Manager — 2 servers need re-authorization');
-    expect(actionOf(m.items, 'Re-authorize Github')).toEqual({ kind: 'reauthorize', id: 'github' });
+    expect(m.tooltip).toBe('MCP Token Manager — 2 servers need you to sign in again');
+    expect(actionOf(m.items, 'Sign in again to Github')).toEqual({ kind: 'reauthorize', id: 'github' });
     expect(actionOf(m.items, 'Linear — Connected')).toEqual({ kind: 'open', id: 'linear' });
   });
 
   it('tooltip counts connected servers when all is well', () => {
     expect(trayMenu({ servers: [server('a')], now: NOW }).tooltip).toBe('MCP Token Manager — 1 server connected');
     expect(trayMenu({ servers: [server('a'), server('b')], now: NOW }).tooltip).toBe('MCP Token Manager — 2 servers connected');
-    expect(trayMenu({ servers: [server('a', { status: 'needs-reauth' })], now: NOW }).tooltip).toBe('MCP Token Manager — 1 server needs re-authorization');
+    expect(trayMenu({ servers: [server('a', { status: 'needs-reauth' })], now: NOW }).tooltip).toBe('MCP Token Manager — 1 server needs you to sign in again');
   });
 
-  it('disables Re-authorize while that flow runs, so a second click cannot start a competing flow', () => {
+  it('disables Sign in again while that flow runs, so a second click cannot start a competing flow', () => {
     const m = trayMenu({ servers: [server('github', { status: 'needs-reauth' })], now: NOW, reauthorizing: ['github'] });
-    expect(labels(m.items)).toContain('Github — Re-authorizing…');
-    const item = m.items.find((i) => i.type === 'item' && i.label === 'Re-authorizing Github…');
+    expect(labels(m.items)).toContain('Github — Signing in…');
+    const item = m.items.find((i) => i.type === 'item' && i.label === 'Signing in to Github…');
     expect(item).toMatchObject({ enabled: false, action: { kind: 'reauthorize', id: 'github' } });
   });
 
@@ -104,9 +104,9 @@ describe('trayMenu', () => {
     many.push(server('zz', { status: 'needs-reauth' }));
     const m = trayMenu({ servers: many, now: NOW });
     const l = labels(m.items);
-    expect(l[0]).toBe('Zz — Needs re-authorization');
+    expect(l[0]).toBe('Zz — Needs sign-in');
     expect(l).toContain('…and 6 more');
-    expect(l).toContain('Re-authorize Zz');
+    expect(l).toContain('Sign in again to Zz');
     expect(l.filter((x) => x.includes(' — ')).length).toBe(MAX_TRAY_SERVERS);
   });
 
@@ -115,7 +115,7 @@ describe('trayMenu', () => {
     expect(displayName('   ')).toBe('(unnamed)');
     expect(displayName('x'.repeat(100))).toHaveLength(48);
     const m = trayMenu({ servers: [server('a', { name: 'A\nB', status: 'needs-reauth' })], now: NOW });
-    expect(labels(m.items)).toContain('Re-authorize A B');
+    expect(labels(m.items)).toContain('Sign in again to A B');
   });
 
   it('trayIcon follows attention', () => {
@@ -178,10 +178,10 @@ describe('TrayService (fake tray and menu)', () => {
     t.svc.setServers([server('r&d', { name: 'R&D', status: 'needs-reauth' })]);
     expect(t.created()).toBe(1);
     expect(t.calls).toContain('create:a.png');
-    expect(t.calls).toContain('tooltip:MCP Token Manager — 1 server needs re-authorization');
+    expect(t.calls).toContain('tooltip:MCP Token Manager — 1 server needs you to sign in again');
     expect(t.badges).toEqual([1]);
     const menu = t.menus.at(-1)!;
-    const reauth = menu.find((m) => m.label === 'Re-authorize R&&D');
+    const reauth = menu.find((m) => m.label === 'Sign in again to R&&D');
     expect(reauth).toBeDefined();
     reauth!.click!({} as never, undefined, {} as never);
     expect(t.actions).toEqual([{ kind: 'reauthorize', id: 'r&d' }]);
@@ -206,9 +206,9 @@ describe('TrayService (fake tray and menu)', () => {
     t.svc.setServers([server('gh', { status: 'needs-reauth' })]);
     t.svc.setReauthorizing('gh', true);
     expect(t.svc.isReauthorizing('gh')).toBe(true);
-    expect(t.menus.at(-1)!.find((m) => m.label === 'Re-authorizing Gh…')).toMatchObject({ enabled: false });
+    expect(t.menus.at(-1)!.find((m) => m.label === 'Signing in to Gh…')).toMatchObject({ enabled: false });
     t.svc.setReauthorizing('gh', false);
-    expect(t.menus.at(-1)!.find((m) => m.label === 'Re-authorize Gh')).toMatchObject({ enabled: true });
+    expect(t.menus.at(-1)!.find((m) => m.label === 'Sign in again to Gh')).toMatchObject({ enabled: true });
     t.svc.setReauthorizing('gh', true);
     t.svc.setServers([]); // unlinked meanwhile
     expect(t.svc.isReauthorizing('gh')).toBe(false);

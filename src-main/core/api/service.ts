@@ -67,9 +67,18 @@ export function memorySettings(initial: Partial<Settings> = {}): SettingsStore {
   };
 }
 
-/** The default entry: this installation's own launcher (absolute paths), with a non-default data dir. */
-export function defaultClientConfig(kind: ClientKind, server: { id: string; name: string; url: string }, env: NodeJS.ProcessEnv = process.env): { snippet: string } {
-  return { snippet: configSnippet(kind, server, withDataDir(runningLauncher(), env), { env }).snippet };
+/**
+ * The default entry, exactly as "Add to <client>" writes it: the same launcher (this installation's
+ * own, absolute paths), with a non-default data dir in its env.
+ */
+export function defaultClientConfig(
+  kind: ClientKind,
+  server: { id: string; name: string; url: string },
+  env: NodeJS.ProcessEnv = process.env,
+  launcher: Launcher = runningLauncher(),
+  platform?: NodeJS.Platform,
+): { snippet: string; file?: string } {
+  return configSnippet(kind, server, withDataDir(launcher, env, platform), { env, ...(platform ? { platform } : {}) });
 }
 
 function summary(v: ServerView, users: Map<string, string[]> | undefined): ServerSummary {
@@ -253,7 +262,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
     'servers/clientConfig': async (id, kind) => {
       const v = await d.manager.status(id);
-      const make = d.clientConfig ?? ((k: ClientKind, sv: { id: string; name: string; url: string }) => defaultClientConfig(k, sv, d.env));
+      const make = d.clientConfig ?? ((k: ClientKind, sv: { id: string; name: string; url: string }) => defaultClientConfig(k, sv, d.env, d.launcher, d.clientFiles?.platform));
       return { client: kind, ...make(kind, { id: v.id, name: v.name, url: v.url }) };
     },
     'servers/setHeaders': async (id, edits) => {

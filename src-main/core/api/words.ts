@@ -57,7 +57,7 @@ export function uiError(e: { code: string; message: string; hint?: string }): Ui
       const m = /^Sign-in for '(.+?)' (was revoked|needs more permissions|has expired)/.exec(e.message);
       if (m) {
         const why = m[2] === 'was revoked' ? WHY.revoked : m[2];
-        return withDetail(`Sign-in for “${m[1]}” ${why}.`, 'Choose “Re-authorize” to sign in again.');
+        return withDetail(`Sign-in for “${m[1]}” ${why}.`, 'Choose “Sign in again”.');
       }
       break;
     }

@@ -28,14 +28,14 @@ const REASON: Record<NonNullable<ServerSummary['reason']>, string> = {
   expired: 'The sign-in expired.',
   rejected: 'The server no longer accepts the token.',
   'more-scope': 'The server asks for more permissions.',
-  'never-linked': 'It was never authorized.',
+  'never-linked': 'It was never signed in.',
 };
 
 function one(s: ServerSummary): AppNotification {
   const why = s.reason ? REASON[s.reason] : 'The sign-in no longer works.';
   return {
     tag: `reauth:${s.id}`,
-    title: `${displayName(s.name)} needs re-authorization`,
+    title: `${displayName(s.name)} needs you to sign in again`,
     body: `${why} Click to sign in again; waiting MCP clients resume when you are done.`,
     action: { kind: 'reauthorize', id: s.id },
   };
@@ -46,7 +46,7 @@ function summary(servers: ServerSummary[]): AppNotification {
   const more = servers.length > names.length ? ` and ${servers.length - names.length} more` : '';
   return {
     tag: 'reauth:several',
-    title: `${servers.length} servers need re-authorization`,
+    title: `${servers.length} servers need you to sign in again`,
     body: `${names.join(', ')}${more}. Open MCP Token Manager to sign in again.`,
     action: { kind: 'open' },
   };

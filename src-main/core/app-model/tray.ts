@@ -46,9 +46,9 @@ export function needsAttention(s: ServerSummary): boolean {
   return s.status === 'needs-reauth';
 }
 
-/** The status chip words, the same the window uses: Connected, Expires in 4 min, Needs re-authorization, Revoked. */
+/** The status chip words, the same the window uses: Connected, Expires in 4 min, Needs sign-in, Signed out. */
 export function statusLabel(s: ServerSummary, now: number): string {
-  if (s.status === 'needs-reauth') return s.reason === 'revoked' ? 'Revoked' : 'Needs re-authorization';
+  if (s.status === 'needs-reauth') return s.reason === 'revoked' ? 'Signed out' : 'Needs sign-in';
   if (s.status === 'expiring') {
     const at = s.expiresAt === undefined ? Number.NaN : Date.parse(s.expiresAt);
     if (Number.isNaN(at)) return 'Expiring';
@@ -71,8 +71,8 @@ function plural(n: number, one: string, many: string): string {
 }
 
 function tooltipFor(servers: ServerSummary[], attention: number): string {
-  if (servers.length === 0) return `${APP_TITLE} — no servers linked`;
-  if (attention > 0) return `${APP_TITLE} — ${plural(attention, 'server needs', 'servers need')} re-authorization`;
+  if (servers.length === 0) return `${APP_TITLE} — no servers yet`;
+  if (attention > 0) return `${APP_TITLE} — ${plural(attention, 'server needs', 'servers need')} you to sign in again`;
   return `${APP_TITLE} — ${plural(servers.length, 'server', 'servers')} connected`;
 }
 
@@ -84,12 +84,12 @@ export function trayMenu(state: TrayState): TrayModel {
   const items: TrayItem[] = [];
 
   if (ordered.length === 0) {
-    items.push({ type: 'item', label: 'No servers linked yet', enabled: false });
+    items.push({ type: 'item', label: 'No servers yet', enabled: false });
   }
   for (const s of ordered.slice(0, MAX_TRAY_SERVERS)) {
     items.push({
       type: 'item',
-      label: `${displayName(s.name)} — ${busy.has(s.id) ? 'Re-authorizing…' : statusLabel(s, state.now)}`,
+      label: `${displayName(s.name)} — ${busy.has(s.id) ? 'Signing in…' : statusLabel(s, state.now)}`,
       enabled: true,
       action: { kind: 'open', id: s.id },
     });
@@ -104,7 +104,7 @@ export function trayMenu(state: TrayState): TrayModel {
       const inFlight = busy.has(s.id);
       items.push({
         type: 'item',
-        label: inFlight ? `Re-authorizing ${displayName(s.name)}…` : `Re-authorize ${displayName(s.name)}`,
+        label: inFlight ? `Signing in to ${displayName(s.name)}…` : `Sign in again to ${displayName(s.name)}`,
         // A second click while the browser step is open would start a competing flow.
         enabled: !inFlight,
         action: { kind: 'reauthorize', id: s.id },
