@@ -74,7 +74,11 @@ export interface ServerRecord {
   headers?: string[];
   /** The MCP client (its `initialize` name) that last asked the broker for a token, and when. */
   lastUsed?: { client: string; at: number };
+  /** DPoP (RFC 9449): the grant's key thumbprint when bound (the key is in secrets.dpop), or turned off by the person. */
+  dpop?: DpopState;
 }
+
+export type DpopState = { mode: 'bound'; jkt: string; alg: 'ES256' } | { mode: 'off' };
 
 export interface ActivityEntry {
   at: number;
@@ -90,6 +94,17 @@ export interface VaultSecrets {
   clients: Record<string, { clientSecret?: string; registrationAccessToken?: string }>;
   /** Per-server headers as written (`${VAR}` unexpanded): values may be API keys. */
   headers?: Record<string, Array<{ name: string; value: string }>>;
+  /** Per-server DPoP private keys (a P-256 JWK), made and used only by the broker. */
+  dpop?: Record<string, { privateJwk: DpopPrivateJwk }>;
+}
+
+/** A private EC P-256 JWK (kty, crv, x, y, d): sealed in the vault, never sent anywhere. */
+export interface DpopPrivateJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
 }
 
 /** An operation that talks to the AS and then must write; recorded before, cleared after. */

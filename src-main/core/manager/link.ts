@@ -1,12 +1,14 @@
 // Linking a server: discovery, the consent card's preview, and the link itself (registration,
 // sign-in, then the grant sealed into the vault).
 import { type DiscoveryResult, discover, supportsPkceS256 } from '../oauth/discovery.js';
+import { dpopHandle } from '../oauth/dpop.js';
 import * as wire from '../oauth/oauth.js';
 import { checkHeaders } from '../platform/custom-headers.js';
 import { UserError } from '../platform/errors.js';
 import { safeHttpUrl } from '../platform/urls.js';
 import type { FlowKind, LinkPreview, ServerRecord } from '../types.js';
 import { type ManagerContext, linkProgress } from './context.js';
+import { planDpop, storeDpop } from './dpop.js';
 import { appendActivity, forgetUnusedClient, grantFrom, normalizeUrl, secretTokens, storeHeaders } from './records.js';
 import { bindListener, clientRefused, ensureClient, findDynamicClient } from './registration.js';
 import { type LinkOptions, browserFlow, deviceFlow } from './sign-in.js';
@@ -109,12 +111,16 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
 
   const before = await ctx.d.vault.read();
   const existing = Object.values(before.servers).find((s) => s.url === url);
+  // A new grant gets a new key (RFC 9449): made here, sealed with the tokens, used only by the broker.
+  const dpop = planDpop(disc, opts.dpop, existing);
+  if (dpop.key || opts.dpop) ctx.say(dpop.key ? `The grant will be DPoP-bound (${dpop.why}); key thumbprint ${dpop.key.jkt}.` : `The grant will not be DPoP-bound: ${dpop.why}.`);
   const listener = flow === 'browser' ? await bindListener(ctx, before, disc, opts) : undefined;
   try {
     let creds = await ensureClient(ctx, before, disc, flow, opts, listener);
-    const signIn = (c: wire.ClientCredentials) => {
+    const signIn = async (c: wire.ClientCredentials) => {
       const config = wire.makeConfig(disc.asMetadata, c);
-      return flow === 'browser' ? browserFlow(ctx, config, disc, listener!, opts) : deviceFlow(ctx, config, disc, opts);
+      const handle = dpop.key ? await dpopHandle(config, dpop.key.privateJwk) : undefined;
+      return flow === 'browser' ? browserFlow(ctx, config, disc, listener!, opts, handle) : deviceFlow(ctx, config, disc, opts, handle);
     };
     let tokens: wire.TokenResult;
     try {
@@ -126,6 +132,8 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
       creds = other;
       tokens = await signIn(creds);
     }
+    // RFC 9449 §5: token_type says whether the AS bound the token; an unbound one is sent as Bearer.
+    if (dpop.key && tokens.tokenType.toLowerCase() !== 'dpop') ctx.say(`The authorization server answered the DPoP proof with a ${tokens.tokenType} token, not a DPoP-bound one; it will be sent as a bearer token.`);
     const now = ctx.d.clock.now();
     const view = await ctx.d.vault.update((d) => {
       const id = existing && d.servers[existing.id] ? existing.id : uniqueId(suggestId(url, opts.name), (x) => Boolean(d.servers[x]));
@@ -153,6 +161,7 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
       if (prev?.headers) rec.headers = prev.headers;
       d.servers[id] = rec;
       d.secrets.tokens[id] = secretTokens(tokens);
+      storeDpop(d, rec, dpop);
       if (headers) storeHeaders(d, rec, headers);
       return serverView(ctx, d, rec);
     });

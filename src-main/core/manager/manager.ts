@@ -5,6 +5,7 @@ import type { NeedsReauthReason, ServerRecord, LinkPreview } from '../types.js';
 import type { HeaderSpec } from '../platform/custom-headers.js';
 import type { UserError } from '../platform/errors.js';
 import { type ManagerContext, type ManagerDeps, makeContext } from './context.js';
+import { signerFor } from './dpop.js';
 import { type ImportedGrant, importGrant } from './import.js';
 import * as linking from './link.js';
 import { type RevokeOutcome, revoke, unlink } from './revoke.js';
@@ -81,17 +82,17 @@ export class Manager {
   // ---------------------------------------------------------------- tokens (tokens.ts)
 
   /** A token valid for at least `minValidityS`, refreshing if needed. */
-  getToken(id: string, minValidityS = 60, refreshAheadS = 0): Promise<{ accessToken: string; expiresAt?: number }> {
+  getToken(id: string, minValidityS = 60, refreshAheadS = 0): Promise<tokens.IssuedToken> {
     return tokens.getToken(this.ctx, id, minValidityS, refreshAheadS);
   }
 
   /** The stored token if still valid; never refreshes. */
-  peekToken(id: string): Promise<{ accessToken: string; expiresAt?: number } | undefined> {
+  peekToken(id: string): Promise<tokens.IssuedToken | undefined> {
     return tokens.peekToken(this.ctx, id);
   }
 
   /** The resource server answered 401 to `token`: at most one refresh per incident. */
-  reportRejected(id: string, token: string): Promise<{ accessToken: string; expiresAt?: number }> {
+  reportRejected(id: string, token: string): Promise<tokens.IssuedToken> {
     return tokens.reportRejected(this.ctx, id, token);
   }
 
@@ -107,6 +108,11 @@ export class Manager {
 
   reauthError(r: ServerRecord): UserError {
     return tokens.reauthError(r);
+  }
+
+  /** The DPoP signer of a bound grant, for the broker only (dpop.ts). */
+  dpopSigner(idOrUrl: string): ReturnType<typeof signerFor> {
+    return signerFor(this.ctx, idOrUrl);
   }
 
   // ---------------------------------------------------------------- revoke / unlink (revoke.ts)

@@ -2,6 +2,7 @@
 import * as wire from '../oauth/oauth.js';
 import { UserError } from '../platform/errors.js';
 import type { ManagerContext } from './context.js';
+import { forgetDpopKey } from './dpop.js';
 import { appendActivity, findServer, forgetUnusedClient } from './records.js';
 import { type ServerView, serverView } from './views.js';
 
@@ -62,6 +63,8 @@ export async function revoke(ctx: ManagerContext, id: string): Promise<RevokeOut
     const r = d.servers[rec.id];
     if (!r) throw new UserError('not-found', `No linked server "${rec.id}".`);
     delete d.secrets.tokens[rec.id];
+    // The key dies with the grant: a sign-in makes a new one.
+    forgetDpopKey(d, rec.id);
     r.state = { status: 'needs-reauth', reason: 'revoked', detail: 'Revoked by you.' };
     if (r.grant) r.grant = { ...r.grant, hasRefreshToken: false };
     r.updatedAt = now;
@@ -83,6 +86,7 @@ export async function unlink(ctx: ManagerContext, id: string): Promise<{ id: str
     delete d.servers[rec.id];
     delete d.secrets.tokens[rec.id];
     if (d.secrets.headers) delete d.secrets.headers[rec.id];
+    if (d.secrets.dpop) delete d.secrets.dpop[rec.id];
     // Forget the registration when no other linked server uses it.
     forgetUnusedClient(d, r.clientKey);
   });

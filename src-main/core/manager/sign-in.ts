@@ -1,6 +1,7 @@
 // The two ways a person approves a link: the browser (authorization code + PKCE through a
 // loopback redirect) and the device flow. Both end with tokens from the AS.
 import type { DiscoveryResult } from '../oauth/discovery.js';
+import type { DpopChoice } from '../oauth/dpop-policy.js';
 import { type LoopbackListener, DEFAULT_APPROVAL_TIMEOUT_MS, startLoopback } from '../oauth/loopback.js';
 import * as wire from '../oauth/oauth.js';
 import type { HeaderSpec } from '../platform/custom-headers.js';
@@ -25,7 +26,12 @@ export interface LinkOptions {
   onDeviceCode?: (d: DeviceCodeView) => void;
   /** Per-server headers (as written, `${VAR}` unexpanded); undefined keeps the ones set before. */
   headers?: HeaderSpec[];
+  /** DPoP binding (RFC 9449): automatic by default; `off` for a server that refuses bound tokens. */
+  dpop?: DpopChoice;
 }
+
+/** openid-client's DPoP handle for the token requests of a bound grant. */
+export type DpopHandle = NonNullable<wire.DpopOption['DPoP']>;
 
 export interface DeviceCodeView {
   userCode: string;
@@ -36,7 +42,7 @@ export interface DeviceCodeView {
 
 type WireConfig = ReturnType<typeof wire.makeConfig>;
 
-export async function browserFlow(ctx: ManagerContext, config: WireConfig, disc: DiscoveryResult, listener: LoopbackListener, opts: LinkOptions): Promise<wire.TokenResult> {
+export async function browserFlow(ctx: ManagerContext, config: WireConfig, disc: DiscoveryResult, listener: LoopbackListener, opts: LinkOptions, dpop?: DpopHandle): Promise<wire.TokenResult> {
   const req = await wire.buildAuthorizationRequest(config, { redirectUri: listener.redirectUri, scopes: disc.scopes, resource: disc.resource });
   const timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const waiting = listener.wait(req.state, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -54,7 +60,7 @@ export async function browserFlow(ctx: ManagerContext, config: WireConfig, disc:
   const cb = await waiting;
   try {
     wire.checkIss(cb.url, disc.asMetadata);
-    const tokens = await wire.exchangeCode(config, cb.url, req, disc.resource);
+    const tokens = await wire.exchangeCode(config, cb.url, req, disc.resource, dpop);
     cb.finish(true);
     return tokens;
   } catch (err) {
@@ -63,7 +69,7 @@ export async function browserFlow(ctx: ManagerContext, config: WireConfig, disc:
   }
 }
 
-export async function deviceFlow(ctx: ManagerContext, config: WireConfig, disc: DiscoveryResult, opts: LinkOptions): Promise<wire.TokenResult> {
+export async function deviceFlow(ctx: ManagerContext, config: WireConfig, disc: DiscoveryResult, opts: LinkOptions, dpop?: DpopHandle): Promise<wire.TokenResult> {
   const r = await wire.startDeviceAuthorization(config, { scopes: disc.scopes, resource: disc.resource });
   const target = r.verification_uri_complete ?? r.verification_uri;
   ctx.say(`To approve, visit ${r.verification_uri} and enter the code ${r.user_code}`);
@@ -81,7 +87,7 @@ export async function deviceFlow(ctx: ManagerContext, config: WireConfig, disc: 
     if (opts.open !== false) await ctx.d.opener.open(relay ? relay.startUrl(target) : r.verification_uri).catch(() => {});
     ctx.say(`Waiting for the approval… (Ctrl-C to cancel, times out in ${Math.max(1, Math.round(timeoutMs / 60_000))} min)`);
     const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    return await wire.pollDevice(config, r, disc.resource, signal);
+    return await wire.pollDevice(config, r, disc.resource, signal, dpop);
   } finally {
     await relay?.close();
   }

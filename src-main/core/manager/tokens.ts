@@ -1,12 +1,14 @@
 // The token lifecycle: hand out a valid token, refresh ahead of expiry or after the resource
 // server rejects one (compare-and-refresh across processes), and mark a grant for re-authorization.
 import { randomUUID } from 'node:crypto';
+import { dpopHandle } from '../oauth/dpop.js';
 import * as wire from '../oauth/oauth.js';
 import { UserError } from '../platform/errors.js';
 import type { GrantInfo, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
 import { isPidDead } from '../vault/fs.js';
 import { VaultWriteError } from '../vault/vault.js';
 import type { ManagerContext } from './context.js';
+import { dpopKeyOf } from './dpop.js';
 import { appendActivity, findServer, grantFrom } from './records.js';
 import { minValidityMs, needsRefresh, tokenLifetimeMs } from './status.js';
 import { type ServerView, status } from './views.js';
@@ -18,6 +20,18 @@ const OTHER_REFRESH_WAIT_MS = 20_000;
 const OTHER_REFRESH_ROUNDS = 2;
 
 type TokenSecrets = VaultData['secrets']['tokens'][string];
+
+/** A token handed out: its expiry, and `dpop` when it is DPoP-bound (sent with a proof the broker signs). */
+export interface IssuedToken {
+  accessToken: string;
+  expiresAt?: number;
+  dpop?: true;
+}
+
+function issued(r: ServerRecord, accessToken: string): IssuedToken {
+  const bound = r.dpop?.mode === 'bound' && r.grant?.tokenType.toLowerCase() === 'dpop';
+  return { accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}), ...(bound ? { dpop: true as const } : {}) };
+}
 type RefreshCause = NonNullable<GrantInfo['lastRefreshCause']>;
 type RefreshOutcome = 'refreshed' | 'not-needed' | 'no-refresh-token';
 
@@ -42,14 +56,14 @@ export async function markNeedsReauth(ctx: ManagerContext, id: string, reason: N
  * if another process already refreshed, its token is used and the AS is not called again.
  * Without a refresh token, a token that is still valid is handed out as it is.
  */
-export async function getToken(ctx: ManagerContext, id: string, minValidityS = 60, refreshAheadS = 0): Promise<{ accessToken: string; expiresAt?: number }> {
+export async function getToken(ctx: ManagerContext, id: string, minValidityS = 60, refreshAheadS = 0): Promise<IssuedToken> {
   const data = await ctx.d.vault.read();
   const rec = findServer(data, id);
   const sec = data.secrets.tokens[rec.id];
   const now = ctx.d.clock.now();
   const minMs = (r: ServerRecord) => minValidityMs(minValidityS * 1000, refreshAheadS * 1000, tokenLifetimeMs(r.grant));
   if (rec.state.status === 'ok' && sec?.accessToken && !needsRefresh(rec.grant?.expiresAt, now, minMs(rec))) {
-    return { accessToken: sec.accessToken, ...(rec.grant?.expiresAt !== undefined ? { expiresAt: rec.grant.expiresAt } : {}) };
+    return issued(rec, sec.accessToken);
   }
   const outcome = await refreshIf(ctx, rec.id, (r, s) => !s?.accessToken || needsRefresh(r.grant?.expiresAt, ctx.d.clock.now(), minMs(r)), 'expiry');
   const after = await ctx.d.vault.read();
@@ -60,20 +74,20 @@ export async function getToken(ctx: ManagerContext, id: string, minValidityS = 6
     throw reauthError({ ...r, state: { status: 'needs-reauth', reason: 'expired', detail: 'The access token expired and this server gave no refresh token.' } });
   }
   if (!tok?.accessToken || r.state.status !== 'ok') throw reauthError(r);
-  return { accessToken: tok.accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}) };
+  return issued(r, tok.accessToken);
 }
 
 /**
  * The stored token when it is still valid, without refreshing: what a caller that must not wait
  * for (or start) a refresh may use. Undefined when there is none.
  */
-export async function peekToken(ctx: ManagerContext, id: string): Promise<{ accessToken: string; expiresAt?: number } | undefined> {
+export async function peekToken(ctx: ManagerContext, id: string): Promise<IssuedToken | undefined> {
   const data = await ctx.d.vault.read();
   const rec = findServer(data, id);
   const sec = data.secrets.tokens[rec.id];
   const exp = rec.grant?.expiresAt;
   if (rec.state.status !== 'ok' || !sec?.accessToken || (exp !== undefined && exp <= ctx.d.clock.now())) return undefined;
-  return { accessToken: sec.accessToken, ...(exp !== undefined ? { expiresAt: exp } : {}) };
+  return issued(rec, sec.accessToken);
 }
 
 /**
@@ -82,7 +96,7 @@ export async function peekToken(ctx: ManagerContext, id: string): Promise<{ acce
  * Only when the token obtained by that refresh is rejected too, or the AS refuses the refresh
  * token, is the server marked for re-authorization: at most one refresh per incident, no loop.
  */
-export async function reportRejected(ctx: ManagerContext, id: string, token: string): Promise<{ accessToken: string; expiresAt?: number }> {
+export async function reportRejected(ctx: ManagerContext, id: string, token: string): Promise<IssuedToken> {
   const data = await ctx.d.vault.read();
   const rec = findServer(data, id);
   if (rec.state.status === 'needs-reauth') throw reauthError(rec);
@@ -104,7 +118,7 @@ export async function reportRejected(ctx: ManagerContext, id: string, token: str
     if (r.state.status === 'ok') await markNeedsReauth(ctx, rec.id, 'rejected', 'The server rejected the token and no newer one could be obtained.');
     throw reauthError((await ctx.d.vault.read()).servers[rec.id]!);
   }
-  return { accessToken: tok.accessToken, ...(r.grant?.expiresAt !== undefined ? { expiresAt: r.grant.expiresAt } : {}) };
+  return issued(r, tok.accessToken);
 }
 
 /**
@@ -148,7 +162,7 @@ async function refreshIf(ctx: ManagerContext, id: string, stillNeeded: (r: Serve
 
 async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: ServerRecord, s: TokenSecrets | undefined) => boolean, cause: RefreshCause): Promise<RefreshOutcome> {
   const opId = randomUUID();
-  let plan: { refreshToken: string; config: ReturnType<typeof wire.makeConfig>; resource: string } | undefined;
+  let plan: { refreshToken: string; config: ReturnType<typeof wire.makeConfig>; resource: string; dpopKey: ReturnType<typeof dpopKeyOf> } | undefined;
   // Phase 1, under the lock: decide, and record the intent (a crash after the AS's answer is reported next start).
   for (let round = 0; ; round++) {
     const step = await ctx.d.vault.update((d): RefreshOutcome | 'wait' | 'go' => {
@@ -167,7 +181,7 @@ async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: 
         return 'not-needed';
       }
       const secret = d.secrets.clients[client.key]?.clientSecret;
-      plan = { refreshToken: sec.refreshToken, config: wire.makeConfig(r.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) }), resource: r.resource };
+      plan = { refreshToken: sec.refreshToken, config: wire.makeConfig(r.asMetadata, { record: client, ...(secret ? { clientSecret: secret } : {}) }), resource: r.resource, dpopKey: dpopKeyOf(d, id) };
       d.pending.push({ id: opId, op: 'refresh', serverId: id, startedAt: now, pid: process.pid });
       return 'go';
     });
@@ -181,12 +195,13 @@ async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: 
     }
     await waitForOtherRefresh(ctx, id);
   }
-  const { refreshToken, config, resource } = plan!;
+  const { refreshToken, config, resource, dpopKey } = plan!;
   // Phase 2, without the lock: the token endpoint (bounded by the wire's own timeout).
   let result: wire.TokenResult | undefined;
   let failure: wire.OAuthWireError | undefined;
   try {
-    result = await wire.refresh(config, refreshToken, resource);
+    // A bound grant refreshes with a proof of its key: the AS bound the refresh token to it too.
+    result = await wire.refresh(config, refreshToken, resource, dpopKey ? await dpopHandle(config, dpopKey) : undefined);
   } catch (err) {
     failure = wire.wireError(err, 'refreshing the token');
   }

@@ -3,6 +3,7 @@
 import { checkHeaders, maskHeaderValue, type HeaderSpec } from '../platform/custom-headers.js';
 import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRecord, VaultData } from '../types.js';
 import type { ManagerContext } from './context.js';
+import { dpopView } from './dpop.js';
 import { ACTIVITY_KEEP_MS, appendActivity, findServer, storeHeaders } from './records.js';
 import { serverStatus, type ServerStatus } from './status.js';
 
@@ -32,6 +33,8 @@ export interface ServerView {
   /** Per-server headers, literal values masked. */
   headers?: HeaderSpec[];
   lastUsed?: { client: string; at: number };
+  /** DPoP (RFC 9449): bound to a key (its RFC 7638 thumbprint), or turned off by the person. */
+  dpop?: { bound: boolean; thumbprint?: string; off?: true };
 }
 
 export function serverView(ctx: ManagerContext, data: VaultData, r: ServerRecord): ServerView {
@@ -59,7 +62,13 @@ export function serverView(ctx: ManagerContext, data: VaultData, r: ServerRecord
     activity: r.activity.slice(-10),
     ...(r.headers?.length ? { headers: (data.secrets.headers?.[r.id] ?? []).map((h) => ({ name: h.name, value: maskHeaderValue(h.value) })) } : {}),
     ...(r.lastUsed ? { lastUsed: r.lastUsed } : {}),
+    ...withDpop(data, r),
   };
+}
+
+function withDpop(d: VaultData, r: ServerRecord): Pick<ServerView, 'dpop'> {
+  const v = dpopView(d, r);
+  return v ? { dpop: v } : {};
 }
 
 export async function list(ctx: ManagerContext): Promise<ServerView[]> {

@@ -78,3 +78,22 @@ export function parseWwwAuthenticate(header: string | null | undefined): Challen
 export function bearerParams(header: string | null | undefined): Record<string, string> {
   return parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer')?.params ?? {};
 }
+
+/**
+ * The parameters of the challenge a client answers: Bearer's, else DPoP's (RFC 9449 §7.1: a
+ * server that takes only DPoP-bound tokens challenges with `DPoP resource_metadata=…`).
+ */
+export function authParams(header: string | null | undefined): Record<string, string> {
+  const all = parseWwwAuthenticate(header);
+  return (all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'dpop'))?.params ?? {};
+}
+
+/** The DPoP challenge's parameters (e.g. error="use_dpop_nonce"), or undefined when there is none. */
+export function dpopParams(header: string | null | undefined): Record<string, string> | undefined {
+  return parseWwwAuthenticate(header).find((c) => c.scheme === 'dpop')?.params;
+}
+
+/** The schemes a challenge offers, lower-case (e.g. ['bearer'], ['dpop']). */
+export function challengeSchemes(header: string | null | undefined): string[] {
+  return parseWwwAuthenticate(header).map((c) => c.scheme);
+}

@@ -2,7 +2,7 @@
 // metadata (RFC 9728), then its authorization server metadata (RFC 8414 / OpenID Discovery).
 import { VERSION } from '../platform/version.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
-import { bearerParams } from './challenge.js';
+import { authParams, challengeSchemes } from './challenge.js';
 import { UserError } from '../platform/errors.js';
 import { netFetch, networkErrorIn } from '../platform/network.js';
 import { type FetchFn, httpRequest, parseJsonObject } from './http.js';
@@ -41,6 +41,8 @@ export interface ProbeResult {
   status: number;
   transport: 'streamable-http' | 'sse';
   challenge: Record<string, string>;
+  /** The challenge's schemes ('bearer', 'dpop'): a DPoP one says the server takes DPoP-bound tokens. */
+  schemes?: string[];
 }
 
 export interface DiscoveryResult {
@@ -51,6 +53,7 @@ export interface DiscoveryResult {
   resourceMetadata?: Record<string, unknown>;
   resourceMetadataUrl?: string;
   challenge: Record<string, string>;
+  challengeSchemes?: string[];
   issuer: string;
   asMetadata: AsMetadata;
   /** Where the AS metadata came from; undefined when the 2025-03-26 default endpoints were assumed. */
@@ -85,7 +88,7 @@ export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise
     probeRequest('initialize', 0, PROBE_PROTOCOL_VERSION, { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-token-manager', version: VERSION } }),
   );
   if (post.status === 401 || post.status === 403) {
-    return { status: post.status, transport: 'streamable-http', challenge: bearerParams(post.wwwAuthenticate) };
+    return { status: post.status, transport: 'streamable-http', challenge: authParams(post.wwwAuthenticate), schemes: challengeSchemes(post.wwwAuthenticate) };
   }
   if ((post.status >= 200 && post.status < 300) || post.status === 400) {
     // Some servers let the handshake through and ask for authorization only from the first real
@@ -94,7 +97,7 @@ export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise
     const modern = post.status === 400;
     const next = await rawProbe(serverUrl, fetchFn, timeoutMs, probeRequest('tools/list', 1, modern ? MODERN_PROTOCOL_VERSION : PROBE_PROTOCOL_VERSION, {}, modern ? undefined : post.sessionId));
     if (next.status === 401 || next.status === 403) {
-      return { status: next.status, transport: 'streamable-http', challenge: bearerParams(next.wwwAuthenticate) };
+      return { status: next.status, transport: 'streamable-http', challenge: authParams(next.wwwAuthenticate), schemes: challengeSchemes(next.wwwAuthenticate) };
     }
     if (next.status >= 200 && next.status < 300) return noAuth(serverUrl);
   }
@@ -102,7 +105,7 @@ export async function probe(serverUrl: URL, opts: DiscoverOptions = {}): Promise
     // Possibly a legacy HTTP+SSE endpoint: it is opened with GET.
     const get = await rawProbe(serverUrl, fetchFn, timeoutMs, { method: 'GET', headers: { accept: 'text/event-stream' } });
     if (get.status === 401 || get.status === 403) {
-      return { status: get.status, transport: 'sse', challenge: bearerParams(get.wwwAuthenticate) };
+      return { status: get.status, transport: 'sse', challenge: authParams(get.wwwAuthenticate), schemes: challengeSchemes(get.wwwAuthenticate) };
     }
     if (get.status >= 200 && get.status < 300) return noAuth(serverUrl);
     throw new UserError('discovery', `${displayUrl(serverUrl)} answered HTTP ${post.status} to an MCP request and ${get.status} to an SSE request; it does not look like an MCP server.`, 'Check the URL (it usually ends in /mcp or /sse).');
@@ -342,6 +345,7 @@ export async function discover(serverUrlRaw: string, opts: DiscoverOptions & { s
     resource,
     ...(prm ? { resourceMetadata: prm.doc, resourceMetadataUrl: prm.url.href } : {}),
     challenge,
+    ...(probed.schemes ? { challengeSchemes: probed.schemes } : {}),
     issuer: asMetadata.issuer,
     asMetadata,
     ...(found ? { asMetadataUrl: found.url.href } : {}),

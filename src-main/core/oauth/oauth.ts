@@ -159,7 +159,11 @@ export function checkIss(callback: URL, as: AsMetadata): void {
   }
 }
 
-export async function exchangeCode(config: client.Configuration, callback: URL, req: PkceRequest, resource: string): Promise<TokenResult> {
+/** A DPoP handle for the token request (RFC 9449 §5); openid-client retries once on use_dpop_nonce. */
+export type DpopOption = { DPoP?: client.DPoPHandle };
+const dpopOpt = (dpop: client.DPoPHandle | undefined): DpopOption => (dpop ? { DPoP: dpop } : {});
+
+export async function exchangeCode(config: client.Configuration, callback: URL, req: PkceRequest, resource: string, dpop?: client.DPoPHandle): Promise<TokenResult> {
   const err = callback.searchParams.get('error');
   if (err) {
     const desc = callback.searchParams.get('error_description');
@@ -167,7 +171,7 @@ export async function exchangeCode(config: client.Configuration, callback: URL, 
     throw new UserError('authorization', denied ? 'You declined the authorization in the browser.' : `The authorization server returned an error: ${clip(err)}${desc ? ` (${clip(desc)})` : ''}.`, denied ? 'Run the command again to approve.' : undefined);
   }
   try {
-    const r = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, idTokenExpected: false }, { resource });
+    const r = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, idTokenExpected: false }, { resource }, dpopOpt(dpop));
     return toResult(r);
   } catch (e) {
     throw wireError(e, 'exchanging the authorization code');
@@ -189,18 +193,18 @@ export async function startDeviceAuthorization(config: client.Configuration, p: 
 }
 
 /** Polls the token endpoint; openid-client honours `interval` and `slow_down`. */
-export async function pollDevice(config: client.Configuration, r: oauth.DeviceAuthorizationResponse, resource: string, signal: AbortSignal): Promise<TokenResult> {
+export async function pollDevice(config: client.Configuration, r: oauth.DeviceAuthorizationResponse, resource: string, signal: AbortSignal, dpop?: client.DPoPHandle): Promise<TokenResult> {
   try {
-    return toResult(await client.pollDeviceAuthorizationGrant(config, r, { resource }, { signal }));
+    return toResult(await client.pollDeviceAuthorizationGrant(config, r, { resource }, { signal, ...dpopOpt(dpop) }));
   } catch (e) {
     if (signal.aborted) throw new UserError('timeout', 'The device code was not approved in time; sign-in cancelled.', 'Run the command again when you are ready to approve.');
     throw wireError(e, 'waiting for the device approval');
   }
 }
 
-export async function refresh(config: client.Configuration, refreshToken: string, resource: string): Promise<TokenResult> {
+export async function refresh(config: client.Configuration, refreshToken: string, resource: string, dpop?: client.DPoPHandle): Promise<TokenResult> {
   try {
-    return toResult(await client.refreshTokenGrant(config, refreshToken, { resource }));
+    return toResult(await client.refreshTokenGrant(config, refreshToken, { resource }, dpopOpt(dpop)));
   } catch (e) {
     throw wireError(e, 'refreshing the token');
   }
