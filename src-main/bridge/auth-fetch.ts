@@ -2,7 +2,7 @@
 // refreshes once on 401 and asks the person for more scope on 403 insufficient_scope.
 // The SDK's authProvider is not used: only the broker may refresh or run flows.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { bearerParams } from '../core/oauth/challenge.js';
+import { authParams, challengeSchemes, dpopParams } from '../core/oauth/challenge.js';
 import { headerRecord } from './http-fetch.js';
 import { BridgeAuthError, type TokenSource } from './token-source.js';
 
@@ -18,6 +18,10 @@ export function reauthMessage(displayName: string, serverUrl: string): string {
 
 export function linkMessage(displayName: string, serverUrl: string): string {
   return `'${displayName}' now asks for authorization: link it in MCP Token Manager or run \`mcp-tokens link ${serverUrl}\`.`;
+}
+
+export function dpopRefusedMessage(displayName: string, serverUrl: string): string {
+  return `'${displayName}' does not accept DPoP-bound tokens (it refused the token and challenges only with Bearer), although its authorization server issues them: link it again with \`mcp-tokens link ${serverUrl} --dpop off\`.`;
 }
 
 export function scopeMessage(displayName: string, serverUrl: string, scopes: string[]): string {
@@ -91,6 +95,17 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     return token;
   };
 
+  // The latest DPoP-Nonce this server sent (RFC 9449 §9), passed on to the broker with the next proof.
+  let rsNonce: string | undefined;
+  const proofFor = async (htm: string, htu: string, token: string): Promise<string> => {
+    try {
+      return await o.tokens.proof!({ htm, htu, token, ...(rsNonce ? { nonce: rsNonce } : {}) });
+    } catch (err) {
+      if (err instanceof BridgeAuthError) throw fail(err);
+      throw fail(new BridgeAuthError(`Could not get a DPoP proof for '${o.displayName}': ${err instanceof Error ? err.message : String(err)}`));
+    }
+  };
+
   return async (url, init) => {
     const target = new URL(url instanceof URL ? url.href : url);
     if (target.origin !== origin) {
@@ -102,22 +117,35 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     const base: RequestInit = { ...init, body: await bufferBody(init?.body) };
     // Redirects are followed by the SDK within the origin; a fetch must not carry the token elsewhere.
     if (base.redirect !== 'manual' && base.redirect !== 'error') base.redirect = 'manual';
-    const attempt = async (token: string) => {
+    const htm = (init?.method ?? 'GET').toUpperCase();
+    const send = async (token: string) => {
       // A plain record, not Headers: that global alone would load undici on the legacy path.
       const headers = headerRecord(init?.headers);
       // The server's own headers (API keys, tenant): same origin only, like the token.
       for (const h of o.tokens.headers ?? []) headers[h.name.toLowerCase()] = h.value;
+      delete headers.dpop;
       // The empty token (NO_AUTH): a server that wants none gets no Authorization header.
-      if (token) headers.authorization = `Bearer ${token}`;
-      else delete headers.authorization;
+      if (!token) delete headers.authorization;
+      else if (o.tokens.isDpop?.(token) && o.tokens.proof) {
+        // RFC 9449 §7.1: a fresh proof for this method and URL, signed by the broker, every time.
+        headers.authorization = `DPoP ${token}`;
+        headers.dpop = await proofFor(htm, target.href, token);
+      } else headers.authorization = `Bearer ${token}`;
+      const res = await doFetch(url, { ...base, headers });
+      const nonce = res.headers.get('dpop-nonce');
+      if (nonce) rsNonce = nonce;
+      return res;
+    };
+    const attempt = async (token: string) => {
       try {
-        return await doFetch(url, { ...base, headers });
+        return await send(token);
       } catch (err) {
         // A kept-alive connection the server closed just as it was reused (likely after a wait
-        // for the broker): the request never got an answer; send it once more on a new one.
+        // for the broker): the request never got an answer; send it once more on a new one
+        // (with a new proof: a proof is never sent twice).
         if (!staleConnection(err)) throw err;
         log('info', `${origin} closed a kept-alive connection; sending again`);
-        return doFetch(url, { ...base, headers });
+        return send(token);
       }
     };
 
@@ -125,8 +153,25 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
     let reports = 0;
     const tried = new Set<string>();
     let steppedUp = false;
+    let nonceRetried = false;
+    let dpopRefused = false;
     for (;;) {
       const res = await attempt(token);
+      if (res.status === 401 && token && o.tokens.isDpop?.(token)) {
+        const header = res.headers.get('www-authenticate');
+        if (dpopParams(header)?.error === 'use_dpop_nonce') {
+          await discard(res);
+          // Once per request: a server that wants yet another nonce is not asked in a loop.
+          if (nonceRetried || !res.headers.get('dpop-nonce')) {
+            log('warn', `${origin} asked for a new DPoP nonce again`);
+            throw fail(new BridgeAuthError(`'${o.displayName}' keeps asking for a new DPoP nonce; the request was not sent again.`));
+          }
+          nonceRetried = true;
+          log('debug', `${origin} asked for a DPoP nonce; sending again with it`);
+          continue;
+        }
+        dpopRefused = !challengeSchemes(header).includes('dpop');
+      }
       if (res.status === 401 && !token) {
         await discard(res);
         log('warn', `${origin} now asks for authorization (401)`);
@@ -143,17 +188,22 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
             () => undefined,
             (e: unknown) => e,
           );
+          if (dpopRefused) throw fail(new BridgeAuthError(dpopRefusedMessage(o.displayName, o.serverUrl)));
           throw fail(told instanceof BridgeAuthError ? told : new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
         }
         reports++;
         log('info', `${origin} rejected the access token (401); asking the broker for a fresh one`);
         // The broker refreshes once per rejected current token; for an older token it hands out the current one.
-        token = await obtain(o.tokens.reportRejected(token));
-        if (tried.has(token)) throw fail(new BridgeAuthError(reauthMessage(o.displayName, o.serverUrl)));
+        token = await obtain(
+          o.tokens.reportRejected(token).catch((err: unknown) => {
+            throw dpopRefused ? new BridgeAuthError(dpopRefusedMessage(o.displayName, o.serverUrl)) : err;
+          }),
+        );
+        if (tried.has(token)) throw fail(new BridgeAuthError(dpopRefused ? dpopRefusedMessage(o.displayName, o.serverUrl) : reauthMessage(o.displayName, o.serverUrl)));
         continue;
       }
       if (res.status === 403) {
-        const challenge = bearerParams(res.headers.get('www-authenticate'));
+        const challenge = authParams(res.headers.get('www-authenticate'));
         const scopes = (challenge.scope ?? '').split(/\s+/).filter(Boolean);
         if (challenge.error === 'insufficient_scope' && scopes.length > 0 && token) {
           await discard(res);

@@ -19,6 +19,13 @@ export interface TokenSource {
   readonly headers?: ReadonlyArray<{ name: string; value: string }>;
   /** The client's own name from its `initialize` (for "last used by" in the app); optional. */
   setClient?(info: { name: string; version?: string }): void;
+  /** Whether `token` is DPoP-bound (RFC 9449): then it goes as `Authorization: DPoP …` with a proof. */
+  isDpop?(token: string): boolean;
+  /**
+   * A fresh proof for one request with a DPoP-bound token, signed by whoever holds the key (the
+   * broker: the bridge never does). `nonce` is the latest DPoP-Nonce the server sent, if any.
+   */
+  proof?(p: { htm: string; htu: string; token: string; nonce?: string }): Promise<string>;
 }
 
 /**

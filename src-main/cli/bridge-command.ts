@@ -1,6 +1,7 @@
 // `mcp-tokens bridge <id|url>`: what Claude Desktop launches. Tokens come only from the broker
 // (started on demand); stdout carries only JSON-RPC, everything else goes to stderr and the log.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -90,16 +91,36 @@ export class BrokerTokenSource implements TokenSource {
   private token: string | undefined;
   private expiresAt: number | undefined;
   private clientName: string | undefined;
+  /** The DPoP-bound tokens among those handed out (the last few: old ones are never sent again). */
+  private readonly bound: string[] = [];
   constructor(
     private readonly client: BrokerClient,
     private readonly serverId: string,
     readonly headers: ReadonlyArray<{ name: string; value: string }> = [],
   ) {}
 
-  private keep(g: { accessToken: string; expiresAt?: number }): string {
+  private keep(g: { accessToken: string; expiresAt?: number; dpop?: true }): string {
     this.token = g.accessToken;
     this.expiresAt = g.expiresAt;
+    if (g.dpop === true && !this.bound.includes(g.accessToken)) {
+      this.bound.push(g.accessToken);
+      if (this.bound.length > 4) this.bound.shift();
+    }
     return g.accessToken;
+  }
+
+  isDpop(token: string): boolean {
+    return this.bound.includes(token);
+  }
+
+  /** The broker signs (it holds the key); the bridge only says which request, and the token's hash. */
+  async proof(p: { htm: string; htu: string; token: string; nonce?: string }): Promise<string> {
+    const ath = createHash('sha256').update(p.token, 'ascii').digest('base64url');
+    try {
+      return (await this.client.request('signProof', { server: this.serverId, htm: p.htm, htu: p.htu, ath, ...(p.nonce ? { nonce: p.nonce } : {}) })).proof;
+    } catch (err) {
+      throw asAuthError(err);
+    }
   }
 
   setClient(info: { name: string; version?: string }): void {

@@ -15,6 +15,7 @@ Commands:
   link <url>      Discover, register, authorize and store a grant for a remote MCP server
                   [--name N] [--flow browser|device] [--client-id ID] [--client-secret-file F]
                   [--client-metadata-url URL] [--scope "a b"] [--no-open]
+                  [--dpop auto|on|off] DPoP-bound tokens (RFC 9449); off for a server that refuses them
                   [--header "Name: value"]... sent by the bridge to this server only;
                   \${VAR} is read from the bridge's environment when it runs
   list            Linked servers and their state
@@ -37,7 +38,7 @@ The browser is opened with $BROWSER when set, else the platform's opener.`;
 
 const COMMON = { values: [] as string[], booleans: ['json', 'help'] };
 const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; multiple?: readonly string[]; min: number; max: number }> = {
-  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
+  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout', 'dpop'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
   list: { ...COMMON, min: 0, max: 0 },
   status: { ...COMMON, min: 0, max: 1 },
   refresh: { ...COMMON, min: 1, max: 1 },
@@ -108,6 +109,7 @@ function printDetail(v: ServerView) {
     `  Secrets kept:   ${v.secretsKeptIn}${v.secretsWeak ? ' (weak protection)' : ''}`,
   ];
   if (v.headers?.length) lines.push(`  Headers:        ${v.headers.map((h) => `${h.name}: ${h.value}`).join(', ')}`);
+  if (v.dpop) lines.push(`  DPoP:           ${v.dpop.bound ? `bound (key thumbprint ${v.dpop.thumbprint})` : 'off'}`);
   if (v.lastError) lines.push(`  Last error:     ${v.lastError}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -178,19 +180,22 @@ async function run(argv: string[]): Promise<number> {
       const timeout = a.values.timeout !== undefined ? Number(a.values.timeout) : undefined;
       if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout must be a number of seconds.');
       if (a.values['client-secret-file'] && !a.values['client-id']) throw new UsageError('--client-secret-file needs --client-id.');
+      const dpop = a.values.dpop;
+      if (dpop !== undefined && dpop !== 'auto' && dpop !== 'on' && dpop !== 'off') throw new UsageError('--dpop must be "auto", "on" or "off".');
       const v = await m.link(a.positionals[0]!, {
         ...(a.values.name ? { name: a.values.name } : {}),
         ...(flow ? { flow } : {}),
         ...(a.values['client-id'] ? { clientId: a.values['client-id'] } : {}),
         ...(a.values['client-secret-file'] ? { clientSecret: await readSecretFile(a.values['client-secret-file']) } : {}),
         ...(a.values['client-metadata-url'] ? { clientMetadataUrl: a.values['client-metadata-url'] } : {}),
+        ...(dpop ? { dpop } : {}),
         ...(a.values.scope !== undefined ? { scopes: a.values.scope.split(/\s+/).filter(Boolean) } : {}),
         ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
         ...(a.lists.header ? { headers: checkHeaders(a.lists.header.map(parseHeaderFlag)) } : {}),
         open: !a.flags.has('no-open'),
         signal: ac.signal,
       });
-      if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null });
+      if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null, ...(v.dpop ? { dpop: v.dpop } : {}) });
       else process.stdout.write(`${v.id}\n`);
       return 0;
     }

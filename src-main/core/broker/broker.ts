@@ -5,7 +5,8 @@ import type { Manager, ServerView } from '../manager/manager.js';
 import { normalizeUrl } from '../manager/manager.js';
 import { OAuthWireError } from '../oauth/oauth.js';
 import type { Clock, Logger } from '../platform/services.js';
-import type { BrokerEvent, TokenGrant } from './protocol.js';
+import type { DpopSigner } from '../oauth/dpop.js';
+import type { BrokerEvent, SignProofParams, TokenGrant } from './protocol.js';
 
 export interface BrokerDeps {
   manager: Manager;
@@ -64,6 +65,10 @@ export class Broker {
   private readonly lastStatus = new Map<string, string>();
   private readonly usesNoted = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
+  /** Signers of DPoP-bound grants, by the name a bridge uses, valid while the vault is unchanged. */
+  private readonly signers = new Map<string, { stamp: string; name: string; bound?: { signer: DpopSigner; origin: string } }>();
+  /** The latest DPoP-Nonce each MCP server origin gave (RFC 9449 §9); the AS's live in the token handles. */
+  private readonly rsNonces = new Map<string, string>();
   private lastStamp = '';
 
   constructor(deps: BrokerDeps) {
@@ -289,6 +294,33 @@ export class Broker {
       void p.then((v) => this.emitIfChanged(v.id)).catch(() => {});
     }
     return p;
+  }
+
+  /**
+   * A DPoP proof for one request of a bridge (RFC 9449 §4.2): only for the grant's own server
+   * origin, never with the key leaving this process. One stat of the vault and one signature
+   * when nothing changed; the key is imported again only after the vault was written.
+   */
+  async signProof(p: SignProofParams): Promise<{ proof: string }> {
+    const stamp = await this.d.vaultStamp();
+    let e = this.signers.get(p.server);
+    if (!e || e.stamp !== stamp) {
+      e = { stamp, ...(await this.d.manager.dpopSigner(p.server)) };
+      if (this.signers.size >= 100) this.signers.clear();
+      this.signers.set(p.server, e);
+    }
+    if (!e.bound) throw new UserError('denied', `The grant of '${e.name}' is not DPoP-bound: there is no proof to sign.`, 'Send its token as a bearer token.');
+    const target = new URL(p.htu);
+    if (target.origin !== e.bound.origin) {
+      this.d.logger.log('warn', `refused a DPoP proof for ${target.origin}: the grant of ${e.name} is for ${e.bound.origin}`);
+      throw new UserError('denied', `Refused to sign a DPoP proof for ${target.origin}: the grant of '${e.name}' is only for ${e.bound.origin}.`);
+    }
+    if (p.nonce) {
+      if (this.rsNonces.size >= 1000 && !this.rsNonces.has(target.origin)) this.rsNonces.clear();
+      this.rsNonces.set(target.origin, p.nonce);
+    }
+    const nonce = this.rsNonces.get(target.origin);
+    return { proof: e.bound.signer.proof({ htm: p.htm, htu: p.htu, ath: p.ath, ...(nonce ? { nonce } : {}) }) };
   }
 
   async resolve(server: string): Promise<ServerView | null> {

@@ -16,13 +16,29 @@ export type BrokerRequest =
   | { id: number; method: 'link'; params: { url: string; name?: string; client?: string } }
   | { id: number; method: 'refresh'; params: { server: string } }
   | { id: number; method: 'status'; params: Record<string, never> }
-  | { id: number; method: 'subscribe'; params: Record<string, never> };
+  | { id: number; method: 'subscribe'; params: Record<string, never> }
+  | { id: number; method: 'signProof'; params: SignProofParams };
+
+/** A DPoP proof for one request to the server (RFC 9449 §4): the broker signs, the key stays with it. */
+export interface SignProofParams {
+  server: string;
+  /** The request's method. */
+  htm: string;
+  /** The request's URL; the broker drops query and fragment, and refuses another origin than the server's. */
+  htu: string;
+  /** base64url SHA-256 of the access token sent with the proof. */
+  ath: string;
+  /** The latest DPoP-Nonce the server sent this bridge, if any (kept by the broker per origin). */
+  nonce?: string;
+}
 
 export type BrokerMethod = BrokerRequest['method'];
 
 export interface TokenGrant {
   accessToken: string;
   expiresAt?: number;
+  /** DPoP-bound: send it as `Authorization: DPoP …` with a proof from signProof. */
+  dpop?: true;
 }
 
 export interface BrokerResults {
@@ -38,6 +54,7 @@ export interface BrokerResults {
   refresh: { server: ServerView; note?: string };
   status: { servers: ServerView[] };
   subscribe: { ok: true };
+  signProof: { proof: string };
 }
 
 export type BrokerResponse =
@@ -110,6 +127,18 @@ export function parseRequest(line: string): BrokerRequest {
       return { id, method: 'status', params: {} };
     case 'subscribe':
       return { id, method: 'subscribe', params: {} };
+    case 'signProof': {
+      const htm = str(p, 'htm', 16);
+      if (!/^[A-Z]+$/.test(htm)) throw new ProtocolError('"htm" must be an HTTP method in capitals');
+      const ath = str(p, 'ath', 64);
+      if (!/^[A-Za-z0-9_-]{43}$/.test(ath)) throw new ProtocolError('"ath" must be a base64url SHA-256 hash');
+      const htu = str(p, 'htu', 8192);
+      if (!URL.canParse(htu) || !/^https?:$/.test(new URL(htu).protocol)) throw new ProtocolError('"htu" must be an http(s) URL');
+      // RFC 9449 §8: a nonce is an opaque string of printable ASCII (NQCHAR).
+      const nonce = p.nonce;
+      if (nonce !== undefined && (typeof nonce !== 'string' || !nonce || nonce.length > 1024 || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce))) throw new ProtocolError('"nonce" must be a printable string');
+      return { id, method: 'signProof', params: { server: str(p, 'server'), htm, htu, ath, ...(typeof nonce === 'string' ? { nonce } : {}) } };
+    }
     default:
       throw new ProtocolError(`unknown method ${JSON.stringify(String(v.method).slice(0, 50))}`);
   }

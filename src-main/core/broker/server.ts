@@ -141,6 +141,8 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
         case 'subscribe':
           unsubscribe ??= broker.subscribe((e) => send(e));
           return { ok: true };
+        case 'signProof':
+          return broker.signProof(req.params);
       }
     };
     const splitter = new LineSplitter(MAX_BROKER_LINE, (l) => void handle(l), () => send({ id: -1, error: { code: 'bad-request', message: 'Request too large.' } }));
