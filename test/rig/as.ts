@@ -2,6 +2,7 @@
 // indicators, revocation and (optionally) refresh-token rotation, plus login and consent pages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { TokenFacts } from './mcp-server.js';
@@ -41,6 +42,8 @@ export interface RigAsOptions {
   requireBodyClientId?: boolean;
   /** Token requests authenticated with this method are refused with invalid_client (an AS that advertises more than it takes). */
   refuseTokenAuth?: 'client_secret_post' | 'client_secret_basic' | 'any';
+  /** DPoP proofs at the token endpoint must carry the AS's nonce (RFC 9449 §8). */
+  dpopNonce?: boolean;
 }
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -96,6 +99,8 @@ export class RigAs {
         registration: { enabled: true },
         revocation: { enabled: true },
         introspection: { enabled: true },
+        // oidc-provider's default, spelled out: DPoP-bound tokens for clients that send proofs.
+        dPoP: { enabled: true, ...(o.dpopNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}) },
         deviceFlow: {
           enabled: true,
           charset: 'digits',
@@ -324,6 +329,7 @@ export class RigAs {
           scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
           aud: payload.aud,
           ...(payload.exp ? { exp: payload.exp } : {}),
+          ...(typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string' ? { jkt: (payload.cnf as { jkt: string }).jkt } : {}),
         };
       } catch {
         return undefined;
@@ -335,7 +341,8 @@ export class RigAs {
     const auds = Array.isArray(aud) ? aud : aud ? [aud] : [];
     if (!auds.includes(this.o.resource)) return undefined;
     if (at.grantId && !(await this.provider.Grant.find(at.grantId))) return undefined;
-    return { sub: String(at.accountId), clientId: String(at.clientId), scopes: String(at.scope ?? '').split(' ').filter(Boolean), aud, ...(at.exp ? { exp: at.exp } : {}) };
+    const jkt = (at as unknown as { jkt?: unknown }).jkt;
+    return { sub: String(at.accountId), clientId: String(at.clientId), scopes: String(at.scope ?? '').split(' ').filter(Boolean), aud, ...(at.exp ? { exp: at.exp } : {}), ...(typeof jkt === 'string' ? { jkt } : {}) };
   }
 
   async isRefreshTokenActive(rt: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RigAs } from './as.js';
+import { DpopRs } from './dpop.js';
 import { RigMcp } from './mcp-server.js';
 
 export type ProfileName = 'own-as' | 'separate-as' | 'device-only' | 'legacy-sse' | 'api-path-rotating';
@@ -54,6 +55,11 @@ export interface RigOptions {
   /** Port for the MCP server (the demo uses a fixed one); 0 = ephemeral. */
   port?: number;
   clientAuth?: ClientAuthStyle;
+  /**
+   * DPoP (RFC 9449): the MCP server checks proofs, takes only DPoP-bound tokens and says so (its
+   * challenge and resource metadata); nonces required by the AS and/or the MCP server on request.
+   */
+  dpop?: { asNonce?: boolean; rsNonce?: boolean };
 }
 
 export interface Rig {
@@ -85,6 +91,8 @@ export interface Rig {
   };
   mcp: {
     requests: RigMcp['requests'];
+    /** The DPoP checker (with opts.dpop). */
+    dpop?: DpopRs;
     restart(): Promise<void>;
     redirectTo(url: string | undefined): void;
     rejectNextTokens(n: number): void;
@@ -181,18 +189,23 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     ...(faults.issParam ? { issParam: faults.issParam } : {}),
     ...(faults.refuseTokenAuth ? { refuseTokenAuth: faults.refuseTokenAuth } : {}),
     ...(opts.clientAuth ? CLIENT_AUTH[opts.clientAuth] : {}),
+    ...(opts.dpop?.asNonce ? { dpopNonce: true } : {}),
   });
+  const dpop = opts.dpop ? new DpopRs({ requireNonce: opts.dpop.rsNonce ?? false }) : undefined;
   const mcpPathNoSlash = L.mcpPath;
   const prmUrl = L.prm === 'path' ? `${mcpSite.origin}/.well-known/oauth-protected-resource${mcpPathNoSlash}` : `${mcpSite.origin}/.well-known/oauth-protected-resource`;
   const mcp = new RigMcp({
     transport: L.transport,
     paths: { mcp: L.mcpPath, sse: L.mcpPath, messages: '/messages' },
     validate: (t) => as.validate(t),
+    ...(dpop ? { dpop } : {}),
     challenge: (error) => {
       const err = error ? `, error="${error}"` : '';
-      if (L.challenge === 'metadata') return `Bearer resource_metadata="${prmUrl}", scope="mcp:tools"${err}`;
-      if (L.challenge === 'legacy') return `Bearer realm="rig", resource="${resource}", authorization_uri="${asSite.origin}/.well-known/oauth-authorization-server", scope="mcp:tools"${err}`;
-      return `Bearer realm="rig"${err}`;
+      // RFC 9449 §7.1: a server that takes only DPoP-bound tokens challenges with the DPoP scheme.
+      const scheme = dpop ? 'DPoP algs="ES256",' : 'Bearer';
+      if (L.challenge === 'metadata') return `${scheme} resource_metadata="${prmUrl}", scope="mcp:tools"${err}`;
+      if (L.challenge === 'legacy') return `${scheme} realm="rig", resource="${resource}", authorization_uri="${asSite.origin}/.well-known/oauth-authorization-server", scope="mcp:tools"${err}`;
+      return `${scheme} realm="rig"${err}`;
     },
   });
 
@@ -202,6 +215,7 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     scopes_supported: ['mcp:tools'],
     bearer_methods_supported: ['header'],
     resource_name: `Rig MCP server (${profile})`,
+    ...(dpop ? { dpop_bound_access_tokens_required: true, dpop_signing_alg_values_supported: ['ES256'] } : {}),
   });
 
   async function asDoc(): Promise<Record<string, unknown>> {
@@ -321,6 +335,7 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     },
     mcp: {
       requests: mcp.requests,
+      ...(dpop ? { dpop } : {}),
       restart: () => mcp.restart(),
       redirectTo: (u) => {
         mcp.redirectTo = u;

@@ -7,6 +7,7 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { z } from 'zod';
+import type { DpopRs } from './dpop.js';
 
 export interface TokenFacts {
   sub: string;
@@ -14,6 +15,8 @@ export interface TokenFacts {
   scopes: string[];
   aud: string | string[] | undefined;
   exp?: number;
+  /** The token's cnf.jkt (RFC 9449 §6): bound to that key. */
+  jkt?: string;
 }
 
 export interface McpRequestRecord {
@@ -25,6 +28,8 @@ export interface McpRequestRecord {
   authorized: boolean;
   /** Request headers other than Authorization (per-server headers the bridge adds). */
   headers: Record<string, string>;
+  /** The Authorization scheme used, lower-case ('bearer', 'dpop'), when there was one. */
+  scheme?: string;
 }
 
 export interface RigMcpOptions {
@@ -33,6 +38,8 @@ export interface RigMcpOptions {
   validate: (token: string) => Promise<TokenFacts | undefined>;
   /** WWW-Authenticate for a missing or invalid token. */
   challenge: (error?: 'invalid_token') => string;
+  /** Checks DPoP proofs (RFC 9449); without it the server takes Bearer only and refuses the DPoP scheme. */
+  dpop?: DpopRs;
 }
 
 function createServer(): McpServer {
@@ -141,11 +148,28 @@ export class RigMcp {
       return true;
     }
 
-    const m = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
+    const scheme = /^(Bearer|DPoP) ([^\s]+)$/i.exec(req.headers.authorization ?? '');
+    const m = scheme ? ([scheme[0], scheme[2]] as const) : null;
+    if (scheme) rec.scheme = scheme[1]!.toLowerCase();
     let facts = m && !this.dropped.has(m[1]!) ? await this.o.validate(m[1]!) : undefined;
     if (facts && this.rejectNext > 0) {
       // As a resource server that stopped trusting a token early (key rotation, a restart).
       this.rejectNext--;
+      facts = undefined;
+    }
+    if (facts && rec.scheme === 'dpop') {
+      if (!this.o.dpop) facts = undefined; // a Bearer-only server does not know the scheme
+      else {
+        const proof = req.headers.dpop;
+        const c = await this.o.dpop.check({ method: req.method ?? '', url: `http://${req.headers.host}${req.url}`, token: m![1]!, proof: Array.isArray(proof) ? proof.join(',') : proof, jkt: facts.jkt });
+        if (!c.ok) {
+          const nonce = c.error === 'use_dpop_nonce' ? { 'dpop-nonce': this.o.dpop.nonce } : {};
+          res.writeHead(401, { 'www-authenticate': `DPoP error="${c.error}", algs="ES256"`, ...nonce, 'content-type': 'application/json' }).end(JSON.stringify({ error: c.error }));
+          return true;
+        }
+      }
+    } else if (facts?.jkt) {
+      // RFC 9449 §7.2: a bound token presented as a bearer token is refused.
       facts = undefined;
     }
     if (!facts) {
