@@ -43,14 +43,18 @@ const WIRE_SCENARIOS = [
 ];
 const WIRE_VERSIONS = ['2025-11-25', '2026-07-28'];
 
+/**
+ * Extension scenarios that are implemented: not on the dated spec timeline, so run once each
+ * without --spec-version (the suite's own default).
+ */
+const EXTENSION_SCENARIOS = ['auth/dpop', 'auth/dpop-nonce'];
+
 /** Extension scenarios a desktop client has no use for, or that are not implemented; listed, not run. */
 const NOT_APPLICABLE = {
   'auth/client-credentials-jwt': 'client credentials grant (SEP-1046): machine-to-machine, no person at a desktop',
   'auth/client-credentials-basic': 'client credentials grant (SEP-1046): machine-to-machine, no person at a desktop',
   'auth/enterprise-managed-authorization': 'enterprise-managed authorization (SEP-990): needs an enterprise IdP token exchange the app does not do',
   'auth/wif-jwt-bearer': 'workload identity federation (SEP-1933): a workload credential, not a person',
-  'auth/dpop': 'DPoP extension (SEP-1932): sender-constrained tokens would need a proof per request signed by the broker; not implemented',
-  'auth/dpop-nonce': 'DPoP extension (SEP-1932): as auth/dpop',
   'sep-2640-client-no-prefetch': 'skills extension (SEP-2640): not an MCP client feature the bridge has',
   'sep-2640-client-verify-digest': 'skills extension (SEP-2640): as above',
   'sep-2640-client-verify-size': 'skills extension (SEP-2640): as above',
@@ -99,7 +103,8 @@ async function runScenario(job, resultsRoot) {
   const out = join(resultsRoot, `${job.index}`);
   await mkdir(out, { recursive: true });
   const command = `${process.execPath} --import tsx ${CLIENT}`;
-  const args = [SUITE, 'client', '--command', command, '--scenario', job.scenario, '--spec-version', job.version, '--timeout', String(CLIENT_TIMEOUT_MS), '-o', out];
+  const version = job.version === 'extension' ? [] : ['--spec-version', job.version];
+  const args = [SUITE, 'client', '--command', command, '--scenario', job.scenario, ...version, '--timeout', String(CLIENT_TIMEOUT_MS), '-o', out];
   const t0 = Date.now();
   const r = await runProcess(NODE22, args, { timeoutMs: RUN_TIMEOUT_MS, cwd: ROOT });
   const saved = await savedFile(out, 'checks.json').catch(() => undefined);
@@ -159,6 +164,9 @@ async function main() {
       if (!wanted || (only && !only.includes(scenario))) continue;
       jobs.push({ index: jobs.length, scenario, version, kind: scenario.startsWith('auth/') ? 'auth' : 'wire' });
     }
+  }
+  for (const scenario of EXTENSION_SCENARIOS) {
+    if (!only || only.includes(scenario)) jobs.push({ index: jobs.length, scenario, version: 'extension', kind: 'auth' });
   }
   // Every extension the suite knows is listed as n/a even when a dated version does not list it.
   for (const s of Object.keys(NOT_APPLICABLE)) seenNa.add(s);
