@@ -14,7 +14,27 @@ const httpUrl = z
   .max(2048)
   .refine((s) => /^https?:\/\//i.test(s.trim()), { message: 'must be an http(s) URL' });
 const scopes = z.array(z.string().min(1).max(200).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not a valid scope token')).max(50);
-export const CLIENT_KINDS = ['claude', 'cursor', 'vscode', 'claude-code'] as const;
+// The MCP clients whose config files the app writes (core/clients/descriptors.ts has each one's file and format).
+export const CLIENT_KINDS = [
+  'claude',
+  'cursor',
+  'vscode',
+  'claude-code',
+  'gemini-cli',
+  'codex',
+  'copilot-cli',
+  'opencode',
+  'qwen-code',
+  'cline',
+  'continue',
+  'kilo',
+  'windsurf',
+  'zed',
+  'goose',
+  'lm-studio',
+  'roo-code',
+  'vscode-insiders',
+] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
 
 export const linkRequestSchema = z

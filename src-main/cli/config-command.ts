@@ -1,6 +1,8 @@
-// `mcp-tokens config <claude|cursor|vscode|claude-code> <id> [--write [--file F]]`: print the
-// client's bridge entry, or merge it into the client's config file (backup first).
+// `mcp-tokens config <client> <id> [--write [--file F]]`: print the client's bridge entry, or
+// merge it into the client's config file (backup first). The clients and their files, formats
+// and entry shapes are the table in core/clients/descriptors.ts.
 import { assertLauncherWorks, configSnippet, runningLauncher, upsertBridgeEntry, withDataDir, type ClientFs, type Launcher } from '../core/clients/index.js';
+import { descriptor, isClientKind } from '../core/clients/descriptors.js';
 import { CLIENT_KINDS, CLIENT_NAMES, type ClientKind } from '../core/clients/locations.js';
 import { UserError } from '../core/platform/errors.js';
 import { openContext } from './context.js';
@@ -19,11 +21,26 @@ export interface ConfigCommandDeps {
   stderr?: (s: string) => void;
 }
 
-const ALIASES: Record<string, ClientKind> = { 'claude-desktop': 'claude', code: 'vscode', 'vs-code': 'vscode', claudecode: 'claude-code' };
+const ALIASES: Record<string, ClientKind> = {
+  'claude-desktop': 'claude',
+  code: 'vscode',
+  'vs-code': 'vscode',
+  claudecode: 'claude-code',
+  gemini: 'gemini-cli',
+  'codex-cli': 'codex',
+  copilot: 'copilot-cli',
+  qwen: 'qwen-code',
+  'continue-cli': 'continue',
+  'kilo-code': 'kilo',
+  kilocode: 'kilo',
+  lmstudio: 'lm-studio',
+  roo: 'roo-code',
+  'code-insiders': 'vscode-insiders',
+};
 
 function parseKind(raw: string | undefined): ClientKind {
   const k = (raw ?? '').toLowerCase();
-  const kind = (CLIENT_KINDS as readonly string[]).includes(k) ? (k as ClientKind) : ALIASES[k];
+  const kind = isClientKind(k) ? k : ALIASES[k];
   if (!kind) throw new UserError('usage', `Unknown client "${raw ?? ''}".`, `Use one of: ${CLIENT_KINDS.join(', ')}.`);
   return kind;
 }
@@ -63,6 +80,8 @@ export async function runConfigCommand(
     } else {
       stderr(kind === 'claude-code' ? `Run this to add "${server.name}" to Claude Code:\n` : `Add this to ${snip.file ?? `${client}'s config`} (or run again with --write):\n`);
       stdout(`${snip.snippet}\n`);
+      const gate = descriptor(kind).gate;
+      if (gate) stderr(`${gate}\n`);
     }
     return 0;
   }
@@ -81,7 +100,7 @@ export async function runConfigCommand(
   });
   if (opts.json) {
     stdout(
-      `${JSON.stringify({ client: kind, clientName: client, server, file: r.file, name: r.name, action: r.action, created: r.created, backup: r.backup ?? null, nameTakenBy: r.nameTakenBy ?? null, written: r.action !== 'unchanged' }, null, 2)}\n`,
+      `${JSON.stringify({ client: kind, clientName: client, server, file: r.file, name: r.name, action: r.action, created: r.created, backup: r.backup ?? null, nameTakenBy: r.nameTakenBy ?? null, gate: r.gate ?? null, written: r.action !== 'unchanged' }, null, 2)}\n`,
     );
     return 0;
   }
@@ -96,5 +115,7 @@ export async function runConfigCommand(
         : `Restart ${client} to use it.\n`,
     );
   }
+  // Said even when nothing changed: it is why the client may still not show the server.
+  if (r.gate) stderr(`${r.gate}\n`);
   return 0;
 }

@@ -27,8 +27,11 @@ Commands:
                   [--header "Name: value"]... added to the server's own headers
   daemon          The headless token broker [--idle-exit SECONDS]
   ui              Serve the manager UI on 127.0.0.1 and open it [--no-open] [--port N]
-  config <claude|cursor|vscode|claude-code> <id> [--write [--file F] [--follow-symlinks]]
-                  Print a client's config entry for the bridge, or merge it (with a backup)
+  config <client> <id> [--write [--file F] [--follow-symlinks]]
+                  Print a client's config entry for the bridge, or merge it (with a backup).
+                  Clients: claude, cursor, vscode, vscode-insiders, claude-code, gemini-cli,
+                  codex, copilot-cli, opencode, qwen-code, cline, continue, kilo, windsurf,
+                  zed, goose, lm-studio, roo-code
   migrate [--write [--follow-symlinks]] [--import-tokens [--delete-plaintext]]
                   Replace mcp-remote entries in MCP client configs with the bridge
                   (a config file that is a symlink is written only with --follow-symlinks)

@@ -187,6 +187,20 @@ const CLIENTS: Record<ClientKind, string> = {
   cursor: 'Cursor',
   vscode: 'VS Code',
   'claude-code': 'Claude Code',
+  'gemini-cli': 'Gemini CLI',
+  codex: 'Codex',
+  'copilot-cli': 'Copilot CLI',
+  opencode: 'opencode',
+  'qwen-code': 'Qwen Code',
+  cline: 'Cline',
+  continue: 'Continue',
+  kilo: 'Kilo',
+  windsurf: 'Windsurf',
+  zed: 'Zed',
+  goose: 'Goose',
+  'lm-studio': 'LM Studio',
+  'roo-code': 'Roo Code',
+  'vscode-insiders': 'VS Code Insiders',
 };
 
 export function clientLabel(kind: string): string {

@@ -1,12 +1,11 @@
 // Starting a config entry the way an MCP client does: command, args and env from the file, no
 // shell, cwd /, a PATH without the project's node_modules/.bin, nothing else of the test's env.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BrokerClient } from '../../src-main/core/broker/client.js';
 import { brokerAddress } from '../../src-main/core/broker/protocol.js';
-import { CLIENT_FORMATS, defaultConfigPath, type ClientKind } from '../../src-main/core/clients/index.js';
+import { commandLineOf, defaultConfigPath, descriptor, entriesIn, loadConfig, nodeClientFs, type ClientKind } from '../../src-main/core/clients/index.js';
 import { BIN } from './cli-helpers.js';
 
 export interface Entry {
@@ -24,11 +23,15 @@ export function clientPath(): string {
     .join(':');
 }
 
+/** The entry's command line, read from the client's file in its own format and shape. */
 export async function entryIn(kind: ClientKind, home: string, name: string, file = defaultConfigPath(kind, { HOME: home }, 'linux')): Promise<Entry> {
-  const cfg = JSON.parse(await readFile(file, 'utf8')) as Record<string, Record<string, Entry>>;
-  const e = cfg[CLIENT_FORMATS[kind].container]?.[name];
-  if (!e) throw new Error(`no entry "${name}" in ${file}: ${JSON.stringify(cfg)}`);
-  return e;
+  const d = descriptor(kind);
+  const cfg = await loadConfig(nodeClientFs, file, d.format);
+  const raw = entriesIn(cfg, d)[name];
+  const cmd = commandLineOf(raw);
+  if (!cmd) throw new Error(`no entry "${name}" in ${file}: ${cfg.text}`);
+  const type = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && typeof raw.type === 'string' ? raw.type : undefined;
+  return { command: cmd.command, args: cmd.args, ...(Object.keys(cmd.env).length ? { env: cmd.env } : {}), ...(type !== undefined ? { type } : {}) };
 }
 
 export interface ClientSession {

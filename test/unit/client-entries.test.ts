@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listClients, removeBridgeEntry } from '../../src-main/core/api/client-entries.js';
+import { CLIENT_KINDS } from '../../src-main/core/clients/index.js';
 
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -22,7 +23,8 @@ describe('client entries', () => {
     await mkdir(dirname(claude()), { recursive: true });
     await writeFile(claude(), JSON.stringify({ mcpServers: { rig: bridge('rig'), other: bridge('https://x.example/mcp'), old: { command: 'npx', args: ['-y', 'mcp-remote', 'https://y.example/mcp'] }, time: { command: 'uvx', args: ['t'] } } }));
     const list = await listClients({ env: () => env, platform: 'linux' }, [{ id: 'rig', url: 'https://rig.example/mcp' }]);
-    expect(list.map((c) => c.kind)).toEqual(['claude', 'cursor', 'vscode', 'claude-code']);
+    expect(list.map((c) => c.kind)).toEqual([...CLIENT_KINDS]);
+    expect(list.length).toBeGreaterThanOrEqual(18);
     const c = list[0]!;
     expect(c).toMatchObject({ label: 'Claude Desktop', found: true, mcpRemote: 1, file: claude() });
     expect(c.bridged).toEqual([

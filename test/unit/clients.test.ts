@@ -24,6 +24,7 @@ import {
   nodeClientFs,
   type ClientFs,
   type ClientKind,
+  CLIENT_KINDS,
   type GrantToImport,
 } from '../../src-main/core/clients/index.js';
 import { describeCommand } from '../../src-main/core/clients/mcp-remote.js';
@@ -653,7 +654,7 @@ describe('config command', () => {
 
   it('refuses unknown clients and servers with a reason and a hint', async () => {
     const a = await runConfigCommand(['emacs', SERVER.id], { write: false, json: false }, env, { ...capture().deps, lookup }).catch((e: unknown) => e);
-    expect(isUserError(a) && [a.code, a.hint]).toEqual(['usage', 'Use one of: claude, cursor, vscode, claude-code.']);
+    expect(isUserError(a) && [a.code, a.hint]).toEqual(['usage', `Use one of: ${CLIENT_KINDS.join(', ')}.`]);
     const b = await runConfigCommand(['claude', 'nope'], { write: true, json: false }, env, { ...capture().deps, lookup }).catch((e: unknown) => e);
     expect(isUserError(b) && b.code).toBe('not-found');
     const c = await runConfigCommand(['claude', SERVER.id], { write: false, file: '/x', json: false }, env, { ...capture().deps, lookup }).catch((e: unknown) => e);

@@ -126,7 +126,8 @@ describe('labels', () => {
     expect(clientLabel('claude')).toBe('Claude Desktop');
     expect(clientLabel('claude-code')).toBe('Claude Code');
     expect(clientLabel('vscode')).toBe('VS Code');
-    expect(clientLabel('zed')).toBe('zed');
+    expect(clientLabel('zed')).toBe('Zed');
+    expect(clientLabel('emacs')).toBe('emacs');
     expect(clientLabel('toString')).toBe('toString');
     expect(activityLabel('refresh-failed')).toBe('Refresh failed');
     expect(activityLabel('other')).toBe('other');

@@ -7,10 +7,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../platform/errors.js';
 import { errnoCode, writeFileAtomic } from '../vault/fs.js';
-import { bridgeEntry, bridgeTargetOf, entrySlug, type BridgeServer, type Launcher } from './entries.js';
-import { runningLauncher } from './launcher.js';
 import { applyEdits, jsonEqual, JsonSyntaxError, parseTree, setEdits, toValue, withValue, type JsonNode, type JsonValue, type Syntax } from './jsonc.js';
-import { CLIENT_FORMATS, CLIENT_NAMES, defaultConfigPath, type ClientKind } from './locations.js';
+import type { FileFormat } from './descriptors.js';
+import { parseToml, TomlSyntaxError } from './toml-doc.js';
+import { parseYaml, YamlSyntaxError } from './yaml-doc.js';
 
 /** The file operations this module needs; node:fs backs it, tests may inject failures. */
 export interface ClientFs {
@@ -100,12 +100,15 @@ const UNTOUCHED = 'Nothing was changed. Fix the file (or move it aside to start 
 
 export interface LoadedConfig {
   path: string;
+  format: FileFormat;
   exists: boolean;
   /** The bytes read, for the backup and to notice a concurrent writer. */
   bytes: Buffer | undefined;
   text: string;
-  /** Undefined for a missing or blank file. */
+  /** JSON and JSONC only; undefined for a missing or blank file. */
   root: JsonNode | undefined;
+  /** Empty for a missing or blank file. */
+  blank: boolean;
   value: { [k: string]: JsonValue };
 }
 
@@ -142,8 +145,46 @@ async function writeTarget(fs: ClientFs, file: string, followSymlinks: boolean):
   return real;
 }
 
+const FORMAT_WORDS: Record<FileFormat, string> = { json: 'valid JSON', jsonc: 'valid JSON with comments (JSONC)', toml: 'valid TOML', yaml: 'valid YAML' };
+
+/** The parsed top-level object of `text`, or a ConfigFileError saying where it is broken. */
+export function parseConfigText(file: string, text: string, format: FileFormat): { root: JsonNode | undefined; value: { [k: string]: JsonValue } } {
+  const broken = (reason: string, line: number, column: number, cause: unknown) =>
+    new ConfigFileError(file, `${file} is not ${FORMAT_WORDS[format]}: ${reason} at line ${line}, column ${column}.`, UNTOUCHED, { line, column }, { cause });
+  let value: JsonValue;
+  let root: JsonNode | undefined;
+  if (format === 'toml') {
+    try {
+      value = parseToml(text);
+    } catch (err) {
+      if (!(err instanceof TomlSyntaxError)) throw err;
+      throw broken(err.reason, err.line, err.column, err);
+    }
+  } else if (format === 'yaml') {
+    try {
+      value = parseYaml(text).value;
+    } catch (err) {
+      if (!(err instanceof YamlSyntaxError)) throw err;
+      throw broken(err.reason, err.line, err.column, err);
+    }
+  } else {
+    try {
+      root = parseTree(text, format).root;
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err;
+      throw broken(err.reason, err.line, err.column, err);
+    }
+    value = toValue(root);
+  }
+  if (value === null && format === 'yaml') value = {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigFileError(file, `${file} does not hold ${format === 'yaml' ? 'a mapping' : format === 'toml' ? 'a table' : 'a JSON object'} at the top level.`, UNTOUCHED);
+  }
+  return { root, value };
+}
+
 /** Reads and parses a config file; a missing or blank file is an empty object. */
-export async function loadConfig(fs: ClientFs, file: string, syntax: Syntax): Promise<LoadedConfig> {
+export async function loadConfig(fs: ClientFs, file: string, format: FileFormat): Promise<LoadedConfig> {
   let bytes: Buffer | undefined;
   try {
     bytes = await fs.readFile(file);
@@ -151,19 +192,10 @@ export async function loadConfig(fs: ClientFs, file: string, syntax: Syntax): Pr
     if (errnoCode(err) !== 'ENOENT') throw readError(file, err);
   }
   const text = bytes === undefined ? '' : bytes.toString('utf8');
-  if (text.replace(/^\uFEFF/, '').trim() === '') return { path: file, exists: bytes !== undefined, bytes, text, root: undefined, value: {} };
-  let parsed;
-  try {
-    parsed = parseTree(text, syntax);
-  } catch (err) {
-    if (!(err instanceof JsonSyntaxError)) throw err;
-    const what = syntax === 'json' ? 'valid JSON' : 'valid JSON with comments (JSONC)';
-    throw new ConfigFileError(file, `${file} is not ${what}: ${err.reason} at line ${err.line}, column ${err.column}.`, UNTOUCHED, err);
-  }
-  if (parsed.root.type !== 'object') {
-    throw new ConfigFileError(file, `${file} does not hold a JSON object at the top level.`, UNTOUCHED);
-  }
-  return { path: file, exists: true, bytes, text, root: parsed.root, value: toValue(parsed.root) as { [k: string]: JsonValue } };
+  const blank = text.replace(/^\uFEFF/, '').trim() === '';
+  if (blank) return { path: file, format, exists: bytes !== undefined, bytes, text, root: undefined, blank, value: {} };
+  const { root, value } = parseConfigText(file, text, format);
+  return { path: file, format, exists: true, bytes, text, root, blank, value };
 }
 
 /** The entries object at `container`, or {} when absent; an error when something else is there. */
@@ -190,7 +222,7 @@ export interface SetOp {
  * intended value. Comments, order and spacing outside the changed values stay byte for byte.
  */
 export function editText(cfg: LoadedConfig, syntax: Syntax, sets: readonly SetOp[]): string {
-  let text = cfg.root === undefined ? `${cfg.text.startsWith('\uFEFF') ? '\uFEFF' : ''}{}\n` : cfg.text;
+  let text = cfg.blank ? `${cfg.text.startsWith('\uFEFF') ? '\uFEFF' : ''}{}\n` : cfg.text;
   let expected: JsonValue = cfg.value;
   for (const s of sets) {
     const { root } = parseTree(text, syntax);
@@ -274,9 +306,9 @@ export class ConcurrentChange extends Error {
 }
 
 /** Runs load → change → write, again from the start if the file changed underneath (a few times). */
-export async function withFreshConfig<T>(file: string, syntax: Syntax, fs: ClientFs, attempt: (cfg: LoadedConfig) => Promise<T>): Promise<T> {
+export async function withFreshConfig<T>(file: string, format: FileFormat, fs: ClientFs, attempt: (cfg: LoadedConfig) => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
-    const cfg = await loadConfig(fs, file, syntax);
+    const cfg = await loadConfig(fs, file, format);
     try {
       return await attempt(cfg);
     } catch (err) {
@@ -299,81 +331,4 @@ export function sameUrlKey(s: string): string {
   } catch {
     return s;
   }
-}
-
-export interface UpsertOptions extends WriteOptions {
-  kind: ClientKind;
-  server: BridgeServer;
-  /** Default: the client's user-scope file. */
-  file?: string;
-  launcher?: Launcher;
-  env?: NodeJS.ProcessEnv;
-  platform?: NodeJS.Platform;
-}
-
-export interface UpsertResult {
-  file: string;
-  client: string;
-  /** The entry's key in the file. */
-  name: string;
-  action: 'added' | 'updated' | 'unchanged';
-  created: boolean;
-  backup?: string;
-  /** Set when the wanted name was taken by another entry, which was left alone. */
-  nameTakenBy?: string;
-  entry: JsonValue;
-}
-
-function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** The entry's env is the user's (API keys, debug switches) with ours on top, key by key. */
-function withUserEnv(entry: { [k: string]: JsonValue }, old: JsonValue | undefined): { [k: string]: JsonValue } {
-  if (!isObject(old) || !isObject(old.env) || !isObject(entry.env)) return entry;
-  return { ...entry, env: { ...old.env, ...entry.env } };
-}
-
-/**
- * Adds (or updates) the one bridge entry for `server` in a client's config. An entry that
- * already bridges this server (by id or URL) is updated under its own name; an unrelated
- * entry holding the wanted name is never replaced: the new one gets `name-2`.
- */
-export async function upsertBridgeEntry(opts: UpsertOptions): Promise<UpsertResult> {
-  const fs = opts.fs ?? nodeClientFs;
-  const format = CLIENT_FORMATS[opts.kind];
-  const file = opts.file ?? defaultConfigPath(opts.kind, opts.env ?? process.env, opts.platform ?? process.platform);
-  const container = [format.container];
-  const fresh = bridgeEntry(opts.kind, opts.server.id, opts.launcher ?? runningLauncher());
-  return withFreshConfig(file, format.syntax, fs, async (cfg) => {
-    const entries = entriesAt(cfg, container);
-    const base = entrySlug(opts.server.name, opts.server.id);
-    const url = sameUrlKey(opts.server.url);
-    const ours = Object.keys(entries).find((k) => {
-      const t = bridgeTargetOf(entries[k]);
-      return t !== undefined && (t === opts.server.id || sameUrlKey(t) === url);
-    });
-    let name = ours ?? base;
-    let nameTakenBy: string | undefined;
-    if (ours === undefined && Object.hasOwn(entries, base)) {
-      nameTakenBy = base;
-      for (let i = 2; Object.hasOwn(entries, name); i++) name = `${base}-${i}`;
-    }
-    const result = { file: cfg.path, client: CLIENT_NAMES[opts.kind], name, ...(nameTakenBy !== undefined ? { nameTakenBy } : {}) };
-    const old = Object.hasOwn(entries, name) ? entries[name] : undefined;
-    const entry = withUserEnv(fresh, old);
-    // Keep whatever else the user put in our entry (env, "disabled", …); only the command is ours.
-    const merged: JsonValue = old !== null && typeof old === 'object' && !Array.isArray(old) ? { ...old, ...entry } : entry;
-    if (old !== undefined && jsonEqual(old, merged)) return { ...result, action: 'unchanged' as const, created: false, entry: merged };
-    // Set only the keys that change, so comments inside an existing entry survive.
-    const sets: SetOp[] =
-      old !== null && typeof old === 'object' && !Array.isArray(old)
-        ? Object.keys(entry)
-            .filter((k) => !jsonEqual(Object.hasOwn(old, k) ? old[k] : undefined, entry[k]))
-            .map((k) => ({ path: [...container, name, k], value: entry[k]! }))
-        : [{ path: [...container, name], value: merged }];
-    const text = editText(cfg, format.syntax, sets);
-    const w = await writeConfig(cfg, text, opts);
-    return { ...result, file: w.path, action: old === undefined ? ('added' as const) : ('updated' as const), created: w.created, ...(w.backup !== undefined ? { backup: w.backup } : {}), entry: merged };
-  });
 }

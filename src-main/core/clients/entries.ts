@@ -1,7 +1,11 @@
 // The bridge entry each client wants, in its own shape, and how to recognise one already there.
+import { stringify as yamlStringify } from 'yaml';
+import { descriptor } from './descriptors.js';
 import type { JsonValue } from './jsonc.js';
 import { runningLauncher, type Launcher } from './launcher.js';
-import { CLIENT_FORMATS, defaultConfigPath, type ClientKind } from './locations.js';
+import { defaultConfigPath, type ClientKind } from './locations.js';
+import { commandLineOf, ownEntry } from './shapes.js';
+import { tableText } from './toml-doc.js';
 
 export type { Launcher } from './launcher.js';
 
@@ -16,13 +20,9 @@ export function bridgeCommand(target: string, launcher: Launcher = runningLaunch
   return { command: launcher.command, args: [...launcher.args, 'bridge', target] };
 }
 
-/** The entry object, in the client's schema. */
-export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = runningLauncher()): { [k: string]: JsonValue } {
-  const { command, args } = bridgeCommand(target, launcher);
-  const entry: { [k: string]: JsonValue } = kind === 'vscode' || kind === 'claude-code' ? { type: 'stdio', command, args } : { command, args };
-  // VS Code requires "type"; Claude Code writes it itself, so we match what `claude mcp add` leaves.
-  if (launcher.env && Object.keys(launcher.env).length) entry.env = { ...launcher.env };
-  return entry;
+/** The entry object, in the client's shape; `name` is its key (Goose and Continue repeat it inside). */
+export function bridgeEntry(kind: ClientKind, target: string, launcher: Launcher = runningLauncher(), name = target): { [k: string]: JsonValue } {
+  return ownEntry(descriptor(kind), name, { ...bridgeCommand(target, launcher), ...(launcher.env ? { env: launcher.env } : {}) });
 }
 
 /**
@@ -73,7 +73,12 @@ export function configSnippet(
     const snippet = ['claude', 'mcp', 'add', '--scope', 'user', ...envFlags, name, '--', command, ...args].map(shellQuote).join(' ');
     return { snippet, file };
   }
-  const doc = { [CLIENT_FORMATS[kind].container]: { [name]: bridgeEntry(kind, server.id, launcher) } };
+  const d = descriptor(kind);
+  const entry = bridgeEntry(kind, server.id, launcher, name);
+  if (d.format === 'toml') return { snippet: tableText([...d.container, name], entry, '\n').trimEnd(), file };
+  let doc: JsonValue = d.list ? [entry] : { [name]: entry };
+  for (let i = d.container.length - 1; i >= 0; i--) doc = { [d.container[i]!]: doc };
+  if (d.format === 'yaml') return { snippet: yamlStringify(doc, { lineWidth: 0 }).trimEnd(), file };
   return { snippet: JSON.stringify(doc, null, 2), file };
 }
 
@@ -88,10 +93,9 @@ const OUR_NAMES = /mcp-tokens|mcp-token-manager|mcp token manager/i;
  * entry. Recognises npx, a global install, `node …/mcp-tokens.js` and the app's own binary.
  */
 export function bridgeTargetOf(entry: JsonValue | undefined): string | undefined {
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
-  const { command, args } = entry;
-  if (typeof command !== 'string' || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) return undefined;
-  const argv = [command, ...(args as string[])];
+  const cmd = commandLineOf(entry);
+  if (!cmd) return undefined;
+  const argv = [cmd.command, ...cmd.args];
   const at = argv.indexOf('bridge');
   if (at < 1 || !argv.slice(0, at).some((a) => OUR_NAMES.test(baseName(a)) || OUR_NAMES.test(a))) return undefined;
   for (let i = at + 1; i < argv.length; i++) {

@@ -1,7 +1,11 @@
 // MCP client configs: write the bridge entry, find who uses it, migrate mcp-remote entries.
 export { configSnippet, bridgeEntry, bridgeCommand, bridgeTargetOf, entrySlug, type BridgeServer, type Launcher, type Snippet } from './entries.js';
-export { upsertBridgeEntry, loadConfig, ConfigFileError, nodeClientFs, backupStamp, type ClientFs, type UpsertOptions, type UpsertResult } from './config-file.js';
-export { CLIENT_KINDS, CLIENT_NAMES, CLIENT_FORMATS, clientConfigLocations, defaultConfigPath, homeDir, type ClientKind, type ClientName, type ClientFileLocation } from './locations.js';
+export { loadConfig, ConfigFileError, nodeClientFs, backupStamp, type ClientFs } from './config-file.js';
+export { upsertBridgeEntry, type UpsertOptions, type UpsertResult } from './upsert.js';
+export { CLIENTS, descriptor, isClientKind, type ClientDescriptor, type FileFormat, type EntryShape } from './descriptors.js';
+export { entriesIn, textWithEntry, textWithoutEntries } from './entry-edit.js';
+export { commandLineOf, type CommandLine } from './shapes.js';
+export { CLIENT_KINDS, CLIENT_NAMES, clientConfigLocations, defaultConfigPath, homeDir, type ClientKind, type ClientName, type ClientFileLocation } from './locations.js';
 export { findBridgeUsers, scanClientConfigs, type ScanOptions } from './scan.js';
 export { parseMcpRemote, mcpRemoteHashes, type McpRemoteInvocation } from './mcp-remote.js';
 export { migrationNotes, type MigrationNote, type NoteKind } from './mcp-remote-notes.js';

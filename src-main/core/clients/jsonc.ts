@@ -224,7 +224,7 @@ export function detectStyle(text: string): Style {
   return { eol, unit: unit && unit.length <= 8 ? unit : '  ' };
 }
 
-function lineStartOf(text: string, offset: number): number {
+export function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
@@ -233,7 +233,7 @@ function indentAt(text: string, offset: number): string {
   return /^[ \t]*/.exec(text.slice(ls, offset))![0];
 }
 
-function firstOnLine(text: string, offset: number): boolean {
+export function firstOnLine(text: string, offset: number): boolean {
   return /^[ \t]*$/.test(text.slice(lineStartOf(text, offset), offset));
 }
 
@@ -271,7 +271,7 @@ export function prettyJson(v: JsonValue, indent: string, style: Style): string {
  * Where to put text that follows `offset` on the same line: past spaces and comments that end
  * on this line, so a trailing `// note` stays with the property it describes.
  */
-function endOfLineAfter(text: string, offset: number): number | undefined {
+export function endOfLineAfter(text: string, offset: number): number | undefined {
   const s = createScanner(text, false);
   s.setPosition(offset);
   for (;;) {
@@ -287,7 +287,7 @@ function endOfLineAfter(text: string, offset: number): number | undefined {
 }
 
 /** The offset of the comma after `offset` when only whitespace and comments sit between. */
-function commaAfter(text: string, offset: number): number | undefined {
+export function commaAfter(text: string, offset: number): number | undefined {
   const s = createScanner(text, true);
   s.setPosition(offset);
   s.scan();

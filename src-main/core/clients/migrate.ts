@@ -6,20 +6,22 @@ import { redact } from '../platform/redact.js';
 import { isUserError } from '../platform/errors.js';
 import { bridgeCommand, shellQuote, type Launcher } from './entries.js';
 import { runningLauncher } from './launcher.js';
-import { editText, nodeClientFs, withFreshConfig, writeConfig, type ClientFs, type SetOp } from './config-file.js';
+import { nodeClientFs, parseConfigText, withFreshConfig, writeConfig, type ClientFs, type LoadedConfig } from './config-file.js';
+import { descriptor } from './descriptors.js';
+import { entriesIn, textWithEntry } from './entry-edit.js';
 import { bestGrantFor, deleteGrantFiles, mcpRemoteAuthDir, readMcpRemoteGrants, summarizeGrant, type GrantSummary, type McpRemoteClientInfo, type McpRemoteGrant, type McpRemoteTokens } from './grants.js';
-import { nodeAt, toValue, type JsonValue } from './jsonc.js';
-import { CLIENT_FORMATS, type ClientKind, type ClientName } from './locations.js';
+import type { ClientKind, ClientName } from './locations.js';
 import { describeCommand, displayServerUrl, mcpRemoteHashes, parseMcpRemote, type McpRemoteInvocation } from './mcp-remote.js';
 import { migrationNotes, type MigrationNote, type NotesResult } from './mcp-remote-notes.js';
 import { scanClientConfigs, type ScanOptions } from './scan.js';
+import { commandLineOf, mergedEntry } from './shapes.js';
 
 export interface PlannedEntry {
   file: string;
   kind: ClientKind;
   client: ClientName;
   scope: 'user' | 'project';
-  /** JSON path of the entry in the file. */
+  /** Keys of the entry in the file: the container's, then the entry's name. */
   path: string[];
   /** The entry's key. */
   name: string;
@@ -74,17 +76,6 @@ function fingerprint(command: string, args: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify([command, ...args])).digest('hex');
 }
 
-function commandOf(entry: JsonValue | undefined): { command: string; args: string[]; env: Record<string, string> } | undefined {
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
-  const { command, args, env } = entry;
-  if (typeof command !== 'string') return undefined;
-  const argv = args === undefined ? [] : args;
-  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) return undefined;
-  const e: Record<string, string> = {};
-  if (env !== null && typeof env === 'object' && !Array.isArray(env)) for (const [k, v] of Object.entries(env)) if (typeof v === 'string') e[k] = v;
-  return { command, args: argv as string[], env: e };
-}
-
 /** The bridge's command line; `cmd /c` wrappers (there for npx's .cmd shim) go: the launcher is a real executable. */
 function replacementFor(url: string, launcher: Launcher, headers: NotesResult['bridgeHeaders'], envAdd: Record<string, string>): { command: string; args: string[]; env?: Record<string, string> } {
   const cmd = bridgeCommand(url, launcher);
@@ -117,7 +108,7 @@ export async function planMigration(env: NodeJS.ProcessEnv, opts: PlanOptions = 
     files.push(pf);
     for (const c of f.containers) {
       for (const name of Object.keys(c.entries)) {
-        const cmd = commandOf(c.entries[name]);
+        const cmd = commandLineOf(c.entries[name]);
         if (!cmd) continue;
         const inv = parseMcpRemote(cmd.command, cmd.args);
         if (!inv) continue;
@@ -268,26 +259,27 @@ export async function applyMigration(plan: MigrationPlan, opts: ApplyOptions = {
   const files: AppliedFile[] = [];
   for (const [file, planned] of byFile) {
     const first = planned[0]!;
-    const syntax = CLIENT_FORMATS[first.kind].syntax;
+    const d = descriptor(first.kind);
     const result: AppliedFile = { path: file, client: first.client, replaced: [], skipped: [] };
     try {
-      await withFreshConfig(file, syntax, fs, async (cfg) => {
+      await withFreshConfig(file, d.format, fs, async (cfg) => {
         result.replaced = [];
         result.skipped = [];
-        const sets: SetOp[] = [];
+        let now: LoadedConfig = cfg;
         for (const e of planned) {
-          const node = cfg.root ? nodeAt(cfg.root, e.path) : undefined;
-          const cmd = node ? commandOf(toValue(node)) : undefined;
+          const container = e.path.slice(0, -1);
+          const old = entriesIn(now, d, container)[e.name];
+          const cmd = commandLineOf(old);
           if (!cmd || fingerprint(cmd.command, cmd.args) !== e.fingerprint) {
             result.skipped.push({ name: e.name, reason: 'the entry changed since the plan was made' });
             continue;
           }
-          sets.push({ path: [...e.path, 'command'], value: e.replacement!.command }, { path: [...e.path, 'args'], value: e.replacement!.args });
-          if (e.replacement!.env) sets.push({ path: [...e.path, 'env'], value: { ...cmd.env, ...e.replacement!.env } });
+          const text = textWithEntry(now, d, e.name, mergedEntry(d, e.name, old, e.replacement!), container);
+          now = { ...now, text, blank: false, ...parseConfigText(file, text, d.format) };
           result.replaced.push(e.name);
         }
-        if (!sets.length) return;
-        const w = await writeConfig(cfg, editText(cfg, syntax, sets), opts);
+        if (now === cfg) return;
+        const w = await writeConfig(cfg, now.text, opts);
         if (w.backup !== undefined) result.backup = w.backup;
       });
     } catch (err) {

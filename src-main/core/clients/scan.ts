@@ -1,8 +1,10 @@
 // Reading every client config there is, for migrate and for "which clients use this server".
 import { bridgeTargetOf } from './entries.js';
-import { ConfigFileError, entriesAt, loadConfig, nodeClientFs, type ClientFs, type LoadedConfig } from './config-file.js';
+import { ConfigFileError, loadConfig, nodeClientFs, type ClientFs, type LoadedConfig } from './config-file.js';
+import { descriptor } from './descriptors.js';
+import { entriesIn } from './entry-edit.js';
 import type { JsonValue } from './jsonc.js';
-import { CLIENT_FORMATS, CLIENT_KINDS, CLIENT_NAMES, clientConfigLocations, type ClientFileLocation, type ClientName, type LocationOptions } from './locations.js';
+import { CLIENT_KINDS, CLIENT_NAMES, clientConfigLocations, type ClientFileLocation, type ClientName, type LocationOptions } from './locations.js';
 
 export interface ScanOptions extends LocationOptions {
   fs?: ClientFs;
@@ -11,7 +13,7 @@ export interface ScanOptions extends LocationOptions {
 }
 
 export interface EntryContainer {
-  /** JSON path of the object holding the entries, e.g. ["mcpServers"]. */
+  /** Keys leading to the object (or list) holding the entries, e.g. ["mcpServers"]. */
   path: string[];
   entries: { [name: string]: JsonValue };
 }
@@ -29,20 +31,20 @@ export interface ScannedConfig extends ClientFileLocation {
  * `projects.<dir>.mcpServers`; every other file has one container.
  */
 function containersOf(loc: ClientFileLocation, cfg: LoadedConfig): EntryContainer[] {
-  const key = CLIENT_FORMATS[loc.kind].container;
+  const d = descriptor(loc.kind);
   const out: EntryContainer[] = [];
   const add = (p: string[]) => {
     try {
-      const entries = entriesAt(cfg, p);
+      const entries = entriesIn(cfg, d, p);
       if (Object.keys(entries).length) out.push({ path: p, entries });
     } catch {
       // not an object: nothing of ours can be in there
     }
   };
-  add([key]);
+  add(d.container);
   const projects = cfg.value.projects;
   if (loc.kind === 'claude-code' && loc.scope === 'user' && projects !== null && typeof projects === 'object' && !Array.isArray(projects)) {
-    for (const dir of Object.keys(projects)) add(['projects', dir, key]);
+    for (const dir of Object.keys(projects)) add(['projects', dir, ...d.container]);
   }
   return out;
 }
@@ -53,7 +55,7 @@ export async function scanClientConfigs(env: NodeJS.ProcessEnv, opts: ScanOption
   const out: ScannedConfig[] = [];
   for (const loc of locations) {
     try {
-      const cfg = await loadConfig(fs, loc.path, CLIENT_FORMATS[loc.kind].syntax);
+      const cfg = await loadConfig(fs, loc.path, descriptor(loc.kind).format);
       out.push({ ...loc, exists: cfg.exists, cfg, containers: containersOf(loc, cfg) });
     } catch (err) {
       if (!(err instanceof ConfigFileError)) throw err;
