@@ -143,6 +143,8 @@ export interface ServerSummary {
   headers: HeaderSummary[];
   /** The MCP client that last asked for a token for this server (its own name from `initialize`), and when. */
   lastUsed?: { client: string; at: number };
+  /** DPoP (RFC 9449): tokens bound to a key the app holds (its public thumbprint), or turned off. */
+  dpop?: { bound: boolean; thumbprint?: string; off?: true };
 }
 
 /** One entry of the Activity screen: a server's activity entry with the server named. */

@@ -54,6 +54,15 @@ function TokenFacts({ server }: { server: ServerSummary }) {
           </>
         )}
       </dd>
+      {server.dpop ? (
+        <>
+          <dt>Token binding</dt>
+          <dd>
+            {server.dpop.bound ? 'DPoP-bound: useless to anyone who copies it' : 'DPoP turned off (plain bearer token)'}
+            {server.dpop.thumbprint ? <span className="muted block mono wrap">key {server.dpop.thumbprint}</span> : null}
+          </dd>
+        </>
+      ) : null}
       <dt>Refresh token</dt>
       <dd>{server.hasRefreshToken ? 'present' : 'none'}</dd>
       <dt>Last refresh</dt>

@@ -103,6 +103,7 @@ function summary(v: ServerView, users: Map<string, string[]> | undefined): Serve
     usedBy: [...used].sort(),
     headers: headerSummaries(v.headers),
     ...(v.lastUsed ? { lastUsed: v.lastUsed } : {}),
+    ...(v.dpop ? { dpop: v.dpop } : {}),
   };
 }
 
