@@ -44,6 +44,8 @@ export interface RigAsOptions {
   refuseTokenAuth?: 'client_secret_post' | 'client_secret_basic' | 'any';
   /** DPoP proofs at the token endpoint must carry the AS's nonce (RFC 9449 §8). */
   dpopNonce?: boolean;
+  /** How the rig reaches its own issuer URL (a company name only a proxy resolves); fetch by default. */
+  selfFetch?: typeof fetch;
 }
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -308,7 +310,7 @@ export class RigAs {
 
   /** The provider's own discovery document (as the rig's profiles then reshape it). */
   async metadata(): Promise<Record<string, unknown>> {
-    const res = await fetch(`${this.o.issuer}/.well-known/openid-configuration`, { headers: { 'x-rig-internal': '1' } });
+    const res = await (this.o.selfFetch ?? fetch)(`${this.o.issuer}/.well-known/openid-configuration`, { headers: { 'x-rig-internal': '1' } });
     const doc = (await res.json()) as Record<string, unknown>;
     // RFC 9207 and the spec's tiny polling interval are advertised by the rig.
     return doc;

@@ -1,6 +1,7 @@
 // The real world the tests run against: an oidc-provider authorization server and SDK-built
 // MCP servers on 127.0.0.1, arranged in the styles found in the field (see DESIGN.md "The rig").
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RigAs } from './as.js';
@@ -60,6 +61,20 @@ export interface RigOptions {
    * challenge and resource metadata); nonces required by the AS and/or the MCP server on request.
    */
   dpop?: { asNonce?: boolean; rsNonce?: boolean };
+  /**
+   * A company network: HTTPS with this key and certificate, under names only a test proxy
+   * resolves (test/rig/corp-proxy.ts); the servers still listen on 127.0.0.1.
+   */
+  tls?: { key: string; cert: string; ca: string; mcpHost: string; asHost: string };
+}
+
+/** The rig's fetch to its own company names: straight to 127.0.0.1, trusting the test CA. */
+async function selfFetchFor(ca: string): Promise<typeof fetch> {
+  const { Agent } = await import('undici');
+  type Lookup = (h: string, o: { all?: boolean }, cb: (e: null, a: string | Array<{ address: string; family: number }>, f?: number) => void) => void;
+  const lookup: Lookup = (_h, o, cb) => (o?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
+  const dispatcher = new Agent({ connect: { ca, lookup: lookup as never } });
+  return ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit)) as typeof fetch;
 }
 
 export interface Rig {
@@ -151,16 +166,16 @@ const CLIENT_AUTH: Record<ClientAuthStyle, { clientAuthMethods: string[]; requir
   'post-and-basic': { clientAuthMethods: ['client_secret_post', 'client_secret_basic'] },
 };
 
-async function listen(port = 0): Promise<{ server: Server; origin: string; setHandler: (h: (req: IncomingMessage, res: ServerResponse) => void) => void }> {
+async function listen(port = 0, tls?: { key: string; cert: string; host: string }): Promise<{ server: Server; origin: string; setHandler: (h: (req: IncomingMessage, res: ServerResponse) => void) => void }> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => handler(req, res));
+  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => handler(req, res)) : createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const { port: p } = server.address() as AddressInfo;
-  return { server, origin: `http://127.0.0.1:${p}`, setHandler: (h) => (handler = h) };
+  return { server, origin: tls ? `https://${tls.host}:${p}` : `http://127.0.0.1:${p}`, setHandler: (h) => (handler = h) };
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -171,8 +186,9 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
   const L = LAYOUTS[profile];
   const faults = opts.faults ?? {};
   // Bind first: the issuer and the resource include the port.
-  const mcpSite = await listen(opts.port ?? 0);
-  const asSite = L.sameOrigin ? mcpSite : await listen(0);
+  const t = opts.tls;
+  const mcpSite = await listen(opts.port ?? 0, t ? { key: t.key, cert: t.cert, host: t.mcpHost } : undefined);
+  const asSite = L.sameOrigin ? mcpSite : await listen(0, t ? { key: t.key, cert: t.cert, host: t.asHost } : undefined);
   const issuer = `${asSite.origin}${L.asMount}`;
   const mcpUrl = `${mcpSite.origin}${L.mcpPath}`;
   const resource = mcpUrl;
@@ -190,6 +206,7 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     ...(faults.refuseTokenAuth ? { refuseTokenAuth: faults.refuseTokenAuth } : {}),
     ...(opts.clientAuth ? CLIENT_AUTH[opts.clientAuth] : {}),
     ...(opts.dpop?.asNonce ? { dpopNonce: true } : {}),
+    ...(t ? { selfFetch: await selfFetchFor(t.ca) } : {}),
   });
   const dpop = opts.dpop ? new DpopRs({ requireNonce: opts.dpop.rsNonce ?? false }) : undefined;
   const mcpPathNoSlash = L.mcpPath;

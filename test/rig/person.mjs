@@ -74,12 +74,15 @@ export async function approve(url, opts = {}) {
   let userCode = new URL(url).searchParams.get('user_code') ?? opts.userCode;
   let next = { url, method: 'GET', body: undefined };
   const submitted = new Set();
+  // A browser on a company laptop goes through the proxy too (loopback, in NO_PROXY, does not).
+  const env = process.env;
+  const dispatcher = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy ? new (await import('undici')).EnvHttpProxyAgent() : undefined;
   for (let step = 0; step < MAX_STEPS; step++) {
     const headers = { 'user-agent': 'rig-person/1' };
     const cookie = jar.header(next.url);
     if (cookie) headers.cookie = cookie;
     if (next.body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(next.url, { method: next.method, headers, body: next.body, redirect: 'manual', signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+    const res = await fetch(next.url, { method: next.method, headers, body: next.body, redirect: 'manual', signal: AbortSignal.timeout(STEP_TIMEOUT_MS), ...(dispatcher ? { dispatcher } : {}) });
     jar.store(next.url, res);
     const loc = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && loc) {

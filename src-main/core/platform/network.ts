@@ -141,12 +141,18 @@ function caListOrWords(url: URL): string[] | undefined {
 
 const dispatchers = new Map<string, Dispatcher>();
 
+/** A CommonJS package's exports from import(): bundled, they sit under `default`. */
+function cjsExports<T extends object>(ns: T): T {
+  const d = (ns as { default?: unknown }).default;
+  return d && typeof d === 'object' ? (d as T) : ns;
+}
+
 async function dispatcherFor(route: Route, ca: string[] | undefined): Promise<Dispatcher | undefined> {
   if (route.kind === 'direct' && !ca) return undefined;
   const key = `${route.kind === 'proxy' ? `proxy ${route.proxy.href}` : 'direct'} ${caCache?.key ?? ''}`;
   let d = dispatchers.get(key);
   if (d) return d;
-  const undici = await import('undici');
+  const undici = cjsExports(await import('undici'));
   const tlsOpts = ca ? { ca } : {};
   d = route.kind === 'proxy' ? new undici.ProxyAgent({ uri: route.proxy.href, requestTls: tlsOpts, proxyTls: tlsOpts }) : new undici.Agent({ connect: tlsOpts });
   dispatchers.set(key, d);
@@ -268,10 +274,10 @@ export async function httpTarget(url: URL): Promise<{ agent: http.Agent; ca: str
   if (!agent) {
     const proxyTls = ca ? { ca } : {};
     if (secure) {
-      const { HttpsProxyAgent } = await import('https-proxy-agent');
+      const { HttpsProxyAgent } = cjsExports(await import('https-proxy-agent'));
       agent = new HttpsProxyAgent(route.proxy, { keepAlive: true, ...proxyTls });
     } else {
-      const { HttpProxyAgent } = await import('http-proxy-agent');
+      const { HttpProxyAgent } = cjsExports(await import('http-proxy-agent'));
       agent = new HttpProxyAgent(route.proxy, { keepAlive: true, ...proxyTls });
     }
     proxyAgents.set(key, agent);
