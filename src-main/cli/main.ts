@@ -18,6 +18,15 @@ Commands:
                   [--dpop auto|on|off] DPoP-bound tokens (RFC 9449); off for a server that refuses them
                   [--header "Name: value"]... sent by the bridge to this server only;
                   \${VAR} is read from the bridge's environment when it runs
+  link <url> --grant client-credentials --client-id ID (--client-secret-file F | --client-key-file KEY.pem)
+                  Machine credentials (SEP-1046): no browser, a new token on expiry
+  link <url> --grant jwt-bearer --assertion-file F [--client-id ID]
+                  Workload identity (SEP-1933): the file is re-read at every token request
+  link <url> --idp <name> --client-id ID [--client-secret-file F]
+                  Company sign-in (SEP-990) through an identity provider added with \`idp add\`
+  idp add <name> --issuer URL --client-id ID [--client-secret-file F] [--token-endpoint URL] [--id-token-file F]
+  idp list | idp sign-in <name> | idp sign-out <name> | idp remove <name>
+                  Company identity providers: one sign-in reused for every server that accepts it
   list            Linked servers and their state
   status [id]     One server (or all) in detail, and where secrets are kept
   refresh <id>    Refresh the access token now
@@ -41,8 +50,9 @@ The browser is opened with $BROWSER when set, else the platform's opener.`;
 
 const COMMON = { values: [] as string[], booleans: ['json', 'help'] };
 const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; multiple?: readonly string[]; min: number; max: number }> = {
-  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout', 'dpop'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
+  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout', 'dpop', 'grant', 'client-key-file', 'assertion-file', 'idp'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
   list: { ...COMMON, min: 0, max: 0 },
+  idp: { values: ['issuer', 'client-id', 'client-secret-file', 'token-endpoint', 'id-token-file', 'timeout'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 3 },
   status: { ...COMMON, min: 0, max: 1 },
   refresh: { ...COMMON, min: 1, max: 1 },
   revoke: { ...COMMON, min: 1, max: 1 },
@@ -104,6 +114,7 @@ function printDetail(v: ServerView) {
     `  URL:            ${v.url}`,
     `  Resource:       ${v.resource}`,
     `  Authorization:  ${v.issuer}`,
+    `  Signed in by:   ${v.grant.label}${v.grant.assertionFile ? ` (assertion file ${v.grant.assertionFile})` : ''}`,
     `  Status:         ${statusWord(v)}${v.detail ? ` — ${v.detail}` : ''}`,
     `  Scopes:         ${v.scopes.join(' ') || '(none)'}`,
     `  Access token:   ${v.expiresAt ? `expires ${relTime(v.expiresAt, now)} (${v.expiresAt})` : 'no expiry given'}`,
@@ -177,7 +188,23 @@ async function run(argv: string[]): Promise<number> {
   const m = ctx.manager;
 
   switch (cmd) {
+    case 'idp': {
+      const { runIdpCommand } = await import('./idp-command.js');
+      return runIdpCommand(m, { positionals: a.positionals, values: a.values, json, open: !a.flags.has('no-open'), signal: ac.signal }, err);
+    }
     case 'link': {
+      const { wantsGrant, linkGrantCommand } = await import('./grant-link.js');
+      if (wantsGrant(a.values)) {
+        const v = await linkGrantCommand(m, a.positionals[0]!, a.values, {
+          ...(a.values.name ? { name: a.values.name } : {}),
+          ...(a.values.scope !== undefined ? { scopes: a.values.scope.split(/\s+/).filter(Boolean) } : {}),
+          ...(a.lists.header ? { headers: checkHeaders(a.lists.header.map(parseHeaderFlag)) } : {}),
+        }, err);
+        if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null, grant: v.grant });
+        else process.stdout.write(`${v.id}\n`);
+        return 0;
+      }
+      if (a.values['client-key-file'] !== undefined || a.values['assertion-file'] !== undefined) throw new UsageError('--client-key-file and --assertion-file go with --grant.');
       const flow = a.values.flow;
       if (flow !== undefined && flow !== 'browser' && flow !== 'device') throw new UsageError('--flow must be "browser" or "device".');
       const timeout = a.values.timeout !== undefined ? Number(a.values.timeout) : undefined;

@@ -4,6 +4,12 @@
 export type RegistrationMethod = 'pre-registered' | 'metadata-document' | 'dynamic';
 export type FlowKind = 'browser' | 'device';
 export type NeedsReauthReason = 'revoked' | 'expired' | 'rejected' | 'more-scope' | 'never-linked';
+/**
+ * How a server's grant is obtained and renewed: a person's authorization code (refresh token),
+ * client credentials (SEP-1046), a workload's JWT assertion file (SEP-1933), or company sign-in
+ * through an IdP profile (SEP-990: ID token -> ID-JAG -> JWT bearer grant).
+ */
+export type GrantKind = 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'idp';
 
 /** A client registration at one authorization server. Never reused with another issuer. */
 export interface ClientRecord {
@@ -76,6 +82,28 @@ export interface ServerRecord {
   lastUsed?: { client: string; at: number };
   /** DPoP (RFC 9449): the grant's key thumbprint when bound (the key is in secrets.dpop), or turned off by the person. */
   dpop?: DpopState;
+  /** Absent: authorization_code (every server linked before grant kinds existed). */
+  grantKind?: GrantKind;
+  /** jwt_bearer: the assertion file, re-read at every token request (the path, never the token). */
+  assertionFile?: string;
+  /** idp: the name of the IdP profile whose sign-in this server uses. */
+  idp?: string;
+}
+
+/** A company identity provider (SEP-990): one OpenID sign-in reused for every server that accepts it. */
+export interface IdpRecord {
+  name: string;
+  issuer: string;
+  clientId: string;
+  /** The IdP's metadata as discovered (or just issuer and token endpoint when given by hand). */
+  metadata: AsMetadata;
+  tokenEndpointAuthMethod: string;
+  hasSecret: boolean;
+  createdAt: number;
+  /** Who is signed in (claims of the ID token, never the token), when there is a sign-in. */
+  signedIn?: { subject: string; email?: string; displayName?: string; at: number; idTokenExpiresAt?: number; hasRefreshToken: boolean; source: 'browser' | 'file' };
+  /** needs-sign-in: the IdP session ended (refresh refused, ID token expired): one prompt for every server of this IdP. */
+  state: { status: 'ok' | 'needs-sign-in'; detail?: string };
 }
 
 export type DpopState = { mode: 'bound'; jkt: string; alg: 'ES256' } | { mode: 'off' };
@@ -91,7 +119,9 @@ export interface ActivityEntry {
 /** Secrets per server and per client; serialized to JSON and encrypted as one blob. */
 export interface VaultSecrets {
   tokens: Record<string, { accessToken: string; refreshToken?: string; idToken?: string }>;
-  clients: Record<string, { clientSecret?: string; registrationAccessToken?: string }>;
+  clients: Record<string, { clientSecret?: string; registrationAccessToken?: string; privateKeyPem?: string }>;
+  /** Per IdP profile: its client secret and the person's ID and refresh tokens there. */
+  idps?: Record<string, { clientSecret?: string; idToken?: string; refreshToken?: string }>;
   /** Per-server headers as written (`${VAR}` unexpanded): values may be API keys. */
   headers?: Record<string, Array<{ name: string; value: string }>>;
   /** Per-server DPoP private keys (a P-256 JWK), made and used only by the broker. */
@@ -123,6 +153,8 @@ export interface VaultData {
   secrets: VaultSecrets;
   /** Ops in flight; a leftover one at start means a process died mid-way (reported, then cleared). */
   pending: PendingOp[];
+  /** Company identity providers by name (absent in vaults written before they existed). */
+  idps?: Record<string, IdpRecord>;
 }
 
 /** What the consent card shows before a sign-in: found by discovery, nothing secret. */

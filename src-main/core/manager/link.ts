@@ -9,6 +9,7 @@ import { safeHttpUrl } from '../platform/urls.js';
 import type { FlowKind, LinkPreview, ServerRecord } from '../types.js';
 import { type ManagerContext, linkProgress } from './context.js';
 import { planDpop, storeDpop } from './dpop.js';
+import { refuseWithoutCodeGrant } from './grants-view.js';
 import { appendActivity, forgetUnusedClient, grantFrom, normalizeUrl, secretTokens, storeHeaders } from './records.js';
 import { bindListener, clientRefused, ensureClient, findDynamicClient } from './registration.js';
 import { type LinkOptions, browserFlow, deviceFlow } from './sign-in.js';
@@ -99,6 +100,8 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
     ...(ctx.d.fetchFn ? { fetchFn: ctx.d.fetchFn } : {}),
     ...(opts.scopes ? { scopes: opts.scopes } : {}),
   });
+  // Before any browser opens: an AS that issues no codes to people is linked with --grant/--idp.
+  refuseWithoutCodeGrant(disc.asMetadata, opts.flow);
   const flow = chooseFlow(disc, opts.flow);
   if (flow === 'browser' && !supportsPkceS256(disc.asMetadata)) {
     throw new UserError(

@@ -7,6 +7,8 @@ import type { UserError } from '../platform/errors.js';
 import { type ManagerContext, type ManagerDeps, makeContext } from './context.js';
 import { signerFor } from './dpop.js';
 import { type ImportedGrant, importGrant } from './import.js';
+import { type GrantLinkOptions, linkWithGrant } from './grants-link.js';
+import * as idps from './idp.js';
 import * as linking from './link.js';
 import { type RevokeOutcome, revoke, unlink } from './revoke.js';
 import type { LinkOptions } from './sign-in.js';
@@ -19,6 +21,9 @@ export type { ImportedGrant } from './import.js';
 export type { RevokeOutcome } from './revoke.js';
 export type { DeviceCodeView, LinkOptions } from './sign-in.js';
 export type { ServerView } from './views.js';
+export type { GrantLinkOptions } from './grants-link.js';
+export type { GrantView } from './grants-view.js';
+export type { IdpAddOptions, IdpView } from './idp.js';
 export type { LinkPreview };
 export { ACTIVITY_KEEP_MS, normalizeUrl } from './records.js';
 
@@ -72,6 +77,33 @@ export class Manager {
 
   link(rawUrl: string, opts: LinkOptions = {}): Promise<ServerView> {
     return linking.link(this.ctx, rawUrl, opts);
+  }
+
+  /** Links with a grant no person approves at the server: client credentials, workload identity, company sign-in. */
+  linkWithGrant(rawUrl: string, opts: GrantLinkOptions): Promise<ServerView> {
+    return linkWithGrant(this.ctx, rawUrl, opts);
+  }
+
+  // ---------------------------------------------------------------- company identity providers (idp.ts)
+
+  listIdps(): Promise<idps.IdpView[]> {
+    return idps.listIdps(this.ctx);
+  }
+
+  addIdp(name: string, opts: idps.IdpAddOptions): Promise<idps.IdpView> {
+    return idps.addIdp(this.ctx, name, opts);
+  }
+
+  signInIdp(name: string, opts: { idToken?: string; open?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<idps.IdpView> {
+    return idps.signInIdp(this.ctx, name, opts);
+  }
+
+  signOutIdp(name: string): Promise<idps.IdpView> {
+    return idps.signOutIdp(this.ctx, name);
+  }
+
+  removeIdp(name: string): Promise<{ name: string; servers: string[] }> {
+    return idps.removeIdp(this.ctx, name);
   }
 
   /** Takes over a grant another tool obtained (mcp-remote's plaintext store). */

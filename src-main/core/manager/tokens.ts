@@ -9,6 +9,8 @@ import { isPidDead } from '../vault/fs.js';
 import { VaultWriteError } from '../vault/vault.js';
 import type { ManagerContext } from './context.js';
 import { dpopKeyOf } from './dpop.js';
+import { isMachineGrant } from './grants-view.js';
+import { machineReauthError, renewMachine } from './grants-renew.js';
 import { appendActivity, findServer, grantFrom } from './records.js';
 import { minValidityMs, needsRefresh, tokenLifetimeMs } from './status.js';
 import { type ServerView, status } from './views.js';
@@ -36,6 +38,7 @@ type RefreshCause = NonNullable<GrantInfo['lastRefreshCause']>;
 type RefreshOutcome = 'refreshed' | 'not-needed' | 'no-refresh-token';
 
 export function reauthError(r: ServerRecord): UserError {
+  if (isMachineGrant(r)) return machineReauthError(r);
   const why = r.state.reason === 'revoked' ? 'was revoked' : r.state.reason === 'more-scope' ? 'needs more permissions' : r.state.reason === 'rejected' ? 'is no longer accepted by the server' : 'has expired';
   return new UserError('needs-reauth', `Sign-in for '${r.name}' ${why}: re-authorize it in MCP Token Manager (tray → Re-authorize) or run \`mcp-tokens link ${r.url}\`.`, r.state.detail);
 }
@@ -165,12 +168,14 @@ async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: 
   let plan: { refreshToken: string; config: ReturnType<typeof wire.makeConfig>; resource: string; dpopKey: ReturnType<typeof dpopKeyOf> } | undefined;
   // Phase 1, under the lock: decide, and record the intent (a crash after the AS's answer is reported next start).
   for (let round = 0; ; round++) {
-    const step = await ctx.d.vault.update((d): RefreshOutcome | 'wait' | 'go' => {
+    const step = await ctx.d.vault.update((d): RefreshOutcome | 'wait' | 'go' | 'machine' => {
       const r = d.servers[id];
       if (!r) throw new UserError('not-found', `No linked server "${id}".`);
       if (r.state.status === 'needs-reauth') throw reauthError(r);
       const sec = d.secrets.tokens[id];
       if (!stillNeeded(r, sec)) return 'not-needed';
+      // Grants no person approves are renewed from the grant itself (grants-renew.ts).
+      if (isMachineGrant(r)) return 'machine';
       if (!sec?.refreshToken) return 'no-refresh-token';
       const now = ctx.d.clock.now();
       // Another live process (a CLI without a broker) is refreshing this grant: wait for its answer.
@@ -186,6 +191,7 @@ async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: 
       return 'go';
     });
     if (step === 'go') break;
+    if (step === 'machine') return renewMachine(ctx, id, stillNeeded, cause);
     if (step !== 'wait') {
       if (step === 'not-needed') {
         const r = (await ctx.d.vault.read()).servers[id];

@@ -5,7 +5,8 @@ import type { ActivityEntry, ClientRecord, FlowKind, NeedsReauthReason, ServerRe
 import type { ManagerContext } from './context.js';
 import { dpopView } from './dpop.js';
 import { ACTIVITY_KEEP_MS, appendActivity, findServer, storeHeaders } from './records.js';
-import { serverStatus, type ServerStatus } from './status.js';
+import { type GrantView, grantView, machineStatus } from './grants-view.js';
+import { expiringWindowMs, serverStatus, type ServerStatus, tokenLifetimeMs } from './status.js';
 
 /** A client using a server again within this window is not a new activity entry. */
 const USE_ACTIVITY_MS = 60 * 60_000;
@@ -35,11 +36,14 @@ export interface ServerView {
   lastUsed?: { client: string; at: number };
   /** DPoP (RFC 9449): bound to a key (its RFC 7638 thumbprint), or turned off by the person. */
   dpop?: { bound: boolean; thumbprint?: string; off?: true };
+  /** How the server is signed in (grants-view.ts): never a secret. */
+  grant: GrantView;
 }
 
 export function serverView(ctx: ManagerContext, data: VaultData, r: ServerRecord): ServerView {
   const hasToken = Boolean(data.secrets.tokens[r.id]?.accessToken);
-  const st = serverStatus(r, hasToken, ctx.d.clock.now());
+  const now = ctx.d.clock.now();
+  const st = machineStatus(data, r, hasToken, now, expiringWindowMs(tokenLifetimeMs(r.grant))) ?? serverStatus(r, hasToken, now);
   const client = data.clients[r.clientKey];
   return {
     id: r.id,
@@ -63,6 +67,7 @@ export function serverView(ctx: ManagerContext, data: VaultData, r: ServerRecord
     ...(r.headers?.length ? { headers: (data.secrets.headers?.[r.id] ?? []).map((h) => ({ name: h.name, value: maskHeaderValue(h.value) })) } : {}),
     ...(r.lastUsed ? { lastUsed: r.lastUsed } : {}),
     ...withDpop(data, r),
+    grant: grantView(r),
   };
 }
 

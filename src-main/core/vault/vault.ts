@@ -246,6 +246,7 @@ export class Vault {
       clients: doc.clients as VaultData['clients'],
       secrets,
       pending: Array.isArray(doc.pending) ? (doc.pending as PendingOp[]) : [],
+      ...(isRecord(doc.idps) ? { idps: doc.idps as NonNullable<VaultData['idps']> } : {}),
     };
   }
 
@@ -314,6 +315,12 @@ export class Vault {
     for (const c of Object.values(s.clients)) {
       this.redactor.add(c.clientSecret);
       this.redactor.add(c.registrationAccessToken);
+      this.redactor.add(c.privateKeyPem);
+    }
+    for (const i of Object.values(s.idps ?? {})) {
+      this.redactor.add(i.clientSecret);
+      this.redactor.add(i.idToken);
+      this.redactor.add(i.refreshToken);
     }
   }
 
@@ -333,6 +340,7 @@ export class Vault {
         servers: d.servers,
         clients: d.clients,
         pending: d.pending,
+        ...(d.idps && Object.keys(d.idps).length ? { idps: d.idps } : {}),
         sealed: sealed.toString('base64'),
       };
       text = `${JSON.stringify(doc, null, 2)}\n`;
