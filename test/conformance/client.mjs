@@ -172,6 +172,39 @@ async function session(scenario, ctx, env, target) {
   }
 }
 
+/** Writes a secret the scenario hands over into a 0600 file, as a person or a platform would. */
+async function secretFile(home, name, value) {
+  const f = join(home, name);
+  await writeFile(f, `${value}\n`, { mode: 0o600 });
+  await chmod(f, 0o600);
+  return f;
+}
+
+/** Scenarios of grants no person approves (issue 25): their context maps onto `link --grant/--idp`. */
+const GRANT_SCENARIOS = new Set(['auth/client-credentials-basic', 'auth/client-credentials-jwt', 'auth/wif-jwt-bearer', 'auth/enterprise-managed-authorization']);
+
+/** The `link` options for a grant scenario (and, for SEP-990, the `idp add` it needs first). */
+async function grantLinkArgs(scenario, ctx, env, home) {
+  switch (scenario) {
+    case 'auth/client-credentials-basic':
+      return ['--grant', 'client-credentials', '--client-id', ctx.client_id, '--client-secret-file', await secretFile(home, 'client-secret', ctx.client_secret)];
+    case 'auth/client-credentials-jwt':
+      return ['--grant', 'client-credentials', '--client-id', ctx.client_id, '--client-key-file', await secretFile(home, 'client-key.pem', ctx.private_key_pem)];
+    case 'auth/wif-jwt-bearer':
+      // The platform's workload token (valid_jwt); the wrong-audience and expired ones are not used.
+      return ['--grant', 'jwt-bearer', '--assertion-file', await secretFile(home, 'workload.jwt', ctx.valid_jwt), ...(ctx.client_id ? ['--client-id', ctx.client_id] : [])];
+    case 'auth/enterprise-managed-authorization': {
+      const add = ['idp', 'add', 'conformance-idp', '--json', '--issuer', ctx.idp_issuer, '--client-id', ctx.idp_client_id, '--id-token-file', await secretFile(home, 'id-token.jwt', ctx.idp_id_token)];
+      if (ctx.idp_token_endpoint) add.push('--token-endpoint', ctx.idp_token_endpoint);
+      say(`mcp-tokens ${add.join(' ')}`);
+      const r = await run(add, env, remaining());
+      if (r.code !== 0) throw new Error(`idp add failed (exit ${r.code})`);
+      return ['--idp', 'conformance-idp', '--client-id', ctx.client_id, '--client-secret-file', await secretFile(home, 'client-secret', ctx.client_secret)];
+    }
+  }
+  return undefined;
+}
+
 async function main() {
   const url = process.argv[process.argv.length - 1];
   if (!url || !/^https?:\/\//.test(url)) {
@@ -193,7 +226,19 @@ async function main() {
   let brokerPid;
   try {
     let target = url;
-    if (scenario.startsWith('auth/')) {
+    const grant = GRANT_SCENARIOS.has(scenario) ? await grantLinkArgs(scenario, ctx, env, home) : undefined;
+    if (grant) {
+      const args = ['link', url, '--json', ...grant];
+      say(`mcp-tokens ${args.join(' ')}`);
+      const r = await run(args, env, remaining());
+      if (r.code !== 0) {
+        say(`link failed (exit ${r.code})`);
+        return 1;
+      }
+      const linked = JSON.parse(r.stdout);
+      say(`linked as ${linked.id} with ${linked.grant?.label} (scopes: ${linked.scopes.join(' ') || 'none'})`);
+      target = linked.id;
+    } else if (scenario.startsWith('auth/')) {
       const args = ['link', url, '--json', '--timeout', String(Math.ceil(Math.min(30_000, remaining()) / 1000))];
       if (ctx.client_id) args.push('--client-id', ctx.client_id);
       if (ctx.client_secret) {

@@ -42,19 +42,23 @@ const WIRE_SCENARIOS = [
   'elicitation-sep1034-client-defaults',
 ];
 const WIRE_VERSIONS = ['2025-11-25', '2026-07-28'];
-
 /**
  * Extension scenarios that are implemented: not on the dated spec timeline, so run once each
- * without --spec-version (the suite's own default).
+ * without --spec-version (the suite's own default). Issue 25: grants no person approves
+ * (SEP-1046 client credentials, SEP-1933 workload identity, SEP-990 company sign-in).
  */
-const EXTENSION_SCENARIOS = ['auth/dpop', 'auth/dpop-nonce'];
+const EXTENSION_SCENARIOS = [
+  'auth/dpop',
+  'auth/dpop-nonce',
+  'auth/client-credentials-basic',
+  'auth/client-credentials-jwt',
+  'auth/wif-jwt-bearer',
+  'auth/enterprise-managed-authorization',
+];
+const EXTENSION = 'extension';
 
 /** Extension scenarios a desktop client has no use for, or that are not implemented; listed, not run. */
 const NOT_APPLICABLE = {
-  'auth/client-credentials-jwt': 'client credentials grant (SEP-1046): machine-to-machine, no person at a desktop',
-  'auth/client-credentials-basic': 'client credentials grant (SEP-1046): machine-to-machine, no person at a desktop',
-  'auth/enterprise-managed-authorization': 'enterprise-managed authorization (SEP-990): needs an enterprise IdP token exchange the app does not do',
-  'auth/wif-jwt-bearer': 'workload identity federation (SEP-1933): a workload credential, not a person',
   'sep-2640-client-no-prefetch': 'skills extension (SEP-2640): not an MCP client feature the bridge has',
   'sep-2640-client-verify-digest': 'skills extension (SEP-2640): as above',
   'sep-2640-client-verify-size': 'skills extension (SEP-2640): as above',
@@ -84,9 +88,9 @@ function runProcess(cmd, args, { timeoutMs, cwd }) {
   });
 }
 
-/** The scenarios the installed suite lists for a spec version. */
+/** The scenarios the installed suite lists for a spec version (every one, extensions included, without). */
 async function listed(version) {
-  const r = await runProcess(NODE22, [SUITE, 'list', '--client', '--spec-version', version], { timeoutMs: 30_000, cwd: ROOT });
+  const r = await runProcess(NODE22, [SUITE, 'list', '--client', ...(version ? ['--spec-version', version] : [])], { timeoutMs: 30_000, cwd: ROOT });
   if (r.code !== 0) throw new Error(`conformance list failed:\n${r.out}`);
   return [...r.out.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]);
 }
@@ -103,7 +107,7 @@ async function runScenario(job, resultsRoot) {
   const out = join(resultsRoot, `${job.index}`);
   await mkdir(out, { recursive: true });
   const command = `${process.execPath} --import tsx ${CLIENT}`;
-  const version = job.version === 'extension' ? [] : ['--spec-version', job.version];
+  const version = job.version === EXTENSION ? [] : ['--spec-version', job.version];
   const args = [SUITE, 'client', '--command', command, '--scenario', job.scenario, ...version, '--timeout', String(CLIENT_TIMEOUT_MS), '-o', out];
   const t0 = Date.now();
   const r = await runProcess(NODE22, args, { timeoutMs: RUN_TIMEOUT_MS, cwd: ROOT });
@@ -165,8 +169,10 @@ async function main() {
       jobs.push({ index: jobs.length, scenario, version, kind: scenario.startsWith('auth/') ? 'auth' : 'wire' });
     }
   }
+  const undated = await listed(undefined);
   for (const scenario of EXTENSION_SCENARIOS) {
-    if (!only || only.includes(scenario)) jobs.push({ index: jobs.length, scenario, version: 'extension', kind: 'auth' });
+    if (!undated.includes(scenario)) throw new Error(`The installed suite no longer lists ${scenario}.`);
+    if (!only || only.includes(scenario)) jobs.push({ index: jobs.length, scenario, version: EXTENSION, kind: 'auth' });
   }
   // Every extension the suite knows is listed as n/a even when a dated version does not list it.
   for (const s of Object.keys(NOT_APPLICABLE)) seenNa.add(s);
