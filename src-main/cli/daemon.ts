@@ -20,7 +20,7 @@ export async function runDaemon(open: () => Promise<CliContext>, opts: { idleExi
   const address = brokerAddress(home);
   try {
     // Elect first: the many daemons that bridges start at once lose before opening the vault.
-    const lock = await electBroker(home, address);
+    const lock = await electBroker(home);
     if (!lock) throw new BrokerAlreadyRunning(`A token broker already serves ${home}.`);
     // Only the winner loads the broker (and with it the manager, OAuth and the vault): the
     // daemons that lose above exit having loaded little more than the election.
@@ -52,7 +52,7 @@ export async function runDaemon(open: () => Promise<CliContext>, opts: { idleExi
     throw err;
   }
   signalReady();
-  process.stderr.write(`Token broker listening at ${address} (pid ${process.pid}).${opts.idleExitMs !== undefined ? ` Exits after ${Math.round(opts.idleExitMs / 1000)} s without bridges.` : ' Ctrl-C to stop.'}\n`);
+  process.stderr.write(`Token broker listening at ${server.address} (pid ${process.pid}).${opts.idleExitMs !== undefined ? ` Exits after ${Math.round(opts.idleExitMs / 1000)} s without bridges.` : ' Ctrl-C to stop.'}\n`);
   await new Promise<void>((resolve) => {
     // Let a refresh the AS already answered reach the vault before exiting (bounded).
     const stop = () => void server?.drain().then(() => server?.close()).then(resolve);

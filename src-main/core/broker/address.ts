@@ -39,9 +39,9 @@ export function brokerAddress(home: string, platform: NodeJS.Platform = process.
   return Buffer.byteLength(sock) <= MAX_SOCKET_PATH ? sock : path.posix.join(`/tmp/mcp-tokens-${uid}`, name);
 }
 
-/** The Linux abstract-namespace name that is the broker election lock of `home`. */
-export function electionName(home: string, uid: string = uidOf()): string {
-  return `\0mcp-tokens-broker-${uid}-${homeKey(home, 'linux')}`;
+/** The broker election lock of `home`: in the data dir's private run/ dir (see election.ts). */
+export function electionLockFile(home: string): string {
+  return path.join(home, 'run', 'broker.lock');
 }
 
 /** The file where the running broker writes its address (bridges with another environment find it there). */

@@ -5,10 +5,16 @@ import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../platform/errors.js';
 import { advertisedAddressFile, daemonFailureFile } from './address.js';
-import { brokerElected } from './election.js';
+import { describeHolder, electionHolder } from './election.js';
 
 /** How long a bridge waits for a broker that has won its election but does not listen yet. */
 const ELECTED_START_WAIT_MS = 90_000;
+/**
+ * A lock held this long by a process that still does not answer is not a broker starting: the
+ * bridge says so at once instead of waiting (a broker listens within seconds of its election,
+ * tens of seconds on a loaded machine).
+ */
+const STALLED_HOLDER_MS = 45_000;
 import { type BrokerEvent, type BrokerResults, LineSplitter, MAX_BROKER_LINE } from './protocol.js';
 
 export interface BrokerClientOptions {
@@ -24,6 +30,9 @@ export interface BrokerClientOptions {
 }
 
 export class BrokerRequestError extends UserError {}
+
+/** The computed socket's directory is not privately ours (someone else made it first): look elsewhere. */
+class UnsafeSocketDirError extends UserError {}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -62,7 +71,7 @@ export class BrokerClient {
   private tryConnect(address: string): Promise<Socket> {
     if (!address.startsWith('\\\\')) {
       const unsafe = unsafeSocketDir(address);
-      if (unsafe) return Promise.reject(new UserError('network', unsafe, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.'));
+      if (unsafe) return Promise.reject(new UnsafeSocketDirError('network', unsafe, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.'));
     }
     return new Promise((resolve, reject) => {
       const s = connect(address);
@@ -81,8 +90,12 @@ export class BrokerClient {
       try {
         s = await this.connectAny();
       } catch (first) {
-        if (first instanceof UserError) throw first;
-        if (!this.o.start) throw new UserError('network', `No token broker answers at ${this.o.address}.`, 'Start the app, or run `mcp-tokens daemon`.', { cause: first });
+        // An unsafe default dir: a broker started now listens elsewhere and advertises where.
+        if (first instanceof UserError && !(first instanceof UnsafeSocketDirError)) throw first;
+        if (!this.o.start) {
+          if (first instanceof UserError) throw first;
+          throw new UserError('network', `No token broker answers at ${this.o.address}.`, 'Start the app, or run `mcp-tokens daemon`.', { cause: first });
+        }
         const since = Date.now();
         const deadline = since + (this.o.startTimeoutMs ?? 10_000);
         // A starter that says when the broker listens saves the polling below.
@@ -103,12 +116,18 @@ export class BrokerClient {
             s = await this.connectAny();
             break;
           } catch (err) {
-            if (err instanceof UserError) throw err;
+            if (err instanceof UserError && !(err instanceof UnsafeSocketDirError)) throw err;
             // The daemon said why it could not start: no need to wait out the deadline.
             const why = this.startFailure(since);
             if (why) throw new UserError('network', `The token broker could not start: ${why}`, 'Fix that, then try again; `mcp-tokens daemon` shows the same.', { cause: err });
+            const holder = this.o.home ? await electionHolder(this.o.home) : undefined;
+            // Whatever holds the lock without answering (a hung broker, any other process): the
+            // reason now, not silence; the bridge passes it to every request.
+            if (holder && Date.now() - holder.since > STALLED_HOLDER_MS) {
+              throw new UserError('network', `No token broker can start: ${describeHolder(holder)}, and no broker answers at ${this.o.address}.`, `If that is not an mcp-tokens broker, stop it; if no mcp-tokens process is running, delete ${holder.file}. Then try again.`, { cause: err });
+            }
             // A broker that won its election is on its way (a loaded machine starts it slowly): wait on, bounded.
-            if (Date.now() > deadline && this.o.home && Date.now() < since + ELECTED_START_WAIT_MS && (await brokerElected(this.o.home))) continue;
+            if (Date.now() > deadline && holder && Date.now() < since + ELECTED_START_WAIT_MS) continue;
             if (Date.now() > deadline) throw new UserError('network', 'Started the token broker, but it did not answer in time.', 'See the log in the data directory, or run `mcp-tokens daemon` to see why.', { cause: err });
           }
         }

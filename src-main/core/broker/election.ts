@@ -1,55 +1,67 @@
 // One broker per data dir, by construction: the broker holds an exclusive lock for its whole
-// life, taken before its socket is touched, that the OS frees when the process dies.
-//  - Linux: a Unix socket bound in the abstract namespace. Binding is atomic, a second bind
-//    fails with EADDRINUSE, and the kernel drops the name with the last descriptor, so even a
-//    SIGKILLed broker leaves nothing stale behind. (Abstract names are per network namespace,
-//    not per user: the name carries the uid, and a squatter can only block, never serve, since
-//    bridges connect to the socket in the private runtime dir, not to this name.)
+// life, taken before its socket is touched.
+//  - Unix: a lock file created with O_EXCL in the data dir's private `run/` directory (0700, owner
+//    checked), renewed while the broker lives; a holder whose pid is dead (or that stopped
+//    renewing, in case the pid was reused) is broken under the `.break` protocol of
+//    vault/lock.ts, which never lets two contenders both win. Only the person (and root) can
+//    create, hold or replace anything there. (It used to be an abstract-namespace socket: those
+//    names have no owner or mode, so any local user could bind it first and stop every bridge.)
+//    It lives beside the data, not in the runtime dir, so processes whose XDG_RUNTIME_DIR or
+//    TMPDIR differ still elect one broker for the same data.
 //  - Windows: the named pipe itself is exclusive (a second server gets EADDRINUSE) and dies
 //    with its process, so no separate lock is needed.
-//  - macOS and others: no abstract namespace, and Node offers no flock(). The fallback is a lock
-//    file taken with O_EXCL in the private runtime dir, renewed while the broker lives; a holder
-//    whose pid is dead (or that stopped renewing, in case the pid was reused) is broken under the
-//    `.break` protocol of vault/lock.ts, which never lets two contenders both win.
-import { connect, createServer } from 'node:net';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { ensurePrivateDir, isPidDead } from '../vault/fs.js';
 import { holdLock } from '../vault/lock.js';
-import { electionName, homeKey } from './address.js';
+import { electionLockFile } from './address.js';
 
 export interface ElectionLock {
   release(): Promise<void>;
 }
 
+/** A holder that stopped renewing for this long is presumed dead (its pid may have been reused). */
+export const ELECTION_STALE_MS = 60_000;
+
 /** Takes the election lock of `home` now, or returns null when another living broker holds it. */
-export async function takeBrokerLock(home: string, runDir: string, platform: NodeJS.Platform = process.platform): Promise<ElectionLock | null> {
+export async function takeBrokerLock(home: string, platform: NodeJS.Platform = process.platform): Promise<ElectionLock | null> {
   if (platform === 'win32') return { release: async () => {} };
-  if (platform === 'linux') {
-    const srv = createServer((s) => s.destroy());
-    const ok = await new Promise<boolean>((resolve, reject) => {
-      srv.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err)));
-      srv.listen({ path: electionName(home), exclusive: true }, () => resolve(true));
-    });
-    if (!ok) return null;
-    srv.unref();
-    return { release: () => new Promise<void>((r) => srv.close(() => r())) };
-  }
-  return holdLock(path.join(runDir, `broker-${homeKey(home, platform)}.lock`), 30_000);
+  const file = electionLockFile(home);
+  await ensurePrivateDir(path.dirname(file));
+  return holdLock(file, ELECTION_STALE_MS);
+}
+
+export interface ElectionHolder {
+  pid: number;
+  /** When it took the lock (epoch ms). */
+  since: number;
+  file: string;
 }
 
 /**
- * Whether a broker for `home` has won its election and is alive (it may still be starting).
- * Linux only (the election socket accepts and drops connections); elsewhere: unknown (false).
+ * The living process that holds the election lock of `home`, if any (it may be a broker that is
+ * still starting). Unknown on Windows (undefined).
  */
-export function brokerElected(home: string, platform: NodeJS.Platform = process.platform): Promise<boolean> {
-  if (platform !== 'linux') return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const s = connect(electionName(home));
-    const done = (v: boolean) => {
-      s.destroy();
-      resolve(v);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    setTimeout(() => done(false), 1000).unref();
-  });
+export async function electionHolder(home: string, platform: NodeJS.Platform = process.platform): Promise<ElectionHolder | undefined> {
+  if (platform === 'win32') return undefined;
+  const file = electionLockFile(home);
+  try {
+    const [raw, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    const j = JSON.parse(raw) as { pid?: unknown; at?: unknown };
+    if (typeof j.pid !== 'number' || typeof j.at !== 'number') return undefined;
+    if (isPidDead(j.pid) || Date.now() - Math.max(j.at, st.mtimeMs) > ELECTION_STALE_MS) return undefined;
+    return { pid: j.pid, since: j.at, file };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a broker for `home` has won its election and is alive (it may still be starting). */
+export async function brokerElected(home: string, platform: NodeJS.Platform = process.platform): Promise<boolean> {
+  return (await electionHolder(home, platform)) !== undefined;
+}
+
+/** Why no broker can start, in words for the person: who holds the lock, since when. */
+export function describeHolder(h: ElectionHolder): string {
+  return `another process holds the broker's lock: ${h.file} (process ${h.pid}, since ${new Date(h.since).toISOString()})`;
 }

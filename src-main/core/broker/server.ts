@@ -1,11 +1,11 @@
 // Serves a Broker on a local socket that only the owning user can reach (0700 runtime dir, 0600
 // socket), after winning the election for its data dir (election.ts): one broker per data dir.
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, mkdtemp, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isUserError, UserError } from '../platform/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../vault/fs.js';
-import { advertisedAddressFile, daemonFailureFile } from './address.js';
+import { advertisedAddressFile, daemonFailureFile, electionLockFile } from './address.js';
 import { type ElectionLock, takeBrokerLock } from './election.js';
 import type { Logger } from '../platform/services.js';
 import { redact } from '../platform/redact.js';
@@ -36,28 +36,52 @@ export interface BrokerServer {
 export class BrokerAlreadyRunning extends Error {}
 
 /**
- * Wins the election for `home` (or returns null: another living broker holds it), after making
- * sure the socket's runtime dir is private. Taken before the socket is touched.
+ * Wins the election for `home` (or returns null: another living broker holds it). The lock lives
+ * in the data dir's private run/ dir, so the socket's runtime dir plays no part in who wins.
  */
-export async function electBroker(home: string, address: string): Promise<ElectionLock | null> {
-  const dir = dirname(address);
-  if (!address.startsWith('\\\\')) {
-    try {
-      await ensurePrivateDir(dir);
-    } catch (err) {
-      throw new UserError('network', `The token broker cannot use its runtime directory ${dir}: ${err instanceof Error ? err.message : String(err)}.`, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.', { cause: err });
-    }
+export async function electBroker(home: string): Promise<ElectionLock | null> {
+  try {
+    return await takeBrokerLock(home);
+  } catch (err) {
+    throw new UserError('network', `The token broker cannot take its lock in ${dirname(electionLockFile(home))}: ${err instanceof Error ? err.message : String(err)}.`, 'That directory must belong to you and be private (mode 0700).', { cause: err });
   }
-  return takeBrokerLock(home, dir);
+}
+
+/**
+ * The address to listen at: `address` when its directory is (or can be made) ours and private.
+ * A shared temp dir lets anyone create `mcp-tokens-<uid>` first; then the socket goes to a fresh
+ * directory with an unpredictable name (mkdtemp, 0700), which bridges find through the address
+ * the broker advertises in the data dir.
+ */
+async function socketAddress(address: string, logger: Logger): Promise<string> {
+  if (address.startsWith('\\\\')) return address;
+  const dir = dirname(address);
+  try {
+    await ensurePrivateDir(dir);
+    return address;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+    let fresh: string;
+    try {
+      fresh = await mkdtemp(join(dirname(dir), `mcp-tokens-${uid}-`));
+    } catch {
+      throw new UserError('network', `The token broker cannot use its runtime directory ${dir}: ${why}.`, 'Set XDG_RUNTIME_DIR or TMPDIR to a directory only you can write.', { cause: err });
+    }
+    const alt = join(fresh, basename(address));
+    logger.log('warn', `the runtime directory ${dir} cannot be used (${why}); listening at ${alt} instead`);
+    return alt;
+  }
 }
 
 export async function serveBroker(broker: Broker, opts: BrokerServerOptions): Promise<BrokerServer> {
   const isPipe = opts.address.startsWith('\\\\');
   // The election, before the socket is touched: only its winner may unlink and listen.
-  const lock = opts.lock ?? (await electBroker(opts.home ?? opts.address, opts.address));
+  const lock = opts.lock ?? (await electBroker(opts.home ?? dirname(opts.address)));
   if (!lock) throw new BrokerAlreadyRunning(`A token broker already serves ${opts.home ?? opts.address}.`);
   try {
-    return await listenAsWinner(broker, opts, isPipe, lock);
+    const address = await socketAddress(opts.address, opts.logger);
+    return await listenAsWinner(broker, { ...opts, address }, isPipe, lock);
   } catch (err) {
     await lock.release();
     throw err;
