@@ -18,6 +18,7 @@ import { appExecutable } from '../core/app-model/bridge-install.js';
 import { trustedRendererFrame } from './ipc.js';
 import { createLoginItems } from './login.js';
 import { externalOpener } from './open-external.js';
+import { redirectPagesDir } from '../core/platform/opener.js';
 import { serveRenderer } from './renderer-protocol.js';
 import { ALLOWED_PERMISSIONS, APP_SCHEME, RENDERER_URL } from './security.js';
 
@@ -39,7 +40,7 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 
 const logger = createLogger({ home, stderr: !app.isPackaged || Boolean(process.env.MCP_TOKENS_DEBUG), level: process.env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
 const isTrustedFrame = trustedRendererFrame(RENDERER_URL);
-const opener = externalOpener((url) => shell.openExternal(url), logger);
+const opener = externalOpener((url) => shell.openExternal(url), logger, redirectPagesDir(home));
 let running: RunningApp | undefined;
 let quitting = false;
 // Electron drops a Notification's click handler when the object is collected: keep them.

@@ -4,6 +4,7 @@
 import { checkedOpener } from '../core/platform/opener.js';
 import type { BrowserOpener, Logger } from '../core/platform/services.js';
 
-export function externalOpener(openExternal: (url: string) => Promise<void>, logger?: Logger): BrowserOpener {
-  return checkedOpener(openExternal, logger);
+/** `pagesDir`: where links to this machine get their private redirect page (see checkedOpener). */
+export function externalOpener(openExternal: (url: string) => Promise<void>, logger?: Logger, pagesDir?: string): BrowserOpener {
+  return checkedOpener(openExternal, { ...(logger ? { logger } : {}), ...(pagesDir ? { pagesDir } : {}) });
 }

@@ -18,7 +18,7 @@ import { textOf } from '../integration/bridge-helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
 import { type AppProcess, appEnv, type DoubleState, launchApp, processesUsing, RENDERER_ORIGIN, requireBuilt } from './harness.js';
 
-const { approve } = (await import(path.join(ROOT, 'test/rig/person.mjs'))) as { approve: (url: string) => Promise<{ url: string; status: number }> };
+const { approve, followPage } = (await import(path.join(ROOT, 'test/rig/person.mjs'))) as { approve: (url: string) => Promise<{ url: string; status: number }>; followPage: (url: string) => string };
 
 const SHOTS = join(ROOT, 'test-results/app');
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, name) });
@@ -55,9 +55,11 @@ async function echo(text: string): Promise<string> {
 /** The person completes the sign-in the app just sent to the browser. */
 async function signInFromBrowser(openedBefore: number): Promise<void> {
   const s = await app.until('the sign-in opened in the browser', (x) => x.openedExternal.length > openedBefore);
-  // The browser is handed the app's one-shot loopback link, which forwards to the AS.
+  // The browser is handed a private file:// page (never the one-shot loopback link itself, which
+  // would sit in the opener's arguments); it forwards to that link, which forwards to the AS.
   const url = s.openedExternal.at(-1)!;
-  expect(new URL(url).hostname).toBe('127.0.0.1');
+  expect(new URL(url).protocol).toBe('file:');
+  expect(new URL(followPage(url)).hostname).toBe('127.0.0.1');
   const r = await approve(url);
   expect(new URL(r.url).pathname).toBe('/callback');
 }

@@ -2,12 +2,13 @@
 // The scripted "person at the browser": an HTTP user agent with a cookie jar that follows the
 // authorization URL, submits the AS's login, consent and device-code forms, and follows the
 // redirect to the app's loopback callback. Usable as $BROWSER (`node person.mjs <url>`) and
-// as a module (`approve(url)`).
+// as a module (`approve(url)`). Links to this machine arrive as a file:// redirect page (the app
+// never puts them on a command line): it reads the page and follows its redirect, as a browser does.
 //   PERSON_DENY=1   press "Deny" on the consent page (or abort the device confirmation)
 //   PERSON_LOG=file append each URL it is asked to open (tests check "no browser was opened")
 //   PERSON_USER=bob sign in as this user
-import { appendFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MAX_STEPS = 30;
 const STEP_TIMEOUT_MS = 10_000;
@@ -61,11 +62,21 @@ class Jar {
   }
 }
 
+/** The target of a redirect page given as a file:// URL (meta refresh), or `url` itself. */
+export function followPage(url) {
+  if (!url.startsWith('file:')) return url;
+  const html = readFileSync(fileURLToPath(url), 'utf8');
+  const m = /<meta\s+http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"/i.exec(html);
+  if (!m) throw new Error(`person: ${url} is not a redirect page`);
+  return decode(m[1]);
+}
+
 /**
  * Plays the person from `url` until the app's loopback callback (or a page with nothing left to
  * submit). Returns the last URL reached and the final page text.
  */
-export async function approve(url, opts = {}) {
+export async function approve(given, opts = {}) {
+  const url = followPage(given);
   const deny = opts.deny ?? Boolean(process.env.PERSON_DENY);
   const user = opts.user ?? process.env.PERSON_USER ?? 'alice';
   const jar = new Jar();
@@ -121,7 +132,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stderr.write('usage: person.mjs <url>\n');
     process.exit(2);
   }
-  if (process.env.PERSON_LOG) appendFileSync(process.env.PERSON_LOG, `${url}\n`);
+  if (process.env.PERSON_LOG) {
+    // What the browser was given, then (for a redirect page) where the page leads.
+    appendFileSync(process.env.PERSON_LOG, `${url}\n`);
+    if (url.startsWith('file:')) appendFileSync(process.env.PERSON_LOG, `# page leads to ${followPage(url)}\n`);
+  }
   approve(url).then(
     (r) => {
       if (process.env.PERSON_LOG) appendFileSync(process.env.PERSON_LOG, `# ended at ${r.url} (${r.status})\n`);

@@ -1,6 +1,10 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src-main/core/platform/errors.js';
-import { checkExternalUrl, linkUrlFromArgv } from '../../src-main/core/platform/opener.js';
+import { checkedOpener, checkExternalUrl, linkUrlFromArgv, redirectPageHtml, redirectPagesDir } from '../../src-main/core/platform/opener.js';
 import { externalOpener } from '../../src-main/electron/open-external.js';
 
 function refusal(raw: string): UserError {
@@ -83,5 +87,39 @@ describe('externalOpener (the openExternal wrapper)', () => {
     await expect(opener.open('file:///etc/passwd')).rejects.toThrow(/scheme/);
     await expect(opener.open('http://evil.example/')).rejects.toBeInstanceOf(UserError);
     expect(opened).toHaveLength(1);
+  });
+});
+
+describe('links to this machine go through a private redirect page', () => {
+  it('the launcher gets a file:// page (0600 in a 0700 dir) that leads to the link; the link never reaches it', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'mcp-tokens-opener-'));
+    try {
+      const dir = redirectPagesDir(home);
+      const opened: string[] = [];
+      const opener = checkedOpener(async (u) => void opened.push(u), { pagesDir: dir });
+      const link = 'http://127.0.0.1:4567/start/Zm9vYmFyLW5vbmNlLXNlY3JldA';
+      await opener.open(link);
+      expect(opened).toHaveLength(1);
+      expect(opened[0]).toMatch(/^file:\/\/\/.*\/open-[0-9a-f]+\.html$/);
+      expect(opened[0]).not.toContain('Zm9vYmFy');
+      const page = fileURLToPath(opened[0]!);
+      expect((await stat(page)).mode & 0o777).toBe(0o600);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+      const html = await readFile(page, 'utf8');
+      expect(html).toContain(`<meta http-equiv="refresh" content="0;url=${link}">`);
+      // Remote links are opened as they are.
+      await opener.open('https://as.example/authorize?x=1');
+      expect(opened[1]).toBe('https://as.example/authorize?x=1');
+      // Without a pages dir a loopback link is refused, never put on a command line.
+      const bare = checkedOpener(async (u) => void opened.push(u));
+      await expect(bare.open(link)).rejects.toBeInstanceOf(UserError);
+      expect(opened).toHaveLength(2);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a page escapes the link for its attribute', () => {
+    expect(redirectPageHtml('http://127.0.0.1:1/a?b=1&c="x"')).toContain('url=http://127.0.0.1:1/a?b=1&amp;c=&quot;x&quot;"');
   });
 });

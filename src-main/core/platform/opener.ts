@@ -2,12 +2,20 @@
 // $BROWSER/xdg-open launcher and the app's shell.openExternal both go through checkedOpener,
 // so both apply checkExternalUrl. The OS opens whatever scheme it has a handler for (file:,
 // smb:, custom app schemes), so everything except the web is refused before anything runs.
-// Whatever is opened lands in a process's arguments, readable by every local user: callers
-// pass one-shot loopback links there, never an authorization URL or a key.
+// Whatever is opened lands in a process's arguments, readable by every local user, so a link to
+// this machine (the one-shot /start/ and /launch/ links carry their secret in the path) is never
+// put there: the browser gets a file:// page of ours, 0600 in a 0700 directory, that redirects to
+// it. Other users can read the page's name, not its content.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensurePrivateDir } from '../vault/fs.js';
 import { UserError } from './errors.js';
 import type { BrowserOpener, Logger } from './services.js';
-import { displayUrl, safeHttpUrl } from './urls.js';
+import { displayUrl, isLoopbackHost, safeHttpUrl } from './urls.js';
 
 export const MAX_EXTERNAL_URL = 2048;
 
@@ -43,14 +51,95 @@ export function linkUrlFromArgv(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** The opener every host uses: checks the URL, logs it without its query, then launches it. */
-export function checkedOpener(launch: (url: string) => Promise<void>, logger?: Logger): BrowserOpener {
+/** Where a data dir's redirect pages go: its private run/ dir. */
+export function redirectPagesDir(home: string): string {
+  return path.join(home, 'run', 'open');
+}
+
+/** How long a redirect page is kept for a browser that starts slowly; gone with the process anyway. */
+export const REDIRECT_PAGE_TTL_MS = 2 * 60_000;
+const livePages = new Set<string>();
+let exitHookSet = false;
+
+function htmlAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The page's text: an immediate redirect to `target`, and a link for a browser that ignores it. */
+export function redirectPageHtml(target: string): string {
+  const t = htmlAttr(target);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${t}"><title>MCP Token Manager</title></head><body><p>Opening MCP Token Manager&hellip; If nothing happens, <a href="${t}">continue here</a>.</p></body></html>\n`;
+}
+
+/**
+ * Writes a redirect page for `target` in `dir` (made 0700 and checked to be ours), 0600, and
+ * returns its path. Pages are removed after REDIRECT_PAGE_TTL_MS, at exit, and (left by a process
+ * that died) when the next one is written.
+ */
+export async function writeRedirectPage(dir: string, target: string): Promise<string> {
+  await ensurePrivateDir(dir);
+  await sweepPages(dir);
+  const file = path.join(dir, `open-${randomBytes(12).toString('hex')}.html`);
+  await writeFile(file, redirectPageHtml(target), { mode: 0o600, flag: 'wx' });
+  livePages.add(file);
+  if (!exitHookSet) {
+    exitHookSet = true;
+    process.once('exit', () => {
+      for (const f of livePages) {
+        try {
+          unlinkSync(f); // at exit nothing can be awaited
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  setTimeout(() => void removePage(file), REDIRECT_PAGE_TTL_MS).unref();
+  return file;
+}
+
+async function removePage(file: string): Promise<void> {
+  livePages.delete(file);
+  await unlink(file).catch(() => {});
+}
+
+async function sweepPages(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => /^open-[0-9a-f]+\.html$/.test(n))
+      .map(async (n) => {
+        const f = path.join(dir, n);
+        const st = await stat(f).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > REDIRECT_PAGE_TTL_MS) await unlink(f).catch(() => {});
+      }),
+  );
+}
+
+export interface OpenerOptions {
+  logger?: Logger;
+  /**
+   * A private directory for redirect pages: links to this machine are opened through a page
+   * there, never on the browser's command line. Without it they are refused.
+   */
+  pagesDir?: string;
+}
+
+/**
+ * The opener every host uses: checks the URL, logs it without its query, then launches it; a
+ * link to this machine goes through a private redirect page (see the top of this file).
+ */
+export function checkedOpener(launch: (url: string) => Promise<void>, o: OpenerOptions | Logger = {}): BrowserOpener {
+  const { logger, pagesDir } = 'log' in o ? { logger: o, pagesDir: undefined } : o;
   return {
     async open(raw: string) {
       const url = checkExternalUrl(raw);
       // Query strings may carry codes or state; the log gets the address without them.
       logger?.log('info', `opening ${displayUrl(url)} in the browser`);
-      await launch(url.href);
+      if (!isLoopbackHost(url.hostname)) return launch(url.href);
+      if (!pagesDir) throw new UserError('unsafe-url', 'A link to this machine can only be opened through a private page, and none is set up; nothing was opened.', 'Open the link printed by MCP Token Manager yourself.');
+      const page = await writeRedirectPage(pagesDir, url.href);
+      await launch(pathToFileURL(page).href);
     },
   };
 }
@@ -93,7 +182,7 @@ export function browserCommand(url: string, env: NodeJS.ProcessEnv, platform: No
 }
 
 /** The headless opener: $BROWSER or the platform's opener, no shell. */
-export function createBrowserOpener(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, logger?: Logger): BrowserOpener {
+export function createBrowserOpener(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, logger?: Logger, pagesDir?: string): BrowserOpener {
   return checkedOpener(
     (url) =>
       new Promise<void>((resolve, reject) => {
@@ -105,6 +194,6 @@ export function createBrowserOpener(env: NodeJS.ProcessEnv = process.env, platfo
           resolve();
         });
       }),
-    logger,
+    { ...(logger ? { logger } : {}), ...(pagesDir ? { pagesDir } : {}) },
   );
 }
