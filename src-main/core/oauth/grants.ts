@@ -5,6 +5,7 @@
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import * as client from 'openid-client';
 import { UserError } from '../platform/errors.js';
+import { netFetch } from '../platform/network.js';
 import { isInsecureLoopback } from '../platform/urls.js';
 import type { AsMetadata } from '../types.js';
 import { clientSecretBasic } from './client-auth.js';
@@ -125,6 +126,8 @@ export async function machineConfig(as: AsMetadata, auth: MachineAuth): Promise<
   const clientId = auth.method === 'anonymous' ? NO_CLIENT : auth.clientId;
   const config = new client.Configuration(as as client.ServerMetadata, clientId, { token_endpoint_auth_method: method }, clientAuth);
   config.timeout = OAUTH_TIMEOUT_S;
+  // Through the one place that knows the network (proxy, CAs), as every other token call.
+  config[client.customFetch] = netFetch as client.CustomFetch;
   if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
   return config;
 }
