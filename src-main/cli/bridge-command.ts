@@ -12,7 +12,8 @@ import { isUserError } from '../core/platform/errors.js';
 import { createLogger } from '../core/platform/log.js';
 import type { ServerView } from '../core/manager/manager.js';
 import { dataHome } from '../core/vault/paths.js';
-import { netFetch } from '../core/platform/network.js';
+import { netFetch, setSystemProxyResolver } from '../core/platform/network.js';
+import { envHasProxy } from '../core/platform/network-rules.js';
 import { redact } from '../core/platform/redact.js';
 import { VERSION } from '../core/platform/version.js';
 import { checkHeaders, expandHeaderValue, mergeHeaders, parseHeaderFlag, type HeaderSpec } from '../core/platform/custom-headers.js';
@@ -233,6 +234,10 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
   // A launch starts many bridges (and maybe the daemon) at once on a busy machine: allow it time.
   const client = new BrokerClient({ address: brokerAddress(home), home, start: () => startBroker(home, env, log), startTimeoutMs: 30_000, clientName: 'bridge' });
+  // An MCP client starts bridges without the app's environment: with no proxy variables here, the
+  // proxy for a URL is what the app's system settings say, asked through the broker (a headless
+  // broker knows none: direct).
+  if (!envHasProxy(env)) setSystemProxyResolver(async (url) => (await client.request('resolveProxy', { url }, 3_000)).pac ?? undefined);
   const displayName = opts.name ?? (looksLikeUrl(target) ? new URL(target).host : target);
   // In front of the bridge until the server is usable: the client sees the reason, not a closed pipe.
   // Loaded only when needed: it brings the SDK's schemas (zod), which a working bridge never loads.

@@ -10,6 +10,7 @@ import { APP_LAUNCHER_FILE, type AppLauncher } from '../core/app-model/app-launc
 import { isUserError } from '../core/platform/errors.js';
 import { nodeFileSystem } from '../core/vault/fs.js';
 import { createLogger } from '../core/platform/log.js';
+import { preferSystemCa, setSystemProxyResolver } from '../core/platform/network.js';
 import { dataHome } from '../core/vault/paths.js';
 import { APP_TITLE } from '../core/app-model/tray.js';
 import { type NotificationHandle, type RunningApp, startApp, type WindowHandle } from './app.js';
@@ -169,6 +170,10 @@ function secureSession() {
 async function main() {
   await app.whenReady();
   secureSession();
+  // The system's proxy settings (PAC, WPAD, per-URL) for this process's requests and, through the
+  // broker, for bridges that MCP clients start without them; the OS trust store where the runtime reads it.
+  setSystemProxyResolver((url) => session.defaultSession.resolveProxy(url));
+  preferSystemCa();
   const settingsBackend = new ElectronStore<Settings>({ name: 'settings', cwd: home, defaults: DEFAULT_SETTINGS, clearInvalidConfig: false });
   // Inside an AppImage, process.execPath is under a mount renamed at every launch.
   const executable = appExecutable(process.execPath, process.env, path.sep);

@@ -35,6 +35,8 @@ export interface DoubleState {
   badgeCount: number;
   ipcChannels: string[];
   protocols: string[];
+  /** URLs the app asked session.resolveProxy about. */
+  proxyQueries: string[];
 }
 
 export interface LaunchOptions {

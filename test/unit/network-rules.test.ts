@@ -1,5 +1,6 @@
 // The network's pure decisions: which URLs go through which proxy, PAC answers, failure words.
 import { describe, expect, it } from 'vitest';
+import { parseRequest, ProtocolError } from '../../src-main/core/broker/protocol.js';
 import { describeNetworkFailure, envHasProxy, noProxyMatches, parseNoProxy, parseProxyUrl, proxyAuthorization, proxyLabel, routeFromEnv, routeFromPac, type Route } from '../../src-main/core/platform/network-rules.js';
 
 const via = (r: Route) => (r.kind === 'proxy' ? r.proxy.href : 'direct');
@@ -98,5 +99,14 @@ describe('describeNetworkFailure', () => {
     expect(describeNetworkFailure({ code: 'EWHATEVER', target, route: { kind: 'direct' }, hasExtraCa: false })).toBeUndefined();
     const withPass = describeNetworkFailure({ proxyStatus: 407, target, route: { kind: 'proxy', proxy: new URL('http://u:secret@proxy.corp:8080') }, hasExtraCa: false });
     expect(withPass).not.toContain('secret');
+  });
+});
+
+describe('the broker protocol: resolveProxy', () => {
+  it('takes an http(s) URL and refuses anything else', () => {
+    expect(parseRequest('{"id":1,"method":"resolveProxy","params":{"url":"https://mcp.example.corp/mcp"}}')).toEqual({ id: 1, method: 'resolveProxy', params: { url: 'https://mcp.example.corp/mcp' } });
+    for (const url of ['file:///etc/passwd', 'not a url', '', 42]) {
+      expect(() => parseRequest(JSON.stringify({ id: 2, method: 'resolveProxy', params: { url } }))).toThrow(ProtocolError);
+    }
   });
 });

@@ -17,7 +17,8 @@ export type BrokerRequest =
   | { id: number; method: 'refresh'; params: { server: string } }
   | { id: number; method: 'status'; params: Record<string, never> }
   | { id: number; method: 'subscribe'; params: Record<string, never> }
-  | { id: number; method: 'signProof'; params: SignProofParams };
+  | { id: number; method: 'signProof'; params: SignProofParams }
+  | { id: number; method: 'resolveProxy'; params: { url: string } };
 
 /** A DPoP proof for one request to the server (RFC 9449 §4): the broker signs, the key stays with it. */
 export interface SignProofParams {
@@ -55,6 +56,8 @@ export interface BrokerResults {
   status: { servers: ServerView[] };
   subscribe: { ok: true };
   signProof: { proof: string };
+  /** The app's system proxy answer for a URL (PAC style, "PROXY host:port; DIRECT"); null: none known (a headless broker). */
+  resolveProxy: { pac: string | null };
 }
 
 export type BrokerResponse =
@@ -138,6 +141,11 @@ export function parseRequest(line: string): BrokerRequest {
       const nonce = p.nonce;
       if (nonce !== undefined && (typeof nonce !== 'string' || !nonce || nonce.length > 1024 || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce))) throw new ProtocolError('"nonce" must be a printable string');
       return { id, method: 'signProof', params: { server: str(p, 'server'), htm, htu, ath, ...(typeof nonce === 'string' ? { nonce } : {}) } };
+    }
+    case 'resolveProxy': {
+      const url = str(p, 'url', 8192);
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new ProtocolError('"url" must be an http(s) URL');
+      return { id, method: 'resolveProxy', params: { url } };
     }
     default:
       throw new ProtocolError(`unknown method ${JSON.stringify(String(v.method).slice(0, 50))}`);

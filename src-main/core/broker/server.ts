@@ -8,6 +8,7 @@ import { ensurePrivateDir, writeFileAtomic } from '../vault/fs.js';
 import { advertisedAddressFile, daemonFailureFile, electionLockFile } from './address.js';
 import { type ElectionLock, takeBrokerLock } from './election.js';
 import type { Logger } from '../platform/services.js';
+import { systemProxyAnswer } from '../platform/network.js';
 import { redact } from '../platform/redact.js';
 import type { Broker } from './broker.js';
 import { type BrokerRequest, type BrokerResponse, BROKER_PROTOCOL, LineSplitter, MAX_BROKER_LINE, parseRequest, ProtocolError } from './protocol.js';
@@ -167,6 +168,9 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
           return { ok: true };
         case 'signProof':
           return broker.signProof(req.params);
+        case 'resolveProxy':
+          // Bridges started by MCP clients lack the app's network settings: the app answers for them.
+          return { pac: await systemProxyAnswer(new URL(req.params.url)) };
       }
     };
     const splitter = new LineSplitter(MAX_BROKER_LINE, (l) => void handle(l), () => send({ id: -1, error: { code: 'bad-request', message: 'Request too large.' } }));

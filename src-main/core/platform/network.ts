@@ -44,6 +44,7 @@ const RESOLVE_TIMEOUT_MS = 3_000;
 /** Where the app runs, the system's proxy answer is used for URLs the environment says nothing about. */
 export function setSystemProxyResolver(r: SystemProxyResolver | undefined): void {
   systemResolver = r;
+  answers.clear();
 }
 
 /** Where proxy settings come from in this process: the environment wins over the system's answer. */
@@ -62,17 +63,33 @@ export async function routeFor(url: URL, env: NodeJS.ProcessEnv = process.env): 
       throw new NetworkError((err as Error).message, url.host, err);
     }
   }
+  const answer = await systemProxyAnswer(url);
+  return answer ? routeFromPac(answer) : { kind: 'direct' };
+}
+
+// The system's answer per origin, kept a while: a PAC script answers per URL, but a bridge asks
+// the broker over a socket and must not do so for every request.
+const ANSWER_TTL_MS = 5 * 60_000;
+const answers = new Map<string, { at: number; answer: Promise<string | null> }>();
+
+/**
+ * The system's proxy answer for a URL as it gave it ("PROXY host:port; DIRECT"), or null when no
+ * system resolver is set or it could not say (then, as a browser does, direct).
+ */
+export function systemProxyAnswer(url: URL): Promise<string | null> {
   const resolver = systemResolver;
+  if (!resolver || isLoopbackHost(url.hostname)) return Promise.resolve(null);
+  const key = url.origin;
+  const now = Date.now();
+  const hit = answers.get(key);
+  if (hit && now - hit.at < ANSWER_TTL_MS) return hit.answer;
   let timer: NodeJS.Timeout | undefined;
-  try {
-    const answer = await Promise.race([resolver(url.href), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), RESOLVE_TIMEOUT_MS)))]);
-    return answer ? routeFromPac(answer) : { kind: 'direct' };
-  } catch {
-    // The system could not say: as a browser does, go direct.
-    return { kind: 'direct' };
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = Promise.race([resolver(url.href), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), RESOLVE_TIMEOUT_MS)))])
+    .then((a) => (typeof a === 'string' && a.trim() ? a.trim().slice(0, 2000) : null))
+    .catch(() => null)
+    .finally(() => clearTimeout(timer));
+  answers.set(key, { at: now, answer });
+  return answer;
 }
 
 // ---- certificate authorities ----
@@ -102,6 +119,16 @@ function systemCertificates(env: NodeJS.ProcessEnv): string[] {
 }
 
 let caCache: { key: string; ca: string[] | undefined } | undefined;
+let systemCaPreferred = false;
+
+/**
+ * The app's default: the OS trust store as well, where the runtime can read it (MCP_TOKENS_CA
+ * still decides when set). Where it cannot, Node's roots and NODE_EXTRA_CA_CERTS, as without it.
+ */
+export function preferSystemCa(): void {
+  systemCaPreferred = true;
+  caCache = undefined;
+}
 
 /**
  * The CA list to pass explicitly, or undefined for Node's default (its bundled roots plus
@@ -109,12 +136,21 @@ let caCache: { key: string; ca: string[] | undefined } | undefined;
  * the system's store and NODE_EXTRA_CA_CERTS (an explicit list replaces the default, so all three).
  */
 export function caList(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
-  const mode = (env.MCP_TOKENS_CA ?? '').trim().toLowerCase();
+  const set = (env.MCP_TOKENS_CA ?? '').trim().toLowerCase();
+  const mode = set || (systemCaPreferred ? 'system-if-readable' : '');
   const key = `${mode}|${env.SSL_CERT_FILE ?? ''}|${env.NODE_EXTRA_CA_CERTS ?? ''}`;
   if (caCache?.key === key) return caCache.ca;
   let ca: string[] | undefined;
-  if (mode === 'system') {
-    ca = [...tls.rootCertificates, ...systemCertificates(env)];
+  let system: string[] | undefined;
+  if (mode === 'system-if-readable') {
+    try {
+      system = systemCertificates(env);
+    } catch {
+      system = undefined;
+    }
+  } else if (mode === 'system') system = systemCertificates(env);
+  if (system) {
+    ca = [...tls.rootCertificates, ...system];
     if (env.NODE_EXTRA_CA_CERTS) {
       try {
         ca.push(...pemBlocks(readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8')));
@@ -122,7 +158,7 @@ export function caList(env: NodeJS.ProcessEnv = process.env): string[] | undefin
         // Node itself warns about an unreadable NODE_EXTRA_CA_CERTS at start
       }
     }
-  } else if (mode !== '' && mode !== 'node') {
+  } else if (mode !== '' && mode !== 'node' && mode !== 'system-if-readable') {
     throw new Error(`MCP_TOKENS_CA=${JSON.stringify(mode.slice(0, 40))} is not understood; use "system" (the OS trust store) or leave it unset.`);
   }
   caCache = { key, ca };

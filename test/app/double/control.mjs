@@ -26,6 +26,7 @@ function snapshot() {
     badgeCount: registry.badgeCount,
     ipcChannels: [...registry.handlers.keys()],
     protocols: [...registry.protocols.keys()],
+    proxyQueries: [...registry.proxyQueries],
   };
 }
 

@@ -266,6 +266,13 @@ const defaultSession = strict(
     setPermissionCheckHandler(fn) {
       registry.permissionHandlers.check = fn;
     },
+    // The system's proxy for a URL, as Chromium gives it (PAC/WPAD result syntax). The double's
+    // "system settings" are ELECTRON_DOUBLE_PAC (e.g. "PROXY 127.0.0.1:3128; DIRECT"); none: DIRECT.
+    async resolveProxy(url) {
+      if (typeof url !== 'string' || !/^[a-z]+:\/\//i.test(url)) throw new TypeError('resolveProxy: url must be a string URL');
+      registry.proxyQueries.push(url);
+      return process.env.ELECTRON_DOUBLE_PAC || 'DIRECT';
+    },
   },
   'session.defaultSession',
 );

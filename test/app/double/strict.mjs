@@ -55,6 +55,8 @@ export const registry = {
   loginItemSettings: { openAtLogin: false },
   badgeCount: 0,
   permissionHandlers: { request: null, check: null },
+  /** URLs the app asked session.resolveProxy about */
+  proxyQueries: [],
   cdp: null,
   /** set by electron.mjs: emits an app event */
   app: null,
