@@ -3,9 +3,10 @@
 //   failures deep in the run;
 // - the third-party parts the tests run against are installed here, once, outside any test's
 //   timeout: the Python venv of the rig's FastMCP / Python SDK servers and clients (test/.venv),
-//   and the MCP Inspector (test/clients, its own package and lock).
+//   and the MCP clients from npm (test/clients, its own package and lock: the MCP Inspector,
+//   Gemini CLI, Codex, Qwen Code, opencode at pinned versions).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveBrowser } from './e2e/browser.js';
@@ -14,8 +15,10 @@ import { ensureVenv } from './rig/third-party/index.js';
 const CLIENTS = join(import.meta.dirname, 'clients');
 
 function ensureTestClients(): void {
-  if (existsSync(join(CLIENTS, 'node_modules', '@modelcontextprotocol', 'inspector'))) return;
-  process.stderr.write('Installing the MCP Inspector for the client tests (npm ci --prefix test/clients)…\n');
+  const pkg = JSON.parse(readFileSync(join(CLIENTS, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const wanted = Object.keys(pkg.devDependencies);
+  if (wanted.every((name) => existsSync(join(CLIENTS, 'node_modules', ...name.split('/'), 'package.json')))) return;
+  process.stderr.write(`Installing the MCP clients for the client tests (${wanted.join(', ')}: npm ci --prefix test/clients)…\n`);
   execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--prefix', CLIENTS, '--no-audit', '--no-fund', '--loglevel=error'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 15 * 60_000,
