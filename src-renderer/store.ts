@@ -97,7 +97,7 @@ export type AddState =
   | { stage: 'done'; request: PreviewRequest; preview: LinkPreview; server: ServerSummary; flowId: string; since: number }
   | { stage: 'failed'; step: 'preview' | 'link'; request: PreviewRequest; preview?: LinkPreview; error: Problem; since: number; lines?: string[] };
 
-export type OpKind = 'refresh' | 'reauthorize' | 'revoke' | 'unlink';
+export type OpKind = 'refresh' | 'reauthorize' | 'revoke' | 'unlink' | 'account';
 
 export interface ServerOp {
   busy?: OpKind;
@@ -154,6 +154,8 @@ export interface AppState {
   resetAdd(): void;
   refresh(id: string): Promise<void>;
   reauthorize(id: string, flow?: FlowKind): Promise<void>;
+  /** Signs in with another account of server `id`'s URL: a new row; its page opens when done. */
+  addAccount(id: string, o: { name?: string; loginHint?: string; flow?: FlowKind }): Promise<void>;
   revoke(id: string): Promise<void>;
   unlink(id: string, opts?: { removeFromClients?: boolean }): Promise<void>;
   clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
@@ -504,6 +506,37 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         if (server) {
           const notice = get().ops[id]?.notice;
           settleFlows(server.url, since, ok ? { ok: true } : { ok: false, error: { message: notice?.text ?? 'Failed.' } });
+        }
+      },
+
+      async addAccount(id, o) {
+        const server = get().servers.find((x) => x.id === id);
+        const since = now();
+        let added: ServerSummary | undefined;
+        let flowId: string | undefined;
+        const ok = await runOp(
+          id,
+          'account',
+          () => {
+            const name = o.name?.trim();
+            const hint = o.loginHint?.trim();
+            return api['servers/addAccount'](id, { ...(name ? { name } : {}), ...(hint ? { loginHint: hint } : {}), ...(o.flow ? { flow: o.flow } : {}) });
+          },
+          (r) => {
+            added = r.server;
+            flowId = r.flowId;
+            upsertServer(r.server);
+            return undefined;
+          },
+        );
+        if (server) {
+          const notice = get().ops[id]?.notice;
+          settleFlows(server.url, since, ok ? { ok: true, ...(flowId ? { flowId } : {}) } : { ok: false, error: { message: notice?.text ?? 'Failed.' } });
+        }
+        if (added) {
+          const a = added;
+          // The new account's own page, where its client entries are added.
+          set((s) => ({ view: s.view.name === 'detail' && s.view.id === id ? { name: 'detail', id: a.id } : s.view, notice: { tone: 'ok', text: `Added ${a.name}: another account on this server, with its own sign-in.`, hint: 'Add it to your MCP clients below; each account has its own entry.' } }));
         }
       },
 

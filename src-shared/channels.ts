@@ -12,6 +12,7 @@ export const CHANNEL_NAMES = [
   'servers/cancelLink',
   'servers/refresh',
   'servers/reauthorize',
+  'servers/addAccount',
   'servers/revoke',
   'servers/unlink',
   'servers/clientConfig',

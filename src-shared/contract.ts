@@ -89,6 +89,18 @@ export const requestSchemas = {
   'servers/cancelLink': z.tuple([z.string().uuid()]),
   'servers/refresh': z.tuple([serverId]),
   'servers/reauthorize': z.tuple([serverId, z.object({ flow: z.enum(['browser', 'device']).optional() }).strict()]),
+  /** Another account on the same server: a new grant (its own id and tokens), the same client registration. */
+  'servers/addAccount': z.tuple([
+    serverId,
+    z
+      .object({
+        name: z.string().trim().min(1).max(100).optional(),
+        /** The account to sign in with (sent as login_hint): an email or user name. */
+        loginHint: z.string().trim().min(1).max(200).refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), { message: 'not printable' }).optional(),
+        flow: z.enum(['browser', 'device']).optional(),
+      })
+      .strict(),
+  ]),
   'servers/revoke': z.tuple([serverId]),
   'servers/unlink': z.tuple([serverId, z.object({ removeFromClients: z.boolean().optional() }).strict().optional()]),
   'servers/clientConfig': z.tuple([serverId, z.enum(CLIENT_KINDS)]),
@@ -257,6 +269,7 @@ export interface ApiResults {
   'servers/cancelLink': { cancelled: boolean };
   'servers/refresh': ServerSummary;
   'servers/reauthorize': ServerSummary;
+  'servers/addAccount': { flowId: string; server: ServerSummary };
   'servers/revoke': { server: ServerSummary; revokedAtAs: string[]; note?: string };
   'servers/unlink': { id: string; revokedAtAs: string[]; note?: string; clients?: ClientRemoveResult[] };
   'servers/clientConfig': { client: ClientKind; snippet: string; file?: string };

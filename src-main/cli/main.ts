@@ -18,6 +18,8 @@ Commands:
                   [--dpop auto|on|off] DPoP-bound tokens (RFC 9449); off for a server that refuses them
                   [--header "Name: value"]... sent by the bridge to this server only;
                   \${VAR} is read from the bridge's environment when it runs
+                  A URL linked already: --name N signs that account in again, or adds
+                  another account named N (its own id and tokens) [--login-hint ACCOUNT]
   link <url> --grant client-credentials --client-id ID (--client-secret-file F | --client-key-file KEY.pem)
                   Machine credentials (SEP-1046): no browser, a new token on expiry
   link <url> --grant jwt-bearer --assertion-file F [--client-id ID]
@@ -50,7 +52,7 @@ The browser is opened with $BROWSER when set, else the platform's opener.`;
 
 const COMMON = { values: [] as string[], booleans: ['json', 'help'] };
 const SPECS: Record<string, { values: readonly string[]; booleans: readonly string[]; multiple?: readonly string[]; min: number; max: number }> = {
-  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout', 'dpop', 'grant', 'client-key-file', 'assertion-file', 'idp'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
+  link: { values: ['name', 'flow', 'client-id', 'client-secret-file', 'client-metadata-url', 'scope', 'timeout', 'dpop', 'grant', 'client-key-file', 'assertion-file', 'idp', 'login-hint'], multiple: ['header'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 1 },
   list: { ...COMMON, min: 0, max: 0 },
   idp: { values: ['issuer', 'client-id', 'client-secret-file', 'token-endpoint', 'id-token-file', 'timeout'], booleans: ['no-open', ...COMMON.booleans], min: 1, max: 3 },
   status: { ...COMMON, min: 0, max: 1 },
@@ -212,7 +214,14 @@ async function run(argv: string[]): Promise<number> {
       if (a.values['client-secret-file'] && !a.values['client-id']) throw new UsageError('--client-secret-file needs --client-id.');
       const dpop = a.values.dpop;
       if (dpop !== undefined && dpop !== 'auto' && dpop !== 'on' && dpop !== 'off') throw new UsageError('--dpop must be "auto", "on" or "off".');
+      // A URL linked already: --name picks the account to sign in again, or names another account.
+      const { cliLinkChoice } = await import('../core/manager/link.js');
+      const { normalizeUrl } = await import('../core/manager/records.js');
+      const choice = cliLinkChoice(await m.list(), normalizeUrl(a.positionals[0]!), a.values.name);
+      if (choice.account === 'new') err(`Adding another account to ${a.positionals[0]!}: "${a.values.name}". Choose the account in the browser.`);
       const v = await m.link(a.positionals[0]!, {
+        ...choice,
+        ...(a.values['login-hint'] ? { loginHint: a.values['login-hint'] } : {}),
         ...(a.values.name ? { name: a.values.name } : {}),
         ...(flow ? { flow } : {}),
         ...(a.values['client-id'] ? { clientId: a.values['client-id'] } : {}),

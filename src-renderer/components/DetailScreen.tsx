@@ -22,6 +22,7 @@ import { NoticeView, Scopes, Spinner, StatusChipView, UrlText } from './bits.js'
 import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
 import { ClientConfigPicker } from './ClientConfig.js';
 import { HeadersCard } from './HeadersCard.js';
+import { AddAccountDialog, OtherAccounts } from './AddAccount.js';
 import { DeviceCodeView, ProgressLines } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
@@ -128,7 +129,9 @@ function Actions({ server }: { server: ServerSummary }) {
   const refresh = useApp((s) => s.refresh);
   const reauthorize = useApp((s) => s.reauthorize);
   const clearNotice = useApp((s) => s.clearNotice);
-  const since = op?.busy === 'reauthorize' ? (op.since ?? 0) : Number.POSITIVE_INFINITY;
+  const signingIn = op?.busy === 'reauthorize' || op?.busy === 'account';
+  const since = signingIn ? (op?.since ?? 0) : Number.POSITIVE_INFINITY;
+  const [another, setAnother] = useState(false);
   const flows = useApp(useShallow((s) => flowsFor(s.flows, server.url, since)));
   const [flow, setFlow] = useState<FlowKind>(server.flow);
   const [confirm, setConfirm] = useState<ConfirmKind | undefined>();
@@ -157,6 +160,9 @@ function Actions({ server }: { server: ServerSummary }) {
             <option value="device">with a device code</option>
           </select>
         </span>
+        <button type="button" className="btn" disabled={Boolean(busy)} onClick={() => setAnother(true)}>
+          {busy === 'account' ? 'Signing in…' : 'Add another account…'}
+        </button>
         <button type="button" className="btn btn-danger" disabled={Boolean(busy) || server.reason === 'revoked'} onClick={() => setConfirm('signout')}>
           {busy === 'revoke' ? 'Signing out…' : 'Sign out'}
         </button>
@@ -165,7 +171,7 @@ function Actions({ server }: { server: ServerSummary }) {
         </button>
       </div>
       {!server.hasRefreshToken && server.status !== 'needs-reauth' ? <p className="help">No refresh token was granted, so when the token expires you need to sign in again.</p> : null}
-      {busy === 'reauthorize' ? (
+      {signingIn ? (
         <div className="flow">
           <Spinner label={code ? 'Waiting for you to enter the code…' : flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
           {code ? <DeviceCodeView code={code} /> : null}
@@ -174,6 +180,7 @@ function Actions({ server }: { server: ServerSummary }) {
       ) : null}
       {op?.notice ? <NoticeView notice={op.notice} onClose={() => clearNotice(server.id)} /> : null}
       <ServerConfirm server={server} kind={confirm} onDone={() => setConfirm(undefined)} />
+      <AddAccountDialog server={server} open={another} onDone={() => setAnother(false)} />
     </section>
   );
 }
@@ -208,6 +215,7 @@ export function DetailScreen({ id }: { id: string }) {
       <p className="muted">
         <UrlText url={server.url} />
       </p>
+      <OtherAccounts server={server} />
       <Actions key={server.id} server={server} />
       <div className="columns">
         <section className="card" aria-labelledby="facts-title">

@@ -127,6 +127,21 @@ export function clientsThatUsed(s: Pick<ServerSummary, 'activity' | 'lastUsed'>)
   return [...seen].map(([client, at]) => ({ client, at })).sort((a, b) => b.at - a.at);
 }
 
+/** Every account (linked grant) on one server URL, in list order. */
+export function accountsOf(servers: ServerSummary[], url: string): ServerSummary[] {
+  return servers.filter((s) => sameUrl(s.url, url));
+}
+
+/** The name offered for another account of a server: "GitHub (2)", "GitHub (3)"… */
+export function nextAccountName(base: string, taken: string[]): string {
+  const root = base.replace(/\s*\(\d+\)$/, '');
+  for (let i = 2; i < 1000; i++) {
+    const n = `${root} (${i})`;
+    if (!taken.includes(n)) return n;
+  }
+  return `${root} (another account)`;
+}
+
 /** Servers the attention banner lists. */
 export function needingAttention(servers: ServerSummary[], now: number): ServerSummary[] {
   return servers.filter((s) => statusChip(s, now).needsAttention);

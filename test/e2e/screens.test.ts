@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, tempHome } from '../integration/cli-helpers.js';
-import { openBridge, type BridgeSession } from '../integration/bridge-helpers.js';
+import { openBridge, textOf, type BridgeSession } from '../integration/bridge-helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
 import { auditScreen, launchChromium, requirePrerequisites, startUi, type UiProcess } from './helpers.js';
 
@@ -330,6 +330,60 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
       await denyUi.close();
       await rm(denyHome, { recursive: true, force: true });
     }
+    expect(problems).toEqual([]);
+  });
+
+  it('two accounts on one server: "Add another account" signs in as the chosen person into a row of its own; signing one out leaves the other', async () => {
+    await nav(a, 'Servers');
+    const own = row(a, 'Rig MCP server (own-as)');
+    await own.waitFor({ timeout: 10_000 });
+    // Signed out earlier: the row's one button is "Sign in again", and after it, none.
+    await own.getByRole('button', { name: 'Sign in again to Rig MCP server (own-as)' }).click();
+    await expect.poll(() => own.getByText('Connected', { exact: true }).isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await own.getByRole('button', { name: /Sign in again/ }).count()).toBe(0);
+
+    await own.getByRole('button', { name: 'Rig MCP server (own-as)', exact: true }).click();
+    await a.getByRole('button', { name: 'Add another account…' }).click();
+    const dialog = a.getByRole('dialog', { name: 'Add another account to Rig MCP server (own-as)' });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('Name in your list').inputValue()).toBe('Rig MCP server (own-as) (2)');
+    await dialog.getByLabel('Name in your list').fill('Rig (work)');
+    await dialog.getByLabel('Account to sign in with (optional)').fill('bob');
+    minor.push(...(await auditScreen(a, 'add-account')));
+    const asked = rig.as.authorizationRequests.length;
+    const registered = rig.as.registrations.length;
+    await dialog.getByRole('button', { name: 'Sign in with another account' }).click();
+    // The new account's own page opens when the sign-in is done.
+    await a.getByRole('heading', { level: 2, name: 'Rig (work)' }).waitFor({ timeout: 45_000 });
+    const req = rig.as.authorizationRequests.slice(asked).at(-1)!;
+    expect(req.prompt).toBe('select_account');
+    expect(req.login_hint).toBe('bob');
+    expect(await a.getByText('Other account on this server:').isVisible()).toBe(true);
+
+    // Each account is its own row, named by the person, each signed in as its own person.
+    await nav(a, 'Servers');
+    const work = row(a, 'Rig (work)');
+    await work.waitFor();
+    expect(await rows(a).count()).toBe(2);
+    for (const r of [own, work]) expect(await r.getByText('Connected', { exact: true }).isVisible()).toBe(true);
+    minor.push(...(await auditScreen(a, 'two-accounts')));
+    for (const [id, who] of [
+      ['rig-mcp-server-own-as', 'alice'],
+      ['rig-work', 'bob'],
+    ] as const) {
+      const s = await openBridge(cliEnv(home), id, { name: `e2e-${who}` });
+      bridges.push(s);
+      expect(JSON.parse(textOf(await s.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe(who);
+    }
+    // The first account's registration serves the second: none was made for it.
+    expect(rig.as.registrations.length).toBe(registered);
+
+    // Signing the work account out leaves the other connected.
+    await work.getByRole('button', { name: 'More actions for Rig (work)' }).click();
+    await work.getByRole('button', { name: 'Sign out…' }).click();
+    await a.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => work.getByText('Signed out', { exact: true }).isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await own.getByText('Connected', { exact: true }).isVisible()).toBe(true);
     expect(problems).toEqual([]);
   });
 });

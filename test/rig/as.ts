@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { TokenFacts } from './mcp-server.js';
 
 export interface TokenRequestRecord {
@@ -46,6 +46,16 @@ export interface RigAsOptions {
   dpopNonce?: boolean;
   /** How the rig reaches its own issuer URL (a company name only a proxy resolves); fetch by default. */
   selfFetch?: typeof fetch;
+}
+
+/**
+ * oidc-provider's login and consent, plus `prompt=select_account` (as Google, Microsoft and
+ * GitHub honour it): the person is asked which account to use even with a session.
+ */
+function policyWithAccountChoice() {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  return policy;
 }
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -95,7 +105,7 @@ export class RigAs {
       findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, email: `${sub}@example.test` }) }),
       claims: { openid: ['sub'], email: ['email'] },
       scopes: ['openid', 'offline_access', 'mcp:tools', 'mcp:admin'],
-      interactions: { url: (_ctx, interaction) => `${o.mount}/interaction/${interaction.uid}` },
+      interactions: { policy: policyWithAccountChoice(), url: (_ctx, interaction) => `${o.mount}/interaction/${interaction.uid}` },
       features: {
         devInteractions: { enabled: false },
         registration: { enabled: true },
@@ -250,11 +260,13 @@ export class RigAs {
         const d = await provider.interactionDetails(req, res);
         const client = await provider.Client.find(String(d.params.client_id));
         const who = esc(client?.clientName ?? d.params.client_id);
-        if (d.prompt.name === 'login') {
+        if (d.prompt.name === 'login' || d.prompt.name === 'select_account') {
+          // The account the app hinted (login_hint) is filled in, as real sign-in pages do.
+          const hint = typeof d.params.login_hint === 'string' && d.params.login_hint ? d.params.login_hint : 'alice';
           res.type('html').send(
             page(
-              'Sign in',
-              `<form method="post" action="${esc(`${this.o.mount}/interaction/${d.uid}/login`)}"><label>User <input name="login" value="alice" autocomplete="username"></label> <label>Password <input name="password" type="password" value="demo"></label><p><button type="submit">Sign in</button></p></form>`,
+              d.prompt.name === 'login' ? 'Sign in' : 'Choose an account',
+              `<form method="post" action="${esc(`${this.o.mount}/interaction/${d.uid}/login`)}"><label>User <input name="login" value="${esc(hint)}" autocomplete="username"></label> <label>Password <input name="password" type="password" value="demo"></label><p><button type="submit">Sign in</button></p></form>`,
             ),
           );
           return;
@@ -275,7 +287,8 @@ export class RigAs {
     app.post('/interaction/:uid/login', form, async (req, res, next) => {
       try {
         const login = String((req.body as Record<string, unknown>).login ?? '').trim() || 'alice';
-        await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+        // Choosing an account is signing in as it: both prompts are answered.
+        await provider.interactionFinished(req, res, { login: { accountId: login }, select_account: {} }, { mergeWithLastSubmission: false });
       } catch (err) {
         next(err);
       }
@@ -312,6 +325,8 @@ export class RigAs {
   async metadata(): Promise<Record<string, unknown>> {
     const res = await (this.o.selfFetch ?? fetch)(`${this.o.issuer}/.well-known/openid-configuration`, { headers: { 'x-rig-internal': '1' } });
     const doc = (await res.json()) as Record<string, unknown>;
+    // oidc-provider does not publish the prompts it takes; the rig does (OpenID Connect Discovery 1.0 §3 field).
+    doc.prompt_values_supported = ['none', 'login', 'consent', 'select_account'];
     // RFC 9207 and the spec's tiny polling interval are advertised by the rig.
     return doc;
   }

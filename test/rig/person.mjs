@@ -6,7 +6,7 @@
 // never puts them on a command line): it reads the page and follows its redirect, as a browser does.
 //   PERSON_DENY=1   press "Deny" on the consent page (or abort the device confirmation)
 //   PERSON_LOG=file append each URL it is asked to open (tests check "no browser was opened")
-//   PERSON_USER=bob sign in as this user
+//   PERSON_USER=bob sign in as this user (else the account the page offers: the app's login_hint, or alice)
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -78,7 +78,7 @@ export function followPage(url) {
 export async function approve(given, opts = {}) {
   const url = followPage(given);
   const deny = opts.deny ?? Boolean(process.env.PERSON_DENY);
-  const user = opts.user ?? process.env.PERSON_USER ?? 'alice';
+  const user = opts.user ?? process.env.PERSON_USER;
   const jar = new Jar();
   // The app hands the browser a one-shot loopback link that redirects to the real URL, so the
   // device code is read from whichever URL of the way carries it.
@@ -111,7 +111,7 @@ export async function approve(given, opts = {}) {
     const fields = new URLSearchParams();
     for (const f of form.fields) {
       let v = f.value;
-      if (f.name === 'login' || f.name === 'username') v = user;
+      if ((f.name === 'login' || f.name === 'username') && (user || !v)) v = user || 'alice';
       if (f.name === 'user_code' && !v && userCode) v = userCode;
       fields.append(f.name, v);
     }

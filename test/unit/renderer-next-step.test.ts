@@ -1,6 +1,6 @@
 // Issue 27: what each Servers row and detail page says next, decided by pure helpers.
 import { describe, expect, it } from 'vitest';
-import { clientsThatUsed, iconColour, initialsOf, renewText, rowAction, rowExpiryText, urlBreaks } from '../../src-renderer/view/format.js';
+import { accountsOf, clientsThatUsed, iconColour, initialsOf, nextAccountName, renewText, rowAction, rowExpiryText, urlBreaks } from '../../src-renderer/view/format.js';
 import { noticeSettled } from '../../src-renderer/store.js';
 import { server } from './renderer-fake-api.js';
 
@@ -77,5 +77,14 @@ describe('the "signing in…" notice', () => {
     expect(noticeSettled(notice, [server({ url: 'https://mcp.example.com/mcp/', activity: [{ at: NOW + 1000, kind: 'linked' }] })])).toBe(true);
     expect(noticeSettled(notice, [server({ activity: [{ at: NOW + 1000, kind: 'reauthorized' }] })])).toBe(true);
     expect(noticeSettled({ tone: 'ok', text: 'Saved.' }, [server({ activity: [{ at: NOW + 1000, kind: 'linked' }] })])).toBe(false);
+  });
+});
+
+describe('accounts of one server', () => {
+  it('groups rows by the server URL and offers the next free name', () => {
+    const list = [server(), server({ id: 'rig-work', name: 'Rig (work)', url: 'https://mcp.example.com/mcp/' }), server({ id: 'x', url: 'https://x.example.com/mcp' })];
+    expect(accountsOf(list, 'https://mcp.example.com/mcp').map((s) => s.id)).toEqual(['rig', 'rig-work']);
+    expect(nextAccountName('Rig', ['Rig', 'Rig (work)'])).toBe('Rig (2)');
+    expect(nextAccountName('Rig (2)', ['Rig', 'Rig (2)'])).toBe('Rig (3)');
   });
 });

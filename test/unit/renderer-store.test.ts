@@ -268,6 +268,22 @@ describe('renderer store: server actions', () => {
     expect(store.getState().ops.rig).toEqual({ notice: { tone: 'ok', text: 'Signed in again.' } });
   });
 
+  it('adds another account: busy meanwhile, then the new row and its own page', async () => {
+    const { f, store } = await started();
+    const r = deferred<{ flowId: string; server: ReturnType<typeof server> }>();
+    f.handle('servers/addAccount', () => r.promise);
+    store.getState().navigate({ name: 'detail', id: 'rig' });
+    void store.getState().addAccount('rig', { name: ' Rig (work) ', loginHint: ' bob ', flow: 'browser' });
+    expect(f.calls.at(-1)).toEqual({ channel: 'servers/addAccount', args: ['rig', { name: 'Rig (work)', loginHint: 'bob', flow: 'browser' }] });
+    expect(store.getState().ops.rig?.busy).toBe('account');
+    r.resolve({ flowId: FLOW, server: server({ id: 'rig-work', name: 'Rig (work)' }) });
+    await tick();
+    expect(store.getState().servers.map((x) => x.id)).toEqual(['rig', 'rig-work']);
+    expect(store.getState().view).toEqual({ name: 'detail', id: 'rig-work' });
+    expect(store.getState().notice?.text).toBe('Added Rig (work): another account on this server, with its own sign-in.');
+    expect(store.getState().ops.rig?.busy).toBeUndefined();
+  });
+
   it('signs out and says where', async () => {
     const { f, store } = await started();
     f.handle('servers/revoke', async () => ({ server: server({ status: 'needs-reauth', reason: 'revoked', hasRefreshToken: false }), revokedAtAs: ['refresh_token', 'access_token'] }));

@@ -188,7 +188,10 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     }
   }
 
-  async function runLink(url: string, opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[] }): Promise<{ flowId: string; server: ServerSummary }> {
+  async function runLink(
+    url: string,
+    opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[]; id?: string; account?: 'new'; loginHint?: string },
+  ): Promise<{ flowId: string; server: ServerSummary }> {
     const { flowId, result: v } = await stream(
       'link',
       url,
@@ -246,8 +249,13 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
     'servers/reauthorize': async (id, o) => {
       const v = await d.manager.status(id);
-      const r = await runLink(v.url, { name: v.name, ...(o.flow ? { flow: o.flow } : {}) });
+      // This account, not the URL's first: a server may have several.
+      const r = await runLink(v.url, { id: v.id, name: v.name, ...(o.flow ? { flow: o.flow } : {}) });
       return r.server;
+    },
+    'servers/addAccount': async (id, o) => {
+      const v = await d.manager.status(id);
+      return runLink(v.url, { account: 'new', ...(o.name ? { name: o.name } : {}), ...(o.loginHint ? { loginHint: o.loginHint } : {}), flow: o.flow ?? v.flow });
     },
     'servers/revoke': async (id) => {
       const r = await d.manager.revoke(id);

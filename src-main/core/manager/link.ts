@@ -28,6 +28,53 @@ function resourceName(disc: DiscoveryResult): string | undefined {
   return typeof n === 'string' && n.trim() ? n.trim().slice(0, 100) : undefined;
 }
 
+/** Which record a link writes: an account of the URL signed in again, or a new one. */
+export type LinkTarget = { kind: 'existing'; id: string } | { kind: 'new' };
+
+export function linkTarget(servers: Array<Pick<ServerRecord, 'id' | 'url'>>, url: string, opts: Pick<LinkOptions, 'id' | 'account'>): LinkTarget {
+  if (opts.id !== undefined) {
+    const rec = servers.find((s) => s.id === opts.id);
+    if (!rec) throw new UserError('not-found', `No linked server "${opts.id}".`);
+    if (rec.url !== url) throw new UserError('usage', `"${opts.id}" is linked to ${rec.url}, not ${url}.`);
+    return { kind: 'existing', id: rec.id };
+  }
+  if (opts.account === 'new') return { kind: 'new' };
+  const first = servers.find((s) => s.url === url);
+  return first ? { kind: 'existing', id: first.id } : { kind: 'new' };
+}
+
+/**
+ * `link <url> --name N` on a URL already linked: the account named N signs in again (by name or
+ * id); a name no account of the URL has adds another account. Without a name, or for a URL not
+ * linked yet, nothing special.
+ */
+export function cliLinkChoice(servers: Array<Pick<ServerRecord, 'id' | 'url' | 'name'>>, url: string, name: string | undefined): Pick<LinkOptions, 'id' | 'account'> {
+  const same = servers.filter((s) => s.url === url);
+  if (!name || !same.length) return {};
+  const named = same.find((s) => s.name === name || s.id === name);
+  return named ? { id: named.id } : { account: 'new' };
+}
+
+/**
+ * The authorization request asks the person to choose the account when another account of the
+ * same server exists (so the browser's session does not quietly sign in the same one again),
+ * and only where the AS says it takes `prompt=select_account`: an unknown prompt is an error at some ASes.
+ */
+export function accountPrompt(as: { prompt_values_supported?: unknown }, otherAccounts: number): 'select_account' | undefined {
+  if (otherAccounts < 1) return undefined;
+  const v = as.prompt_values_supported;
+  return Array.isArray(v) && v.includes('select_account') ? 'select_account' : undefined;
+}
+
+/** A name for another account of a server when the person gave none: "GitHub (2)", "GitHub (3)"… */
+export function anotherAccountName(base: string, taken: string[]): string {
+  for (let i = 2; i < 1000; i++) {
+    const n = `${base} (${i})`;
+    if (!taken.includes(n)) return n;
+  }
+  return `${base} (another account)`;
+}
+
 function chooseFlow(disc: DiscoveryResult, wanted?: FlowKind): FlowKind {
   const as = disc.asMetadata;
   const hasCode = Boolean(as.authorization_endpoint);
@@ -113,7 +160,13 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
   if (flow === 'browser') safeHttpUrl(disc.asMetadata.authorization_endpoint, 'authorization endpoint');
 
   const before = await ctx.d.vault.read();
-  const existing = Object.values(before.servers).find((s) => s.url === url);
+  const target = linkTarget(Object.values(before.servers), url, opts);
+  const existing = target.kind === 'existing' ? before.servers[target.id] : undefined;
+  const accounts = Object.values(before.servers).filter((s) => s.url === url);
+  const prompt = accountPrompt(disc.asMetadata as { prompt_values_supported?: unknown }, accounts.filter((s) => s.id !== existing?.id).length);
+  if (prompt) opts = { ...opts, prompt };
+  // Another account of a linked server is named after the first unless the person named it.
+  const newName = !existing && accounts.length && !opts.name ? anotherAccountName(accounts[0]!.name, accounts.map((s) => s.name)) : undefined;
   // A new grant gets a new key (RFC 9449): made here, sealed with the tokens, used only by the broker.
   const dpop = planDpop(disc, opts.dpop, existing);
   if (dpop.key || opts.dpop) ctx.say(dpop.key ? `The grant will be DPoP-bound (${dpop.why}); key thumbprint ${dpop.key.jkt}.` : `The grant will not be DPoP-bound: ${dpop.why}.`);
@@ -139,14 +192,14 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
     if (dpop.key && tokens.tokenType.toLowerCase() !== 'dpop') ctx.say(`The authorization server answered the DPoP proof with a ${tokens.tokenType} token, not a DPoP-bound one; it will be sent as a bearer token.`);
     const now = ctx.d.clock.now();
     const view = await ctx.d.vault.update((d) => {
-      const id = existing && d.servers[existing.id] ? existing.id : uniqueId(suggestId(url, opts.name), (x) => Boolean(d.servers[x]));
+      const id = existing && d.servers[existing.id] ? existing.id : uniqueId(suggestId(url, opts.name ?? newName), (x) => Boolean(d.servers[x]));
       const prev = d.servers[id];
       d.clients[creds.record.key] = creds.record;
       if (prev && prev.clientKey !== creds.record.key) forgetUnusedClient(d, prev.clientKey, id);
       if (creds.clientSecret !== undefined) d.secrets.clients[creds.record.key] = { ...d.secrets.clients[creds.record.key], clientSecret: creds.clientSecret };
       const rec: ServerRecord = {
         id,
-        name: opts.name ?? prev?.name ?? resourceName(disc) ?? id,
+        name: opts.name ?? prev?.name ?? newName ?? resourceName(disc) ?? id,
         url,
         resource: disc.resource,
         ...(disc.resourceMetadataUrl ? { resourceMetadataUrl: disc.resourceMetadataUrl } : {}),

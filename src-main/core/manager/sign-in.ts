@@ -28,6 +28,14 @@ export interface LinkOptions {
   headers?: HeaderSpec[];
   /** DPoP binding (RFC 9449): automatic by default; `off` for a server that refuses bound tokens. */
   dpop?: DpopChoice;
+  /** Sign in again to this linked server (one account of several on a URL); default the URL's first. */
+  id?: string;
+  /** 'new': another account on a URL already linked: a grant with its own id, the same client registration. */
+  account?: 'new';
+  /** The account to sign in with (login_hint), when the person named one. */
+  loginHint?: string;
+  /** Set by link: the authorization request's prompt (select_account when the URL has several accounts). */
+  prompt?: string;
 }
 
 /** openid-client's DPoP handle for the token requests of a bound grant. */
@@ -43,7 +51,13 @@ export interface DeviceCodeView {
 type WireConfig = ReturnType<typeof wire.makeConfig>;
 
 export async function browserFlow(ctx: ManagerContext, config: WireConfig, disc: DiscoveryResult, listener: LoopbackListener, opts: LinkOptions, dpop?: DpopHandle): Promise<wire.TokenResult> {
-  const req = await wire.buildAuthorizationRequest(config, { redirectUri: listener.redirectUri, scopes: disc.scopes, resource: disc.resource });
+  const req = await wire.buildAuthorizationRequest(config, {
+    redirectUri: listener.redirectUri,
+    scopes: disc.scopes,
+    resource: disc.resource,
+    ...(opts.prompt ? { prompt: opts.prompt } : {}),
+    ...(opts.loginHint ? { loginHint: opts.loginHint } : {}),
+  });
   const timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const waiting = listener.wait(req.state, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
   waiting.catch(() => {}); // may reject (reused link) while the opener runs; awaited below

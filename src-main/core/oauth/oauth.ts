@@ -125,7 +125,10 @@ export interface PkceRequest {
 }
 
 /** Builds the authorization URL (PKCE S256, state, resource) and checks its scheme before anyone opens it. */
-export async function buildAuthorizationRequest(config: client.Configuration, p: { redirectUri: string; scopes: string[]; resource: string }): Promise<PkceRequest> {
+export async function buildAuthorizationRequest(
+  config: client.Configuration,
+  p: { redirectUri: string; scopes: string[]; resource: string; prompt?: string; loginHint?: string },
+): Promise<PkceRequest> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const params: Record<string, string> = {
@@ -136,6 +139,9 @@ export async function buildAuthorizationRequest(config: client.Configuration, p:
     resource: p.resource,
   };
   if (p.scopes.length) params.scope = p.scopes.join(' ');
+  // Which account: asked for when a second account of the same server is added (OpenID Connect Core §3.1.2.1).
+  if (p.prompt) params.prompt = p.prompt;
+  if (p.loginHint) params.login_hint = p.loginHint;
   const endpoint = config.serverMetadata().authorization_endpoint;
   safeHttpUrl(endpoint, 'authorization endpoint');
   let url: URL;
