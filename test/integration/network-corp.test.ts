@@ -117,6 +117,26 @@ describe('on a company network (HTTPS, private CA, only a proxy resolves the nam
     expect(r.stderr + list.stderr).not.toContain('corp pass');
   }, 240_000);
 
+  it('trusts the company CA from the system store with MCP_TOKENS_CA=system (SSL_CERT_FILE names the store here), in the CLI, the daemon and the bridge', async () => {
+    const rig = await corpRig('own-as');
+    const home = await fx.home();
+    const env = laptop(home, { NODE_EXTRA_CA_CERTS: undefined, MCP_TOKENS_CA: 'system', SSL_CERT_FILE: certs.caFile });
+    delete env.NODE_EXTRA_CA_CERTS;
+    const id = await linkCli(rig.mcpUrl, env);
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'system store' } }))).toBe('system store');
+    } finally {
+      await b.close();
+    }
+    const r = await runCli(['refresh', id, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    // A value it does not know is refused in words, before anything is sent.
+    const bad = await runCli(['link', rig.mcpUrl, '--json'], { ...env, MCP_TOKENS_CA: 'windows' }, { timeoutMs: 30_000 });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('MCP_TOKENS_CA="windows" is not understood');
+  }, 240_000);
+
   it('without the company CA: says the certificate is not trusted, naming the host; without the proxy: says the name cannot be found; a proxy that is down: says so', async () => {
     const rig = await corpRig('own-as');
     const host = new URL(rig.mcpUrl).hostname;

@@ -87,7 +87,11 @@ export async function approve(given, opts = {}) {
   const submitted = new Set();
   // A browser on a company laptop goes through the proxy too (loopback, in NO_PROXY, does not).
   const env = process.env;
-  const dispatcher = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy ? new (await import('undici')).EnvHttpProxyAgent() : undefined;
+  // ...and trusts what the system's store holds (SSL_CERT_FILE stands for it in tests).
+  const ca = env.SSL_CERT_FILE ? [...(await import('node:tls')).rootCertificates, readFileSync(env.SSL_CERT_FILE, 'utf8')] : undefined;
+  const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
+  const undici = proxied || ca ? await import('undici') : undefined;
+  const dispatcher = proxied ? new undici.EnvHttpProxyAgent(ca ? { requestTls: { ca } } : {}) : ca ? new undici.Agent({ connect: { ca } }) : undefined;
   for (let step = 0; step < MAX_STEPS; step++) {
     const headers = { 'user-agent': 'rig-person/1' };
     const cookie = jar.header(next.url);
