@@ -87,6 +87,9 @@ function asAuthError(err: unknown): BridgeAuthError {
   return new BridgeAuthError(redact(msg));
 }
 
+/** How long a proof signed ahead may wait for its request: a proof's iat must be fresh. */
+const SPARE_PROOF_MS = 2_000;
+
 /** The bridge's view of the broker for one server: caches the token it was given. */
 export class BrokerTokenSource implements TokenSource {
   private token: string | undefined;
@@ -94,6 +97,9 @@ export class BrokerTokenSource implements TokenSource {
   private clientName: string | undefined;
   /** The DPoP-bound tokens among those handed out (the last few: old ones are never sent again). */
   private readonly bound: string[] = [];
+  /** The proof signed ahead for the next POST (see proof()). */
+  private spare: { key: string; at: number; proof: Promise<string> } | undefined;
+  private nonce: string | undefined;
   constructor(
     private readonly client: BrokerClient,
     private readonly serverId: string,
@@ -114,14 +120,41 @@ export class BrokerTokenSource implements TokenSource {
     return this.bound.includes(token);
   }
 
-  /** The broker signs (it holds the key); the bridge only says which request, and the token's hash. */
+  /**
+   * The broker signs (it holds the key); the bridge only says which request, and the token's hash.
+   * After each POST, the proof for the next POST to the same URL is asked for at once, so the
+   * broker's round trip is off the next request's path; it is used once, within SPARE_PROOF_MS of
+   * being asked for (a fresh iat), and only for exactly that method, URL, token and nonce.
+   */
   async proof(p: { htm: string; htu: string; token: string; nonce?: string }): Promise<string> {
     const ath = createHash('sha256').update(p.token, 'ascii').digest('base64url');
-    try {
-      return (await this.client.request('signProof', { server: this.serverId, htm: p.htm, htu: p.htu, ath, ...(p.nonce ? { nonce: p.nonce } : {}) })).proof;
-    } catch (err) {
-      throw asAuthError(err);
+    const u = new URL(p.htu);
+    const htu = `${u.origin}${u.pathname}`;
+    // The server's latest nonce, whichever of this bridge's connections saw it.
+    if (p.nonce) this.nonce = p.nonce;
+    const nonce = this.nonce;
+    const key = `${p.htm} ${htu} ${ath} ${nonce ?? ''}`;
+    const spare = this.spare;
+    this.spare = undefined;
+    let proof: string | undefined;
+    if (spare && spare.key === key && Date.now() - spare.at < SPARE_PROOF_MS) proof = await spare.proof.catch(() => undefined);
+    if (proof === undefined) {
+      try {
+        proof = await this.sign(p.htm, htu, ath, nonce);
+      } catch (err) {
+        throw asAuthError(err);
+      }
     }
+    if (p.htm === 'POST' && !this.spare) {
+      const next = this.sign(p.htm, htu, ath, nonce);
+      next.catch(() => {});
+      this.spare = { key, at: Date.now(), proof: next };
+    }
+    return proof;
+  }
+
+  private async sign(htm: string, htu: string, ath: string, nonce: string | undefined): Promise<string> {
+    return (await this.client.request('signProof', { server: this.serverId, htm, htu, ath, ...(nonce ? { nonce } : {}) })).proof;
   }
 
   setClient(info: { name: string; version?: string }): void {

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RigAs } from './as.js';
+import { DpopRs } from './dpop.js';
 import type { TokenFacts } from './mcp-server.js';
 
 export const MODERN = '2026-07-28';
@@ -36,6 +37,8 @@ export interface ModernServerOptions {
   supportedVersions?: string[];
   /** The first n requests get -32022 whatever they ask for (as the conformance suite's server does). */
   rejectFirst?: number;
+  /** Takes only DPoP-bound tokens, each request with a proof this checks (RFC 9449). */
+  dpop?: DpopRs;
 }
 
 type Json = Record<string, unknown>;
@@ -171,8 +174,13 @@ export class ModernMcp {
     if (typeof msg.method === 'string') rec.rpcMethod = msg.method;
     if (typeof msg.id === 'string' || typeof msg.id === 'number') rec.id = msg.id;
 
-    const m = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
-    const facts = m ? await this.o.validate(m[1]!) : undefined;
+    const m = (this.o.dpop ? /^DPoP (\S+)$/i : /^Bearer (\S+)$/i).exec(req.headers.authorization ?? '');
+    let facts = m ? await this.o.validate(m[1]!) : undefined;
+    if (facts && this.o.dpop) {
+      const proof = req.headers.dpop;
+      const c = await this.o.dpop.check({ method: req.method ?? '', url: `http://${req.headers.host}${req.url}`, token: m![1]!, proof: Array.isArray(proof) ? proof.join(',') : proof, jkt: facts.jkt });
+      if (!c.ok) facts = undefined;
+    }
     if (!facts) {
       res.writeHead(401, { 'www-authenticate': this.o.challenge(m ? 'invalid_token' : undefined), 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: m ? 'invalid_token' : 'unauthorized' }));
@@ -484,13 +492,14 @@ export async function startModernServer(o: ModernServerOptions): Promise<ModernS
 
 export interface ModernRig extends ModernServerHandle {
   as: RigAs;
+  dpop?: DpopRs;
 }
 
 /**
  * The modern server as its own authorization server (the rig's "own-as" layout): RFC 9728
  * metadata, an oidc-provider AS on the same origin, tokens audience-bound to the MCP URL.
  */
-export async function startModernRig(opts: { accessTokenTtl?: number } = {}): Promise<ModernRig> {
+export async function startModernRig(opts: { accessTokenTtl?: number; dpop?: boolean } = {}): Promise<ModernRig> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   const server = createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 1000;
@@ -498,9 +507,11 @@ export async function startModernRig(opts: { accessTokenTtl?: number } = {}): Pr
   const url = `${origin}/mcp`;
   const prmPath = '/.well-known/oauth-protected-resource/mcp';
   const as = await RigAs.create({ issuer: origin, mount: '', resource: url, tokenFormat: 'opaque', rotateRefreshTokens: false, accessTokenTtl: opts.accessTokenTtl ?? 3600, refreshTokenTtl: 86_400 });
+  const dpop = opts.dpop ? new DpopRs() : undefined;
   const mcp = new ModernMcp({
     validate: (t) => as.validate(t),
-    challenge: (error) => `Bearer resource_metadata="${origin}${prmPath}", scope="mcp:tools"${error ? `, error="${error}"` : ''}`,
+    challenge: (error) => `${dpop ? 'DPoP algs="ES256",' : 'Bearer'} resource_metadata="${origin}${prmPath}", scope="mcp:tools"${error ? `, error="${error}"` : ''}`,
+    ...(dpop ? { dpop } : {}),
   });
   const outer = express();
   outer.use(as.app);
@@ -514,7 +525,7 @@ export async function startModernRig(opts: { accessTokenTtl?: number } = {}): Pr
       mcp.handle(req, res).catch(fail);
       return;
     }
-    if (path === prmPath) return json(res, 200, { resource: url, authorization_servers: [origin], scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header'], resource_name: 'Rig modern MCP server' });
+    if (path === prmPath) return json(res, 200, { resource: url, authorization_servers: [origin], scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header'], resource_name: 'Rig modern MCP server', ...(dpop ? { dpop_bound_access_tokens_required: true } : {}) });
     // The provider serves its own discovery document to as.metadata() (marked x-rig-internal).
     if (path === '/.well-known/oauth-authorization-server' || (path === '/.well-known/openid-configuration' && req.headers['x-rig-internal'] !== '1')) {
       as.metadata().then((doc) => json(res, 200, doc), fail);
@@ -527,6 +538,7 @@ export async function startModernRig(opts: { accessTokenTtl?: number } = {}): Pr
     origin,
     mcp,
     as,
+    ...(dpop ? { dpop } : {}),
     close: async () => {
       mcp.close();
       await closeServer(server);
