@@ -21,6 +21,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { advertisedAddressFile } from '../src-main/core/broker/address.js';
+import { athOf, DpopSigner } from '../src-main/core/oauth/dpop.js';
 import { startRig } from '../test/rig/index.js';
 import { openVault } from '../test/integration/grant-helpers.js';
 import { alive, median, nodeBare, pct, procMem, reap, resetPeak, runNode, Spawned, within, type ProcMem } from './lib.js';
@@ -58,9 +59,11 @@ function posInt(v: string | undefined, dflt: number): number {
 // ---------------------------------------------------------------------------------------------
 // What one round measures
 
-type Key = 'direct' | 'bridge' | 'remote';
+type Key = 'direct' | 'bridge' | 'remote' | 'dpopDirect' | 'dpopBridge';
 const KEYS: Key[] = ['direct', 'bridge', 'remote'];
-const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1' };
+/** A DPoP-bound server (RFC 9449): the direct client signs its own proofs; the bridge asks the broker. */
+const DPOP_KEYS: Key[] = ['dpopDirect', 'dpopBridge'];
+const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1', dpopDirect: 'direct, DPoP', dpopBridge: 'bridge, DPoP' };
 type PerKey = Partial<Record<Key, number>>;
 
 interface Round {
@@ -80,6 +83,44 @@ interface Round {
 const rounds: Round[] = [];
 const failures: { round: number; what: string; error: string }[] = [];
 const spawned = new Spawned();
+
+/** The DPoP-bound server's subjects: latency at 1 in flight and throughput at 16, nothing else. */
+async function dpopSteady(round: number, s: Subject, r: Round): Promise<void> {
+  const k = s.key;
+  const opened = await step(round, `${k}: open the session`, () => open(s));
+  if (!opened) return;
+  const { client, close } = opened.session;
+  try {
+    await step(round, `${k}: ${WARM_CALLS} warm-up calls`, async () => {
+      for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
+    });
+    const c1: number[] = [];
+    await step(round, `${k}: ${CALLS} calls, 1 in flight`, async () => {
+      for (let j = 0; j < CALLS; j++) {
+        const t0 = performance.now();
+        await echo(client, `call ${j}`);
+        c1.push(performance.now() - t0);
+      }
+    });
+    if (c1.length === CALLS) r.c1p50[k] = median(c1);
+    let next = 0;
+    let done = 0;
+    const w0 = performance.now();
+    const ok = await step(round, `${k}: ${CALLS} calls, ${CONCURRENCY} in flight`, () =>
+      Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let j = next++; j < CALLS; j = next++) {
+            await echo(client, `par ${j}`);
+            done++;
+          }
+        }),
+      ),
+    );
+    if (ok) r.thr[k] = (done / (performance.now() - w0)) * 1000;
+  } finally {
+    await close();
+  }
+}
 
 /** Runs one step; a failure is recorded (and the step's figure left out), never thrown. */
 async function step<T>(round: number, what: string, f: () => Promise<T>): Promise<T | undefined> {
@@ -290,6 +331,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const wall0 = performance.now();
 const load0 = load();
 const rig = await startRig('own-as');
+// The same server, DPoP-enforcing: every request's proof is checked (jose) by the rig.
+const dpopRig = await startRig('own-as', { dpop: {} });
 const home = await mkdtemp(join(tmpdir(), 'mcp-tokens-bench-'));
 // A long idle grace: the broker stays up between the warm rounds; cold rounds kill it first.
 const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, MCP_TOKENS_HOME: home, MCP_TOKENS_KEYRING: 'off', BROWSER: `"${process.execPath}" "${PERSON}"`, MCP_TOKENS_DAEMON_IDLE: '300' };
@@ -300,11 +343,27 @@ try {
   const id = (JSON.parse(linked.out) as { id: string }).id;
   const token = (await (await openVault(home)).read()).secrets.tokens[id]!.accessToken;
   spawned.add(await brokerPid(home));
+  const dpopLinked = await runNode([BIN, 'link', dpopRig.mcpUrl, '--json'], env, 120_000);
+  if (dpopLinked.code !== 0) throw new Error(`mcp-tokens link (DPoP server) failed (exit ${dpopLinked.code})`);
+  const dpopId = (JSON.parse(dpopLinked.out) as { id: string }).id;
+  const dpopVault = await (await openVault(home)).read();
+  const dpopToken = dpopVault.secrets.tokens[dpopId]!.accessToken;
+  // The baseline holds its own key, as a client without a broker would, and signs in-process.
+  const dpopSigner = new DpopSigner(dpopVault.secrets.dpop![dpopId]!.privateJwk);
+  const dpopAth = athOf(dpopToken);
+  const dpopFetch: typeof fetch = (url, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `DPoP ${dpopToken}`);
+    headers.set('dpop', dpopSigner.proof({ htm: (init?.method ?? 'GET').toUpperCase(), htu: String(url), ath: dpopAth }));
+    return fetch(url, { ...init, headers });
+  };
 
   let remotes = 0;
   const subjects: Record<Key, Subject> = {
     direct: { key: 'direct', make: () => new StreamableHTTPClientTransport(new URL(rig.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }) },
     bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
+    dpopDirect: { key: 'dpopDirect', make: () => new StreamableHTTPClientTransport(new URL(dpopRig.mcpUrl), { fetch: dpopFetch }) },
+    dpopBridge: { key: 'dpopBridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', dpopId], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
     remote: {
       key: 'remote',
       make: () =>
@@ -382,6 +441,7 @@ try {
     });
     // (b)(c)(d) one session per subject.
     for (const k of KEYS) await budget(`${k}: steady state`, () => steadyState(i, subjects[k], r));
+    for (const k of DPOP_KEYS) await budget(`${k}: steady state`, () => dpopSteady(i, subjects[k], r));
   }
   const brokerMem: ProcMem | undefined = await procMem(await brokerPid(home));
 
@@ -402,6 +462,9 @@ try {
   block('    1 in flight: p99', (r) => r.c1p99, ms2);
   block(`    ${CONCURRENCY} in flight: p50`, (r) => r.c16p50, ms2);
   block(`    ${CONCURRENCY} in flight: throughput`, (r) => r.thr, (x) => `${x.toFixed(0)}/s`);
+  out('    a DPoP-bound server (the rig checks every proof; the direct client signs its own, the bridge asks the broker):');
+  block('    1 in flight: p50', (r) => ({ direct: r.c1p50.dpopDirect, bridge: r.c1p50.dpopBridge }), ms2, ['direct', 'bridge']);
+  block(`    ${CONCURRENCY} in flight: throughput`, (r) => ({ direct: r.thr.dpopDirect, bridge: r.thr.dpopBridge }), (x) => `${x.toFixed(0)}/s`, ['direct', 'bridge']);
   out();
   block(`(c) peak RSS of the subject's process (VmHWM, spawn → ${WARM_CALLS + CALLS} sequential calls)`, (r) => r.hwm, MB, ['bridge', 'remote']);
   block(`    VmRSS after ${CALLS} more calls at ${CONCURRENCY} in flight`, (r) => r.rss, MB, ['bridge', 'remote']);
@@ -420,6 +483,8 @@ try {
     { what: 'ten at once (no broker), last initialize ≤ 0.3x ten mcp-remote', values: ratioOf((r) => r.ten, 'bridge', 'remote'), ok: (x) => x <= 0.3, show: x2, detail: `${ms1(median(col((r) => r.ten, 'bridge')))} vs ${ms1(median(col((r) => r.ten, 'remote')))}` },
     { what: 'p50 overhead over direct ≤ 0.5 ms', values: perRound((r) => (r.c1p50.bridge ?? NaN) - (r.c1p50.direct ?? NaN)), ok: (x) => x <= 0.5, show: (x) => `${x >= 0 ? '+' : ''}${ms2(x)}`, detail: `p50 ${ms2(median(col((r) => r.c1p50, 'bridge')))} vs ${ms2(median(col((r) => r.c1p50, 'direct')))}; mcp-remote ${ms2(median(col((r) => r.c1p50, 'remote')))}` },
     { what: `throughput at ${CONCURRENCY} in flight ≥ 1.0x direct`, values: ratioOf((r) => r.thr, 'bridge', 'direct'), ok: (x) => x >= 1.0, show: x2, detail: `${median(col((r) => r.thr, 'bridge')).toFixed(0)} vs ${median(col((r) => r.thr, 'direct')).toFixed(0)} calls/s` },
+    { what: 'DPoP-bound: p50 overhead over direct ≤ 0.5 ms', values: perRound((r) => (r.c1p50.dpopBridge ?? NaN) - (r.c1p50.dpopDirect ?? NaN)), ok: (x) => x <= 0.5, show: (x) => `${x >= 0 ? '+' : ''}${ms2(x)}`, detail: `p50 ${ms2(median(col((r) => r.c1p50, 'dpopBridge')))} vs ${ms2(median(col((r) => r.c1p50, 'dpopDirect')))}` },
+    { what: `DPoP-bound: throughput at ${CONCURRENCY} in flight ≥ 1.0x direct`, values: ratioOf((r) => r.thr, 'dpopBridge', 'dpopDirect'), ok: (x) => x >= 1.0, show: x2, detail: `${median(col((r) => r.thr, 'dpopBridge')).toFixed(0)} vs ${median(col((r) => r.thr, 'dpopDirect')).toFixed(0)} calls/s` },
   ];
   out();
   out('targets (issue 17) for mcp-tokens bridge, each the median over rounds of that round\'s figure:');
@@ -439,6 +504,7 @@ try {
   const left = await spawned.killAll(3_000);
   if (left) process.stderr.write(`bench: stopped ${left} process(es) it had started that were still running\n`);
   await within(30_000, 'closing the rig', () => rig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
+  await within(30_000, 'closing the DPoP rig', () => dpopRig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
   await rm(home, { recursive: true, force: true }).catch(() => {});
 }
 process.exit(exitCode);
