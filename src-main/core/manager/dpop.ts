@@ -50,7 +50,8 @@ export function dpopKeyOf(d: VaultData, id: string): DpopPrivateJwk | undefined 
 /** What views show: bound (with the thumbprint) or turned off; nothing for a plain grant. */
 export function dpopView(d: VaultData, r: ServerRecord): { bound: boolean; thumbprint?: string; off?: true } | undefined {
   if (r.dpop?.mode === 'off') return { bound: false, off: true };
-  if (r.dpop?.mode === 'bound' && dpopKeyOf(d, r.id)) return { bound: true, thumbprint: r.dpop.jkt };
+  // Bound when the AS bound the token too (token_type DPoP); one that answered Bearer did not.
+  if (r.dpop?.mode === 'bound' && dpopKeyOf(d, r.id)) return { bound: r.grant?.tokenType.toLowerCase() === 'dpop', thumbprint: r.dpop.jkt };
   return undefined;
 }
 
