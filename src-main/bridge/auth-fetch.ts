@@ -184,7 +184,7 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
           log('warn', `${origin} rejected the refreshed access token too (401)`);
           // Tell the broker, which marks the grant when the token it refreshed after a 401 is
           // refused too; no further retry here.
-          const told = await o.tokens.reportRejected(token).then(
+          const told = await o.tokens.reportRejected(token, dpopRefused ? { dpopRefused } : undefined).then(
             () => undefined,
             (e: unknown) => e,
           );
@@ -195,7 +195,7 @@ export function authorizingFetch(o: AuthorizingFetchOptions): FetchLike {
         log('info', `${origin} rejected the access token (401); asking the broker for a fresh one`);
         // The broker refreshes once per rejected current token; for an older token it hands out the current one.
         token = await obtain(
-          o.tokens.reportRejected(token).catch((err: unknown) => {
+          o.tokens.reportRejected(token, dpopRefused ? { dpopRefused } : undefined).catch((err: unknown) => {
             throw dpopRefused ? new BridgeAuthError(dpopRefusedMessage(o.displayName, o.serverUrl)) : err;
           }),
         );

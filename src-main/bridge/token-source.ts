@@ -12,7 +12,7 @@ export interface TokenSource {
   /** A token valid for at least this long; throws BridgeAuthError when there is none. */
   getToken(minValiditySeconds: number): Promise<string>;
   /** The server answered 401 with `token`: refresh if it is still current; returns the token to use now. */
-  reportRejected(token: string): Promise<string>;
+  reportRejected(token: string, why?: { dpopRefused?: boolean }): Promise<string>;
   /** The person re-approves with these scopes; returns the new token. */
   stepUp(scopes: string[]): Promise<string>;
   /** Per-server headers, already expanded: sent with every request to the server's origin, never elsewhere. */

@@ -173,9 +173,9 @@ export class BrokerTokenSource implements TokenSource {
     }
   }
 
-  async reportRejected(token: string): Promise<string> {
+  async reportRejected(token: string, why?: { dpopRefused?: boolean }): Promise<string> {
     try {
-      return this.keep(await this.client.request('reportRejected', { server: this.serverId, token }));
+      return this.keep(await this.client.request('reportRejected', { server: this.serverId, token, ...(why?.dpopRefused ? { dpopRefused: true } : {}) }));
     } catch (err) {
       this.token = undefined;
       throw asAuthError(err);

@@ -292,6 +292,11 @@ describe('switching DPoP', () => {
     );
     expect(r).toMatch(/does not accept DPoP-bound tokens/);
     expect(r).toContain(`mcp-tokens link ${rig.mcpUrl} --dpop off`);
+    // The same reason where the person looks: status (and the app) after the grant was refused.
+    const st = JSON.parse((await runCli(['status', forced.id, '--json'], env)).stdout) as { status: string; detail?: string };
+    expect(st.status).toBe('needs-reauth');
+    expect(st.detail).toContain('does not accept DPoP-bound tokens');
+    expect(st.detail).toContain(`mcp-tokens link ${rig.mcpUrl} --dpop off`);
     const off = await linkJson(rig.mcpUrl, env, ['--dpop', 'off']);
     expect(off.dpop).toEqual({ bound: false, off: true });
     expect((await readVault(home)).secrets.dpop?.[off.id]).toBeUndefined();

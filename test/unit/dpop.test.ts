@@ -87,4 +87,10 @@ describe('signProof requests', () => {
     expect(() => parseRequest(req({ nonce: 'a"b' }))).toThrow(/nonce/);
     expect(() => parseRequest(req({ nonce: 'x'.repeat(2000) }))).toThrow(/nonce/);
   });
+  it('reportRejected carries only a true dpopRefused', () => {
+    const rr = (extra: Record<string, unknown>) => parseRequest(JSON.stringify({ id: 2, method: 'reportRejected', params: { server: 's', token: 't', ...extra } })).params;
+    expect(rr({ dpopRefused: true })).toEqual({ server: 's', token: 't', dpopRefused: true });
+    expect(rr({ dpopRefused: 'yes' })).toEqual({ server: 's', token: 't' });
+    expect(rr({})).toEqual({ server: 's', token: 't' });
+  });
 });

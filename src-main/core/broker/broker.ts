@@ -156,8 +156,23 @@ export class Broker {
     throw new UserError('network', `The authorization server of '${v.name}' is slow to answer the token refresh; retrying (the sign-in is kept).`, 'Nothing was lost; the refresh carries on, and calls resume when it answers.');
   }
 
-  async reportRejected(server: string, token: string): Promise<TokenGrant> {
+  async reportRejected(server: string, token: string, dpopRefused?: boolean): Promise<TokenGrant> {
     const v = await this.idOf(server);
+    try {
+      return await this.reportRejectedOnce(v, token);
+    } catch (err) {
+      if (!dpopRefused || !(err instanceof UserError && err.code === 'needs-reauth')) throw err;
+      // The grant failed because the server does not take DPoP-bound tokens: say so where the
+      // person looks (status, the app), with the way out.
+      const why = `'${v.name}' does not accept DPoP-bound tokens (it refused the token and challenges only with Bearer).`;
+      const todo = `Link it again with DPoP off: mcp-tokens link ${v.url} --dpop off`;
+      await this.d.manager.markNeedsReauth(v.id, 'rejected', `${why} ${todo}.`).catch(() => {});
+      void this.emitIfChanged(v.id);
+      throw new UserError('needs-reauth', why, todo);
+    }
+  }
+
+  private async reportRejectedOnce(v: ServerView, token: string): Promise<TokenGrant> {
     try {
       const work = this.serial(v.id, async () => {
         this.checkBackoff(v.id);

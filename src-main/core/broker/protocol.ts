@@ -10,7 +10,7 @@ export type BrokerRequest =
   | { id: number; method: 'resolve'; params: { server: string } }
   | { id: number; method: 'headers'; params: { server: string } }
   | { id: number; method: 'getToken'; params: { server: string; minValiditySeconds: number; client?: string } }
-  | { id: number; method: 'reportRejected'; params: { server: string; token: string } }
+  | { id: number; method: 'reportRejected'; params: { server: string; token: string; dpopRefused?: true } }
   | { id: number; method: 'waitForReauth'; params: { server: string; timeoutMs: number } }
   | { id: number; method: 'stepUp'; params: { server: string; scopes: string[] } }
   | { id: number; method: 'link'; params: { url: string; name?: string; client?: string } }
@@ -112,7 +112,8 @@ export function parseRequest(line: string): BrokerRequest {
     case 'getToken':
       return { id, method: 'getToken', params: { server: str(p, 'server'), minValiditySeconds: num(p, 'minValiditySeconds', 0, 3600, 60), ...clientOf(p) } };
     case 'reportRejected':
-      return { id, method: 'reportRejected', params: { server: str(p, 'server'), token: str(p, 'token', 64 * 1024) } };
+      // dpopRefused: the server refused a DPoP-bound token and challenges only with Bearer.
+      return { id, method: 'reportRejected', params: { server: str(p, 'server'), token: str(p, 'token', 64 * 1024), ...(p.dpopRefused === true ? { dpopRefused: true as const } : {}) } };
     case 'waitForReauth':
       return { id, method: 'waitForReauth', params: { server: str(p, 'server'), timeoutMs: num(p, 'timeoutMs', 0, 15 * 60_000, 60_000) } };
     case 'stepUp': {

@@ -150,7 +150,7 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
         case 'getToken':
           return broker.getToken(req.params.server, req.params.minValiditySeconds, req.params.client);
         case 'reportRejected':
-          return broker.reportRejected(req.params.server, req.params.token);
+          return broker.reportRejected(req.params.server, req.params.token, req.params.dpopRefused);
         case 'waitForReauth':
           return broker.waitForReauth(req.params.server, req.params.timeoutMs);
         case 'stepUp':
