@@ -18,8 +18,12 @@ function ensureTestClients(): void {
   const pkg = JSON.parse(readFileSync(join(CLIENTS, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
   const wanted = Object.keys(pkg.devDependencies);
   if (wanted.every((name) => existsSync(join(CLIENTS, 'node_modules', ...name.split('/'), 'package.json')))) return;
-  process.stderr.write(`Installing the MCP clients for the client tests (${wanted.join(', ')}: npm ci --prefix test/clients)…\n`);
-  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--prefix', CLIENTS, '--no-audit', '--no-fund', '--loglevel=error'], {
+  process.stderr.write(`Installing the MCP clients for the client tests (${wanted.join(', ')}: npm install --prefix test/clients)…\n`);
+  // Not `npm ci`: Qwen Code lists platform packages that are not on the registry (its clipboard
+  // addon for macOS and Windows), so no lock can hold them and `npm ci` refuses every lock as out
+  // of sync. `npm install --no-save` installs the lock's pinned versions and leaves both files as
+  // they are.
+  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['install', '--no-save', '--prefix', CLIENTS, '--no-audit', '--no-fund', '--loglevel=error'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 15 * 60_000,
     shell: process.platform === 'win32',
