@@ -94,7 +94,7 @@ export type AddState =
   | { stage: 'previewing'; request: PreviewRequest; since: number; lines: string[] }
   | { stage: 'consent'; request: PreviewRequest; preview: LinkPreview; since: number }
   | { stage: 'linking'; request: PreviewRequest; preview: LinkPreview; flow: FlowKind; since: number }
-  | { stage: 'done'; request: PreviewRequest; preview: LinkPreview; server: ServerSummary; flowId: string; since: number }
+  | { stage: 'done'; request: PreviewRequest; preview: LinkPreview; server: ServerSummary; flowId: string; since: number; note?: string }
   | { stage: 'failed'; step: 'preview' | 'link'; request: PreviewRequest; preview?: LinkPreview; error: Problem; since: number; lines?: string[] };
 
 export type OpKind = 'refresh' | 'reauthorize' | 'revoke' | 'unlink' | 'account';
@@ -451,11 +451,11 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
         if (request.clientMetadataUrl) req.clientMetadataUrl = request.clientMetadataUrl;
         if (request.scopes?.length) req.scopes = request.scopes;
         try {
-          const { flowId, server } = await api['servers/link'](req);
+          const { flowId, server, note } = await api['servers/link'](req);
           settleFlows(preview.url, since, { ok: true, flowId, serverId: server.id });
           upsertServer(server);
           if (seq !== addSeq) return;
-          set({ add: { stage: 'done', request, preview, server, flowId, since } });
+          set({ add: { stage: 'done', request, preview, server, flowId, since, ...(note ? { note } : {}) } });
         } catch (err) {
           const error = errorText(err);
           settleFlows(preview.url, since, { ok: false, error });

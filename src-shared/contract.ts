@@ -265,7 +265,8 @@ export interface ApiResults {
   'servers/list': ServerSummary[];
   'servers/get': ServerSummary;
   'servers/preview': LinkPreview;
-  'servers/link': { flowId: string; server: ServerSummary };
+  /** note: said at once when the grant cannot renew itself (offline access asked, no refresh token). */
+  'servers/link': { flowId: string; server: ServerSummary; note?: string };
   'servers/cancelLink': { cancelled: boolean };
   'servers/refresh': ServerSummary;
   'servers/reauthorize': ServerSummary;

@@ -234,7 +234,7 @@ async function run(argv: string[]): Promise<number> {
         open: !a.flags.has('no-open'),
         signal: ac.signal,
       });
-      if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null, ...(v.dpop ? { dpop: v.dpop } : {}) });
+      if (json) out({ id: v.id, url: v.url, resource: v.resource, issuer: v.issuer, scopes: v.scopes, expiresAt: v.expiresAt ?? null, ...(v.dpop ? { dpop: v.dpop } : {}), ...(v.note ? { note: v.note } : {}) });
       else process.stdout.write(`${v.id}\n`);
       return 0;
     }

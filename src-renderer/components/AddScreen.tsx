@@ -176,6 +176,7 @@ function DoneStep({ add }: { add: Extract<AddState, { stage: 'done' }> }) {
       <p role="status">
         <StatusChipView server={server} now={now} /> Your MCP clients can now use this server through the bridge.
       </p>
+      {add.note ? <p role="note">{add.note}</p> : null}
       <h4>Next step</h4>
       <AddToClaude serverId={server.id} />
       <div className="actions actions-start">

@@ -30,6 +30,12 @@ export interface RigAsOptions {
   rotateRefreshTokens: boolean;
   /** Default true. */
   issueRefreshTokens?: boolean;
+  /**
+   * OpenID Connect Core §11 as oidc-provider applies it by default: a refresh token only for a
+   * grant that kept `offline_access`, which survives only an authorization request with
+   * prompt=consent (Keycloak, Okta and Auth0 behave alike). Default: refresh tokens regardless.
+   */
+  oidcOfflineRule?: boolean;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** Hostnames a redirect_uri may use (the hostname-based allowlist some providers have). */
@@ -147,7 +153,7 @@ export class RigAs {
       pkce: { required: () => true },
       rotateRefreshToken: o.rotateRefreshTokens,
       // Field servers hand out refresh tokens without offline_access; so does the rig.
-      issueRefreshToken: async (_ctx, client) => o.issueRefreshTokens !== false && client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx, client, source) => o.issueRefreshTokens !== false && client.grantTypeAllowed('refresh_token') && (!o.oidcOfflineRule || source.scopes.has('offline_access')),
       ttl: { AccessToken: o.accessTokenTtl, RefreshToken: o.refreshTokenTtl, AuthorizationCode: 60, DeviceCode: 300, Grant: 3600, Interaction: 600, Session: 3600, IdToken: 600 },
       renderError: async (ctx, out) => {
         ctx.type = 'html';

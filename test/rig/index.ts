@@ -51,6 +51,8 @@ export interface RigOptions {
   accessTokenTtl?: number;
   /** The AS issues no refresh tokens (as the MCP SDKs' example servers do). */
   noRefreshTokens?: boolean;
+  /** Refresh tokens only for grants that kept offline_access (OIDC Core §11: asked with prompt=consent). */
+  oidcOfflineRule?: boolean;
   refreshTokenTtl?: number;
   faults?: RigFaults;
   /** Port for the MCP server (the demo uses a fixed one); 0 = ephemeral. */
@@ -199,6 +201,7 @@ export async function startRig(profile: ProfileName, opts: RigOptions = {}): Pro
     tokenFormat: L.tokenFormat,
     rotateRefreshTokens: L.rotate,
     issueRefreshTokens: !opts.noRefreshTokens,
+    ...(opts.oidcOfflineRule ? { oidcOfflineRule: true } : {}),
     accessTokenTtl: opts.accessTokenTtl ?? 3600,
     refreshTokenTtl: opts.refreshTokenTtl ?? 86_400,
     ...(L.redirectHostAllowlist ? { redirectHostAllowlist: L.redirectHostAllowlist } : {}),

@@ -191,7 +191,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
   async function runLink(
     url: string,
     opts: { name?: string; flow?: FlowKind; clientId?: string; clientMetadataUrl?: string; scopes?: string[]; id?: string; account?: 'new'; loginHint?: string },
-  ): Promise<{ flowId: string; server: ServerSummary }> {
+  ): Promise<{ flowId: string; server: ServerSummary; note?: string }> {
     const { flowId, result: v } = await stream(
       'link',
       url,
@@ -199,7 +199,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       (v) => v.id,
     );
     void changed();
-    return { flowId, server: summary(v, await users()) };
+    return { flowId, server: summary(v, await users()), ...(v.note ? { note: v.note } : {}) };
   }
 
   const entryDeps = { env: () => d.env ?? process.env, ...(d.clientFiles?.fs ? { fs: d.clientFiles.fs } : {}), ...(d.clientFiles?.platform ? { platform: d.clientFiles.platform } : {}), ...(d.clientFiles?.now ? { now: d.clientFiles.now } : {}) };

@@ -3,6 +3,7 @@
 import { type DiscoveryResult, discover, supportsPkceS256 } from '../oauth/discovery.js';
 import { dpopHandle } from '../oauth/dpop.js';
 import * as wire from '../oauth/oauth.js';
+import { noRefreshTokenNote } from '../oauth/offline-access.js';
 import { checkHeaders } from '../platform/custom-headers.js';
 import { UserError } from '../platform/errors.js';
 import { safeHttpUrl } from '../platform/urls.js';
@@ -135,7 +136,7 @@ export async function preview(ctx: ManagerContext, rawUrl: string, opts: Pick<Li
   return opts.progress ? linkProgress.run(opts.progress, run) : run();
 }
 
-export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOptions = {}): Promise<ServerView> {
+export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOptions = {}): Promise<ServerView & { note?: string }> {
   if (opts.progress) {
     const { progress, ...rest } = opts;
     return linkProgress.run(progress, () => link(ctx, rawUrl, rest));
@@ -222,7 +223,10 @@ export async function link(ctx: ManagerContext, rawUrl: string, opts: LinkOption
       return serverView(ctx, d, rec);
     });
     ctx.say(`Linked "${view.id}" (${view.url}); granted scopes: ${view.scopes.join(' ') || '(none)'}.`);
-    return view;
+    // Said now, not at the first expiry: a grant that cannot renew itself.
+    const note = noRefreshTokenNote(disc.scopes, tokens);
+    if (note) ctx.say(note);
+    return note ? { ...view, note } : view;
   } finally {
     await listener?.close();
   }

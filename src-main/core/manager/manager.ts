@@ -75,7 +75,7 @@ export class Manager {
     return linking.preview(this.ctx, rawUrl, opts);
   }
 
-  link(rawUrl: string, opts: LinkOptions = {}): Promise<ServerView> {
+  link(rawUrl: string, opts: LinkOptions = {}): Promise<ServerView & { note?: string }> {
     return linking.link(this.ctx, rawUrl, opts);
   }
 

@@ -8,6 +8,7 @@ import { netFetch, networkErrorIn } from '../platform/network.js';
 import type { AsMetadata, ClientRecord } from '../types.js';
 import { displayUrl, isInsecureLoopback, safeHttpUrl } from '../platform/urls.js';
 import { clientAuthFor, registrationAuthMethod } from './client-auth.js';
+import { offlineAccessParams } from './offline-access.js';
 
 export { alternateAuthMethod, clientSecretBasic, formEncodeCredential, pickSecretAuthMethod, registrationAuthMethod } from './client-auth.js';
 
@@ -140,7 +141,9 @@ export async function buildAuthorizationRequest(
   };
   if (p.scopes.length) params.scope = p.scopes.join(' ');
   // Which account: asked for when a second account of the same server is added (OpenID Connect Core §3.1.2.1).
-  if (p.prompt) params.prompt = p.prompt;
+  // prompt is a space-separated list: select_account and consent (for offline_access) go together.
+  const prompts = [...(p.prompt ? [p.prompt] : []), ...(offlineAccessParams(config.serverMetadata() as AsMetadata, p.scopes).prompt ? ['consent'] : [])];
+  if (prompts.length) params.prompt = prompts.join(' ');
   if (p.loginHint) params.login_hint = p.loginHint;
   const endpoint = config.serverMetadata().authorization_endpoint;
   safeHttpUrl(endpoint, 'authorization endpoint');
