@@ -356,7 +356,7 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     // The new account's own page opens when the sign-in is done.
     await a.getByRole('heading', { level: 2, name: 'Rig (work)' }).waitFor({ timeout: 45_000 });
     const req = rig.as.authorizationRequests.slice(asked).at(-1)!;
-    expect(req.prompt).toBe('select_account');
+    expect(req.prompt?.split(' ')).toEqual(['select_account', 'consent']);
     expect(req.login_hint).toBe('bob');
     expect(await a.getByText('Other account on this server:').isVisible()).toBe(true);
 

@@ -16,8 +16,8 @@ const subOf = async (url: string, token: string) => (JSON.parse(await callTool(u
 describe('two accounts on one server', { timeout: 180_000 }, () => {
   it('adds a second account with its own id and tokens, shares the registration, and revokes one alone', async () => {
     const { rig, home, env, id: first } = await fx.linked('own-as');
-    // The first sign-in of a URL asks nothing special.
-    expect(rig.as.authorizationRequests.at(-1)).not.toHaveProperty('prompt');
+    // The first sign-in of a URL asks nothing about accounts (only consent, for offline_access).
+    expect(rig.as.authorizationRequests.at(-1)!.prompt).toBe('consent');
 
     const r = await runCli(['link', rig.mcpUrl, '--name', 'Rig (work)', '--login-hint', 'bob', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
@@ -26,7 +26,8 @@ describe('two accounts on one server', { timeout: 180_000 }, () => {
     expect(second).toBe('rig-work');
     expect(r.stderr).toContain('Adding another account');
     const asked = rig.as.authorizationRequests.at(-1)!;
-    expect(asked.prompt).toBe('select_account');
+    // prompt is a list: consent rides along with offline_access (OIDC Core §11).
+    expect(asked.prompt?.split(' ')).toEqual(['select_account', 'consent']);
     expect(asked.login_hint).toBe('bob');
 
     let v = await readVault(home);
@@ -73,7 +74,7 @@ describe('two accounts on one server', { timeout: 180_000 }, () => {
     const again = await runCli(['link', rig.mcpUrl, '--name', 'Rig (work)', '--login-hint', 'bob', '--json'], env);
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { id: string }).id).toBe(second);
-    expect(rig.as.authorizationRequests.at(-1)!.prompt).toBe('select_account');
+    expect(rig.as.authorizationRequests.at(-1)!.prompt?.split(' ')).toEqual(['select_account', 'consent']);
     v = await readVault(home);
     expect(Object.keys(v.servers)).toHaveLength(2);
     expect(await subOf(rig.mcpUrl, v.secrets.tokens[second]!.accessToken)).toBe('bob');
