@@ -22,7 +22,7 @@ import type {
   ServerSummary,
   Settings,
 } from '../src-shared/contract.js';
-import type { FlowKind } from '../src-shared/contract.js';
+import type { FlowKind, NetworkStatus, NetworkTestResult } from '../src-shared/contract.js';
 import { clientAddNotice, clientLabel, clientRemoveNotice, errorText, hostOf, sameUrl, scrubTokens, type Tone } from './view/format.js';
 
 /** A failure as a notice: message, what to do, and the technical account folded. */
@@ -161,6 +161,9 @@ export interface AppState {
   clientConfig(id: string, client: ClientKind): Promise<ApiResults['servers/clientConfig']>;
   /** Replaces the server's headers; rows the person did not touch are sent as `keep`, never with a value. */
   saveHeaders(id: string, edits: HeaderEdit[]): Promise<{ ok: true; server: ServerSummary } | { ok: false; error: Problem }>;
+  /** Settings' Network card: where proxies and certificates come from, and a connection test. */
+  networkStatus(): Promise<NetworkStatus>;
+  testNetwork(id: string): Promise<NetworkTestResult>;
   /** Writes the bridge entry into the client's config file (main backs the file up first). */
   addToClient(id: string, client: ClientKind): Promise<ClientAddOutcome>;
   /** Removes the server's bridge entry from the client's config file (main backs the file up first). */
@@ -575,6 +578,14 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
 
       clientConfig(id, client) {
         return api['servers/clientConfig'](id, client);
+      },
+
+      networkStatus() {
+        return api['network/status']();
+      },
+
+      testNetwork(id) {
+        return api['network/test'](id);
       },
 
       async saveHeaders(id, edits) {

@@ -28,6 +28,8 @@ export const CHANNEL_NAMES = [
   'settings/get',
   'settings/set',
   'shell/openExternal',
+  'network/status',
+  'network/test',
 ] as const satisfies readonly Channel[];
 
 export const EVENT_NAMES = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'] as const satisfies readonly EventName[];

@@ -117,6 +117,9 @@ export const requestSchemas = {
   'settings/get': z.tuple([]),
   'settings/set': z.tuple([settingsSchema.partial().strict()]),
   'shell/openExternal': z.tuple([httpUrl]),
+  'network/status': z.tuple([]),
+  /** Tries a linked server's URL through the network as configured. */
+  'network/test': z.tuple([serverId]),
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -286,6 +289,24 @@ export interface ApiResults {
   'settings/get': Settings;
   'settings/set': Settings;
   'shell/openExternal': { opened: boolean };
+  'network/status': NetworkStatus;
+  'network/test': NetworkTestResult;
+}
+
+/** Where this process's proxy and certificates come from (Settings' Network card). */
+export interface NetworkStatus {
+  mode: 'system' | 'environment' | 'direct';
+  /** In words, credentials never included. */
+  summary: string;
+  certificates: string;
+}
+
+export interface NetworkTestResult {
+  ok: boolean;
+  /** host:port tried. */
+  server: string;
+  /** What happened, in words. */
+  message: string;
 }
 
 /** Events main pushes to the UI. */

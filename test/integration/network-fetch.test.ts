@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { netFetch, NetworkError, setSystemProxyResolver } from '../../src-main/core/platform/network.js';
 import { leanFetch } from '../../src-main/bridge/http-fetch.js';
+import { networkStatus, testConnection } from '../../src-main/core/api/network.js';
 import { makeCorpTls, type CorpTls } from '../rig/corp-tls.js';
 import { startCorpProxy, type CorpProxy } from '../rig/corp-proxy.js';
 
@@ -143,6 +144,26 @@ describe('through a company proxy with a private CA', () => {
       const e = await failure(f('https://elsewhere.example.org/x', {}));
       expect(e.message).toContain(`The proxy ${proxy.url} would not connect to elsewhere.example.org (HTTP 403)`);
     }
+  });
+
+  it("Settings' words: where the proxy comes from (credentials never shown) and what a connection test found", async () => {
+    const withCreds = new URL(proxy.url);
+    withCreds.username = 'ann';
+    withCreds.password = 'hunter2-secret';
+    setEnv({ HTTPS_PROXY: withCreds.href, NO_PROXY: 'localhost', ...trusted() });
+    const st = networkStatus();
+    expect(st).toMatchObject({ mode: 'environment', summary: `Proxy from the environment: ${proxy.url}, except localhost.` });
+    expect(st.certificates).toMatch(/system’s certificate store/);
+    expect(JSON.stringify(st)).not.toContain('hunter2');
+    const ok = await testConnection(target());
+    expect(ok).toEqual({ ok: true, server: `${NAME}:${port}`, message: `Reached ${NAME}:${port} through the proxy ${proxy.url} (it answered HTTP 200).` });
+    setEnv({ HTTPS_PROXY: 'http://127.0.0.1:9', ...trusted() });
+    expect(await testConnection(target())).toEqual({ ok: false, server: `${NAME}:${port}`, message: expect.stringContaining('Could not reach the proxy http://127.0.0.1:9 (ECONNREFUSED)') as unknown as string });
+    setEnv({});
+    const direct = networkStatus();
+    expect(direct).toMatchObject({ mode: 'direct', summary: 'Direct: no proxy is set.' });
+    // (This machine may set NODE_EXTRA_CA_CERTS for every process; the card then names its file.)
+    expect(direct.certificates).toMatch(process.env.NODE_EXTRA_CA_CERTS ? /^Trusted: the built-in authorities, and the company authorities in / : /^Trusted: the built-in authorities\.$/);
   });
 
   it('uses the system answer (a PAC result) when the environment names no proxy', async () => {

@@ -13,6 +13,7 @@ import { clientsApi } from './clients.js';
 import { headerSummaries, resolveHeaderEdits } from './headers.js';
 import { listClients, removeBridgeEntry } from './client-entries.js';
 import { uiError, uiProgressLine } from './words.js';
+import { networkStatus, testConnection } from './network.js';
 import {
   type ApiEvents,
   type ApiHandlers,
@@ -319,6 +320,8 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
       await d.opener.open(url);
       return { opened: true };
     },
+    'network/status': async () => networkStatus(),
+    'network/test': async (id) => testConnection((await d.manager.status(id)).url),
   };
 
   async function confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind; name?: string }> {
