@@ -45,7 +45,14 @@ export async function revoke(ctx: ManagerContext, id: string): Promise<RevokeOut
         }
       }
       if (revoked.length) ctx.say(`Revoked the ${revoked.map((r) => r.replace('_', ' ')).join(' and ')} at ${rec.issuer}.`);
-      if (asAnswer !== undefined) {
+      if (asAnswer !== undefined && revoked.includes('refresh_token')) {
+        // RFC 7009 §2.1: revoking the refresh token ends the grant. What may survive is only the
+        // access token already issued (a JWT an AS cannot revoke, RFC 7009 §2.2.1), until it expires.
+        const expiry = rec.grant?.expiresAt;
+        const left = expiry !== undefined ? (expiry > ctx.d.clock.now() ? `it stays valid until ${new Date(expiry).toISOString()} and cannot be renewed` : `it expired at ${new Date(expiry).toISOString()}`) : 'it stays valid until it expires (the server gave no lifetime) and cannot be renewed';
+        note = `The grant is ended at ${rec.issuer}: its refresh token was revoked. The authorization server did not revoke the current access token (${asAnswer}); ${left}. The tokens were deleted here.`;
+        ctx.say(note);
+      } else if (asAnswer !== undefined) {
         note = `The authorization server ${rec.issuer} did not confirm the revocation: ${asAnswer}. The tokens were deleted here, but the grant may stay valid there${until}. Revoke the app in the provider's account settings to end it.`;
         ctx.say(note);
       }
