@@ -6,6 +6,7 @@ import { ConfigFileError, editText, parseConfigText, type LoadedConfig, type Set
 import type { ClientDescriptor } from './descriptors.js';
 import { commaAfter, endOfLineAfter, firstOnLine, jsonEqual, lineStartOf, nodeAt, parseTree, withValue, type JsonValue, type Syntax } from './jsonc.js';
 import { detectEol, tableSpan, tableText } from './toml-doc.js';
+import { stringify as yamlStringify } from 'yaml';
 import { isMap, isSeq, listIndex, parseYaml, yamlText } from './yaml-doc.js';
 
 type Obj = { [k: string]: JsonValue };
@@ -174,7 +175,8 @@ function tomlWithout(cfg: LoadedConfig, text: string, path: readonly string[]): 
 
 // ------------------------------------------------------------------ YAML
 
-function yamlWithEntry(cfg: LoadedConfig, d: ClientDescriptor, container: readonly string[], name: string, old: JsonValue | undefined, entry: Obj): string {
+/** The Document API's edit: always possible; the spacing around other values may be normalised. */
+function yamlDocWithEntry(cfg: LoadedConfig, d: ClientDescriptor, container: readonly string[], name: string, old: JsonValue | undefined, entry: Obj): string {
   const { doc } = parseYaml(cfg.blank && d.newFile ? Object.entries(d.newFile).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join('') : cfg.text);
   const node = (v: JsonValue) => doc.createNode(v);
   if (d.list) {
@@ -190,7 +192,90 @@ function yamlWithEntry(cfg: LoadedConfig, d: ClientDescriptor, container: readon
   return yamlText(doc);
 }
 
-function yamlWithout(text: string, d: ClientDescriptor, container: readonly string[], names: readonly string[]): string {
+/** `block` (lines of YAML) with every line but the first indented by `indent`. */
+function indentRest(block: string, indent: string, eol: string): string {
+  return block
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l, i) => (i === 0 || l === '' ? l : indent + l))
+    .join(eol);
+}
+
+/**
+ * The entry spliced into the text at its node's place, so every other byte stays: a new item or
+ * key after the container's last one, in its indentation, or an existing entry's text replaced.
+ * Undefined where the layout is not a plain block collection (then the Document API does it).
+ */
+function yamlSplice(cfg: LoadedConfig, d: ClientDescriptor, container: readonly string[], name: string, old: JsonValue | undefined, entry: Obj): string | undefined {
+  if (cfg.blank) return undefined;
+  const { doc } = parseYaml(cfg.text.replace(/^\uFEFF/, ''));
+  const bom = cfg.text.startsWith('\uFEFF') ? 1 : 0;
+  const text = cfg.text.slice(bom);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const coll = doc.getIn(container, true);
+  if ((!isSeq(coll) && !isMap(coll)) || coll.flow || !coll.items.length || !coll.range) return undefined;
+  const col = (offset: number) => offset - (text.lastIndexOf('\n', offset - 1) + 1);
+  const lineEnd = (offset: number) => (offset > 0 && text[offset - 1] === '\n' ? offset : text.indexOf('\n', offset) < 0 ? -1 : text.indexOf('\n', offset) + 1);
+  const splice = (from: number, to: number, insert: string) => cfg.text.slice(0, bom + from) + insert + cfg.text.slice(bom + to);
+  if (isSeq(coll)) {
+    if (!coll.items.every((it) => isMap(it) && !it.flow && it.range)) return undefined;
+    const items = coll.items as Array<{ range: [number, number, number] }>;
+    const first = items[0]!.range[0];
+    const dash = text.lastIndexOf('-', first - 1);
+    if (dash < 0 || text.slice(text.lastIndexOf('\n', dash - 1) + 1, dash).trim() !== '') return undefined;
+    const itemCol = col(first);
+    const i = listIndex(doc, container, name);
+    if (i >= 0) {
+      if (!isObject(old)) return undefined;
+      const r = items[i]!.range;
+      const body = indentRest(yamlStringify(entry, { lineWidth: 0 }), ' '.repeat(itemCol), eol);
+      return splice(r[0], r[1], body + (text[r[1] - 1] === '\n' ? eol : ''));
+    }
+    const at = lineEnd(items.at(-1)!.range[1]);
+    const indent = ' '.repeat(col(dash));
+    const block = indentRest(yamlStringify([entry], { lineWidth: 0 }), indent, eol);
+    return at < 0 ? `${cfg.text}${eol}${indent}${block}${eol}` : splice(at, at, `${indent}${block}${eol}`);
+  }
+  const pairs = coll.items as Array<{ key: { range?: [number, number, number] } | null; value: { range?: [number, number, number] } | null }>;
+  if (!pairs.every((p) => p.key?.range && p.value?.range)) return undefined;
+  const keyCol = col(pairs[0]!.key!.range![0]);
+  const pair = pairs.find((p) => isScalarKey(p.key, name));
+  if (pair) {
+    const v = pair.value as { range: [number, number, number] } | null;
+    if (!isObject(old) || !isMap(v) || v.flow) return undefined;
+    const r = v.range;
+    if (text.slice(pair.key!.range![1], r[0]).indexOf('\n') < 0) return undefined;
+    const body = indentRest(yamlStringify(entry, { lineWidth: 0 }), ' '.repeat(col(r[0])), eol);
+    return splice(r[0], r[1], body + (text[r[1] - 1] === '\n' ? eol : ''));
+  }
+  const at = lineEnd(pairs.at(-1)!.value!.range![1]);
+  const indent = ' '.repeat(keyCol);
+  const block = indentRest(yamlStringify({ [name]: entry }, { lineWidth: 0 }), indent, eol);
+  return at < 0 ? `${cfg.text}${eol}${indent}${block}${eol}` : splice(at, at, `${indent}${block}${eol}`);
+}
+
+function isScalarKey(key: unknown, name: string): boolean {
+  return key !== null && typeof key === 'object' && 'value' in key && (key as { value: unknown }).value === name;
+}
+
+function yamlWithEntry(cfg: LoadedConfig, d: ClientDescriptor, container: readonly string[], name: string, old: JsonValue | undefined, entry: Obj, expected: JsonValue): string {
+  let spliced: string | undefined;
+  try {
+    spliced = yamlSplice(cfg, d, container, name, old, entry);
+  } catch {
+    spliced = undefined;
+  }
+  if (spliced !== undefined) {
+    try {
+      return verify(cfg, spliced, expected);
+    } catch {
+      // A layout the splice did not foresee: the Document API below does it, checked the same way.
+    }
+  }
+  return verify(cfg, yamlDocWithEntry(cfg, d, container, name, old, entry), expected);
+}
+
+function yamlDocWithout(text: string, d: ClientDescriptor, container: readonly string[], names: readonly string[]): string {
   const { doc } = parseYaml(text);
   for (const name of names) {
     if (d.list) {
@@ -199,6 +284,51 @@ function yamlWithout(text: string, d: ClientDescriptor, container: readonly stri
     } else doc.deleteIn([...container, name]);
   }
   return yamlText(doc);
+}
+
+/** The text without one block entry's lines (from its dash or key to its end); undefined where the layout is not that plain. */
+function yamlSpliceOut(text: string, d: ClientDescriptor, container: readonly string[], name: string): string | undefined {
+  if (text.startsWith('\uFEFF')) return undefined;
+  const { doc } = parseYaml(text);
+  const coll = doc.getIn(container, true);
+  if ((!isSeq(coll) && !isMap(coll)) || coll.flow) return undefined;
+  const lineStart = (offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
+  let from: number;
+  let to: number;
+  if (isSeq(coll)) {
+    const i = listIndex(doc, container, name);
+    const item = coll.items[i] as { range?: [number, number, number] } | undefined;
+    if (!item?.range) return undefined;
+    from = lineStart(item.range[0]);
+    to = item.range[1];
+  } else {
+    const pair = (coll.items as Array<{ key: { range?: [number, number, number] } | null; value: { range?: [number, number, number] } | null }>).find((p) => isScalarKey(p.key, name));
+    if (!pair?.key?.range || !pair.value?.range) return undefined;
+    from = lineStart(pair.key.range[0]);
+    to = pair.value.range[1];
+  }
+  if (text.slice(from, from + 200).trimStart().startsWith('#')) return undefined;
+  if (to > 0 && text[to - 1] !== '\n') to = text.indexOf('\n', to) < 0 ? text.length : text.indexOf('\n', to) + 1;
+  return text.slice(0, from) + text.slice(to);
+}
+
+function yamlWithout(cfg: LoadedConfig, d: ClientDescriptor, container: readonly string[], names: readonly string[], expected: JsonValue): string {
+  let text: string | undefined = cfg.text;
+  for (const n of names) {
+    try {
+      text = text === undefined ? undefined : yamlSpliceOut(text, d, container, n);
+    } catch {
+      text = undefined;
+    }
+  }
+  if (text !== undefined) {
+    try {
+      return verify(cfg, text, expected);
+    } catch {
+      // Done by the Document API below instead.
+    }
+  }
+  return verify(cfg, yamlDocWithout(cfg.text, d, container, names), expected);
 }
 
 // ------------------------------------------------------------------ the three operations
@@ -215,7 +345,7 @@ export function textWithEntry(cfg: LoadedConfig, d: ClientDescriptor, name: stri
     case 'toml':
       return verify(cfg, tomlWithEntry(cfg, [...container, name], entry), expected);
     case 'yaml':
-      return verify(cfg, yamlWithEntry(cfg, d, container, name, old, entry), expected);
+      return yamlWithEntry(cfg, d, container, name, old, entry, expected);
   }
 }
 
@@ -233,8 +363,7 @@ export function textWithoutEntries(cfg: LoadedConfig, d: ClientDescriptor, names
       for (const n of names) text = tomlWithout(cfg, text, [...container, n]);
       break;
     case 'yaml':
-      text = yamlWithout(text, d, container, names);
-      break;
+      return yamlWithout(cfg, d, container, names, expected);
   }
   return verify(cfg, text, expected);
 }
