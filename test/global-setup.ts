@@ -4,7 +4,7 @@
 // - the third-party parts the tests run against are installed here, once, outside any test's
 //   timeout: the Python venv of the rig's FastMCP / Python SDK servers and clients (test/.venv),
 //   and the MCP clients from npm (test/clients, its own package and lock: the MCP Inspector,
-//   Gemini CLI, Codex, Qwen Code, opencode at pinned versions).
+//   Gemini CLI, Codex, Qwen Code, opencode, Kilo, Continue, Cline, Copilot CLI, pinned).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

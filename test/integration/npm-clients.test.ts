@@ -3,6 +3,10 @@
 // an isolated HOME, the client's own command connects through the bridge (a list command that
 // connects, or a headless run against a stand-in model API on 127.0.0.1 that calls the rig's
 // `whoami`), and an mcp-remote entry in the client's format is migrated and then connects too.
+// Gemini CLI, Qwen Code, opencode, Kilo: their `mcp list`; Codex: `codex exec` (Responses API
+// stand-in); Continue and Cline: headless runs (Chat Completions stand-in). Copilot CLI only
+// reads the entries (`copilot mcp get`): its list does not connect, and a headless run needs a
+// GitHub sign-in and GitHub's own model service.
 // No test reaches a real model API: the clients get no API key and a 127.0.0.1 base URL only.
 // A client that is not installed is skipped with the reason in the test's name.
 import { spawn } from 'node:child_process';
@@ -12,6 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfigPath, type ClientKind } from '../../src-main/core/clients/index.js';
 import { startRig, type Rig } from '../rig/index.js';
@@ -186,6 +191,107 @@ describe('MCP clients from npm, through entries mcp-tokens wrote', () => {
       await model.close();
     }
   }, 300_000);
+
+  it.skipIf(!installed('kilo'))(`Kilo: \`kilo mcp list\` connects; Kilo rewrites its own file when it runs and a second --write then changes nothing; an mcp-remote entry is migrated and connects${skipReason('kilo')}`, async () => {
+    const w = await configWrite('kilo');
+    expect(w.file).toBe(path.join(home, '.config', 'kilo', 'kilo.json'));
+    const list = await run(bin('kilo'), ['mcp', 'list'], clientEnv());
+    expect(`${list.stdout}${list.stderr}`, list.stderr).toMatch(new RegExp(`✓ ${w.name}\\s+connected`));
+    // Kilo saved its own version of the file (a $schema, its defaults); ours is still there as it was.
+    const rewritten = await readFile(w.file, 'utf8');
+    expect((await configWrite('kilo')).action).toBe('unchanged');
+    expect(await readFile(w.file, 'utf8')).toBe(rewritten);
+
+    await editJson(w.file, (v) => (v.mcp!.legacy = { type: 'local', command: ['npx', ...mcpRemoteArgs()], enabled: true }));
+    const m = await migrate();
+    expect(m.applied.files.find((f) => f.path === w.file)?.replaced).toEqual(['legacy']);
+    const again = await run(bin('kilo'), ['mcp', 'list'], clientEnv());
+    expect(`${again.stdout}${again.stderr}`).toMatch(/✓ legacy\s+connected/);
+  }, 300_000);
+
+  it.skipIf(!installed('cn'))(`Continue: a headless \`cn -p\` against a stand-in chat model calls whoami through the bridge; an mcp-remote item of its YAML list is migrated and its tool called${skipReason('cn')}`, async () => {
+    const model = await standInChat();
+    try {
+      // The person's config.yaml: a model on the stand-in (127.0.0.1, a dummy key).
+      const file = defaultConfigPath('continue', { HOME: home }, 'linux');
+      await mkdir(path.dirname(file), { recursive: true });
+      const mine = `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: stand-in   # not a real model\n    provider: openai\n    model: gpt-4o\n    apiBase: ${model.url}\n    apiKey: not-a-key\n    roles: [chat]\n`;
+      await writeFile(file, mine);
+      const w = await configWrite('continue');
+      expect((await readFile(w.file, 'utf8')).startsWith(mine)).toBe(true);
+      const cn = () => run(bin('cn'), ['-p', 'call whoami', '--config', file, '--auto'], clientEnv());
+      model.tool = /^whoami$/;
+      const r = await cn();
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(model.outputs.at(-1)).toMatch(/\\?"sub\\?":\s*\\?"alice/);
+
+      // An mcp-remote item in its list: migrated; then only it is left, so the call goes through it.
+      await writeFile(file, `${await readFile(file, 'utf8')}  - name: legacy\n    command: npx\n    args: ${JSON.stringify(mcpRemoteArgs())}\n`);
+      const m = await migrate();
+      expect(m.applied.files.find((f) => f.path === w.file)?.replaced).toEqual(['legacy']);
+      const text = await readFile(file, 'utf8');
+      expect(text.startsWith(mine)).toBe(true);
+      const doc = parseYaml(text) as { mcpServers: Array<{ name: string }> };
+      await writeFile(file, stringifyYaml({ ...doc, mcpServers: doc.mcpServers.filter((x) => x.name === 'legacy') }));
+      const before = model.outputs.length;
+      const r2 = await cn();
+      expect(r2.code, `${r2.stdout}\n${r2.stderr}`).toBe(0);
+      expect(model.outputs.length).toBe(before + 1);
+      expect(model.outputs.at(-1)).toMatch(/\\?"sub\\?":\s*\\?"alice/);
+    } finally {
+      await model.close();
+    }
+  }, 300_000);
+
+  it.skipIf(!installed('cline'))(`Cline CLI: a headless run against a stand-in chat model calls whoami through the bridge; an mcp-remote entry is migrated and its tool called${skipReason('cline')}`, async () => {
+    const model = await standInChat();
+    try {
+      const w = await configWrite('cline');
+      expect(w.file).toBe(path.join(home, '.cline', 'data', 'settings', 'cline_mcp_settings.json'));
+      // The person points Cline at the stand-in (an OpenAI-compatible provider on 127.0.0.1, a dummy key).
+      const auth = await run(bin('cline'), ['auth', '-p', 'openai', '-k', 'not-a-key', '-m', 'gpt-4o', '-b', model.url], clientEnv());
+      expect(auth.code, auth.stderr).toBe(0);
+      const task = () => run(bin('cline'), ['--json', 'call whoami'], clientEnv());
+      model.tool = new RegExp(`^${w.name}__whoami$`);
+      const r = await task();
+      expect(model.toolsSeen, `${r.stdout}\n${r.stderr}`).toContain(`${w.name}__whoami`);
+      expect(model.outputs.at(-1)).toMatch(/\\?"sub\\?":\s*\\?"alice/);
+
+      await editJson(w.file, (v) => (v.mcpServers!.legacy = { command: 'npx', args: mcpRemoteArgs(), disabled: false }));
+      const m = await migrate();
+      expect(m.applied.files.find((f) => f.path === w.file)?.replaced).toEqual(['legacy']);
+      model.tool = /^legacy__whoami$/;
+      const before = model.outputs.length;
+      await task();
+      expect(model.outputs.length).toBe(before + 1);
+      expect(model.outputs.at(-1)).toMatch(/\\?"sub\\?":\s*\\?"alice/);
+    } finally {
+      // Cline runs its tasks in a hub daemon it starts itself; it would outlive the test.
+      await run(bin('cline'), ['hub', 'stop'], clientEnv(), { timeoutMs: 60_000 });
+      await model.close();
+    }
+  }, 300_000);
+
+  it.skipIf(!installed('copilot'))(`Copilot CLI: \`copilot mcp get\` reads the entry as written (enabled, all tools) and the migrated one — its list does not connect, and a headless run needs a GitHub sign-in and GitHub's model service, which no test here may reach${skipReason('copilot')}`, async () => {
+    const w = await configWrite('copilot-cli');
+    const get = async (name: string) => {
+      const r = await run(bin('copilot'), ['mcp', 'get', name], clientEnv());
+      return `${r.stdout}${r.stderr}`;
+    };
+    const ours = await get(w.name);
+    expect(ours).toMatch(/Status:\s*Enabled/);
+    expect(ours).toMatch(/Type:\s*local/);
+    expect(ours).toMatch(/Tools:\s*\* \(all\)/);
+    expect(ours).toContain(`bridge ${serverId}`);
+
+    await editJson(w.file, (v) => (v.mcpServers!.legacy = { type: 'local', command: 'npx', args: mcpRemoteArgs(), tools: ['*'] }));
+    const m = await migrate();
+    expect(m.applied.files.find((f) => f.path === w.file)?.replaced).toEqual(['legacy']);
+    const legacy = await get('legacy');
+    expect(legacy).toMatch(/Status:\s*Enabled/);
+    expect(legacy).toContain(`bridge ${rig.mcpUrl}`);
+    expect((await configWrite('copilot-cli')).action).toBe('unchanged');
+  }, 300_000);
 });
 
 // ------------------------------------------------------------------ a stand-in model API
@@ -232,6 +338,57 @@ async function standInModel(): Promise<StandIn> {
       }
       ev('response.completed', { response: { id: `r${n}`, usage: { input_tokens: 1, input_tokens_details: null, output_tokens: 1, output_tokens_details: null, total_tokens: 2 } } });
       res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  state.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return state;
+}
+
+interface ChatStandIn {
+  url: string;
+  /** The tool the "model" calls (matched against the offered names) on a turn without a tool result. */
+  tool: RegExp;
+  toolsSeen: string[];
+  /** The content of each tool result sent back. */
+  outputs: string[];
+  close(): Promise<void>;
+}
+
+/** The OpenAI Chat Completions API (streamed or not), reduced to one tool call and a short answer. */
+async function standInChat(): Promise<ChatStandIn> {
+  const state: ChatStandIn = { url: '', tool: /^$/, toolsSeen: [], outputs: [], close: async () => {} };
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+        res.writeHead(404).end();
+        return;
+      }
+      n++;
+      const j = JSON.parse(body) as { model?: string; stream?: boolean; tools?: Array<{ function?: { name?: string } }>; messages?: Array<{ role: string; content?: unknown }> };
+      const names = (j.tools ?? []).map((t) => t.function?.name ?? '');
+      state.toolsSeen.push(...names);
+      const result = (j.messages ?? []).filter((m) => m.role === 'tool').at(-1);
+      const name = names.find((x) => state.tool.test(x));
+      const call = result === undefined && name !== undefined;
+      if (result !== undefined) state.outputs.push(typeof result.content === 'string' ? result.content : JSON.stringify(result.content));
+      const delta = call ? { role: 'assistant', tool_calls: [{ index: 0, id: `call_${n}`, type: 'function', function: { name, arguments: '{}' } }] } : { role: 'assistant', content: 'done' };
+      const finish = call ? 'tool_calls' : 'stop';
+      if (j.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = (d: object, f: string | null) => res.write(`data: ${JSON.stringify({ id: `c${n}`, object: 'chat.completion.chunk', created: 1, model: j.model, choices: [{ index: 0, delta: d, finish_reason: f }] })}\n\n`);
+        chunk(delta, null);
+        chunk({}, finish);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      const message = call ? { role: 'assistant', content: null, tool_calls: [{ id: `call_${n}`, type: 'function', function: { name, arguments: '{}' } }] } : delta;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `c${n}`, object: 'chat.completion', created: 1, model: j.model, choices: [{ index: 0, message, finish_reason: finish }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

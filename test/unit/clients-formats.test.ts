@@ -263,6 +263,14 @@ describe('YAML (Continue, Goose)', () => {
     expect(text.endsWith(tail)).toBe(true);
     expect((parseYaml(text) as { mcpServers: unknown[] }).mcpServers[0]).toEqual({ name: 'linear', command: ARGV[0], args: ARGV.slice(1), env: { DEBUG: '1' } });
 
+    // No list yet: it is added at the end, the rest of the file as it was.
+    const bare = 'name: x    # mine\nversion: 1.0.0\n';
+    await fsp.writeFile(file, bare);
+    await upsertBridgeEntry({ kind: 'continue', server: SERVER, env, platform: 'linux', launcher: LAUNCHER, now: () => new Date(NOW.getTime() + 500) });
+    const added = await fsp.readFile(file, 'utf8');
+    expect(added.startsWith(bare)).toBe(true);
+    expect(parseYaml(added)).toEqual({ name: 'x', version: '1.0.0', mcpServers: [{ name: SLUG, command: ARGV[0], args: ARGV.slice(1) }] });
+
     await fsp.writeFile(file, 'name: x\nmcpServers: []\n');
     await upsertBridgeEntry({ kind: 'continue', server: SERVER, env, platform: 'linux', launcher: LAUNCHER, now: () => new Date(NOW.getTime() + 1000) });
     expect(parseYaml(await fsp.readFile(file, 'utf8'))).toEqual({ name: 'x', mcpServers: [{ name: SLUG, command: ARGV[0], args: ARGV.slice(1) }] });

@@ -213,6 +213,11 @@ function yamlSplice(cfg: LoadedConfig, d: ClientDescriptor, container: readonly 
   const text = cfg.text.slice(bom);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const coll = doc.getIn(container, true);
+  if (coll === undefined && container.length === 1 && isMap(doc.contents) && !doc.contents.flow && !doc.has(container[0])) {
+    // No container yet: it goes at the end of the file, in the style the yaml package writes.
+    const block = yamlStringify({ [container[0]!]: d.list ? [entry] : { [name]: entry } }, { lineWidth: 0 }).replace(/\n/g, eol);
+    return `${cfg.text}${/\n$/.test(cfg.text) ? '' : eol}${block}`;
+  }
   if ((!isSeq(coll) && !isMap(coll)) || coll.flow || !coll.items.length || !coll.range) return undefined;
   const col = (offset: number) => offset - (text.lastIndexOf('\n', offset - 1) + 1);
   const lineEnd = (offset: number) => (offset > 0 && text[offset - 1] === '\n' ? offset : text.indexOf('\n', offset) < 0 ? -1 : text.indexOf('\n', offset) + 1);
