@@ -3,7 +3,7 @@
 // would. The key is made and kept by the broker; the bridge only ever sees proofs and tokens.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open as openFile, readFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -313,9 +313,42 @@ describe('switching DPoP', () => {
   });
 });
 
+/** Which needles occur in a live process's readable memory (/proc/<pid>/maps and mem; we run as root). */
+async function scanMemory(pid: number, needles: Record<string, Buffer[]>): Promise<{ bytes: number; found: Record<string, boolean> }> {
+  const found: Record<string, boolean> = Object.fromEntries(Object.keys(needles).map((k) => [k, false]));
+  const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+  const fh = await openFile(`/proc/${pid}/mem`, 'r');
+  const CHUNK = 4 * 1024 * 1024;
+  const OVERLAP = 128; // a needle across two chunks is still seen
+  const buf = Buffer.alloc(CHUNK + OVERLAP);
+  let bytes = 0;
+  try {
+    for (const line of maps.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) r/.exec(line);
+      if (!m || /\[(vvar|vsyscall|vvar_vclock)\]/.test(line)) continue;
+      const end = parseInt(m[2]!, 16);
+      for (let pos = parseInt(m[1]!, 16); pos < end; pos += CHUNK) {
+        const len = Math.min(CHUNK + OVERLAP, end - pos);
+        let n: number;
+        try {
+          n = (await fh.read(buf, 0, len, pos)).bytesRead;
+        } catch {
+          continue; // a mapping that cannot be read (guard pages)
+        }
+        bytes += n;
+        const view = buf.subarray(0, n);
+        for (const [k, list] of Object.entries(needles)) if (!found[k] && list.some((x) => view.includes(x))) found[k] = true;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return { bytes, found };
+}
+
 describe('the bridge never holds the key', () => {
   let proxy: Server | undefined;
-  it('only proofs and tokens cross the broker socket, and the key is in neither the bridge environment nor anything it received', async () => {
+  it('only proofs and tokens cross the broker socket, and the key is in neither the bridge environment, its memory, nor anything it received', async () => {
     const { rig, home, env } = await dpopRig('separate-as');
     const linked = await linkJson(rig.mcpUrl, env);
     const d = (await readVault(home)).secrets.dpop![linked.id]!.privateJwk.d;
@@ -357,6 +390,15 @@ describe('the bridge never holds the key', () => {
       // The bridge's environment holds no key material.
       const environ = await readFile(`/proc/${transport.pid}/environ`, 'latin1');
       expect(environ).not.toContain(d);
+      // Nor does its memory: every readable mapping scanned for the key's `d` (as text and as
+      // bytes). The token, which the bridge does hold, is found by the same scan.
+      const token = (await readVault(home)).secrets.tokens[linked.id]!.accessToken;
+      const mem = await scanMemory(transport.pid!, { key: [Buffer.from(d), Buffer.from(d, 'base64url')], token: [Buffer.from(token)] });
+      expect(mem.bytes).toBeGreaterThan(10_000_000);
+      expect(mem.found.token).toBe(true);
+      expect(mem.found.key).toBe(false);
+      // The same scan does find the key where it lives: in the broker.
+      expect((await scanMemory(daemon.pid!, { key: [Buffer.from(d), Buffer.from(d, 'base64url')] })).found.key).toBe(true);
     } finally {
       await client.close();
       daemon.kill('SIGTERM');
