@@ -19,6 +19,7 @@ import {
   defaultConfigPath,
   descriptor,
   entriesIn,
+  installMarkers,
   loadConfig,
   nodeClientFs,
   planMigration,
@@ -129,6 +130,27 @@ describe('the client table', () => {
     expect(at('lm-studio', 'win32')).toBe('C:\\Users\\ana\\.lmstudio\\mcp.json');
     expect(at('roo-code', 'darwin')).toBe('/home/ana/Library/Application Support/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json');
     expect(at('vscode-insiders', 'linux')).toBe('/home/ana/.config/Code - Insiders/User/mcp.json');
+  });
+});
+
+describe('signs that a client is installed', () => {
+  it('are its own directories, never a shared one (the home directory, ~/.config, the app-data root)', () => {
+    for (const platform of ['linux', 'darwin', 'win32'] as const) {
+      const e = { HOME: '/home/ana', APPDATA: 'C:\\Users\\ana\\AppData\\Roaming', USERPROFILE: 'C:\\Users\\ana' };
+      const p = platform === 'win32' ? path.win32 : path.posix;
+      const home = platform === 'win32' ? e.USERPROFILE : e.HOME;
+      const shared = new Set([home, p.join(home, '.config'), p.join(home, 'Library', 'Application Support'), e.APPDATA, p.join(home, '.local', 'share')]);
+      for (const d of CLIENTS) {
+        const m = installMarkers(d.kind, e, platform);
+        expect(m.dirs.length, d.kind).toBeGreaterThan(0);
+        for (const dir of m.dirs) {
+          expect(shared.has(dir), `${d.kind} on ${platform}: ${dir}`).toBe(false);
+          expect(p.isAbsolute(dir)).toBe(true);
+        }
+      }
+    }
+    // Claude Code's file sits in the home directory itself; its sign is ~/.claude.
+    expect(installMarkers('claude-code', { HOME: '/home/ana' }, 'linux')).toEqual({ dirs: ['/home/ana/.claude'], bin: 'claude' });
   });
 });
 

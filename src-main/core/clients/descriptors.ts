@@ -76,6 +76,11 @@ export interface ClientDescriptor {
   gate?: string;
   /** An npm CLI whose own commands are tested here; else tested on files only. */
   npm?: string;
+  /**
+   * Signs that the client is installed, for the Clients page's "found": directories only it
+   * makes (never a shared one such as the home directory or ~/.config) and its command's name.
+   */
+  installed: { dirs(c: PathContext): string[]; bin?: string };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -96,9 +101,10 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     container: ['mcpServers'],
     shape: 'plain',
     file: (c) => c.p.join(c.appData, 'Claude', 'claude_desktop_config.json'),
+    installed: { dirs: (c) => [c.p.join(c.appData, 'Claude')] },
   },
-  { kind: 'cursor', name: 'Cursor', format: 'jsonc', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.cursor', 'mcp.json'), project: [['.cursor', 'mcp.json']] },
-  { kind: 'vscode', name: 'VS Code', format: 'jsonc', container: ['servers'], shape: 'stdio', file: (c) => c.p.join(c.appData, 'Code', 'User', 'mcp.json'), project: [['.vscode', 'mcp.json']] },
+  { kind: 'cursor', name: 'Cursor', format: 'jsonc', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.cursor', 'mcp.json'), project: [['.cursor', 'mcp.json']], installed: { dirs: (c) => [c.p.join(c.home, '.cursor')], bin: 'cursor' } },
+  { kind: 'vscode', name: 'VS Code', format: 'jsonc', container: ['servers'], shape: 'stdio', file: (c) => c.p.join(c.appData, 'Code', 'User', 'mcp.json'), project: [['.vscode', 'mcp.json']], installed: { dirs: (c) => [c.p.join(c.appData, 'Code')], bin: 'code' } },
   {
     kind: 'claude-code',
     name: 'Claude Code',
@@ -108,6 +114,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     file: (c) => c.p.join(envDir(c, 'CLAUDE_CONFIG_DIR') ?? c.home, '.claude.json'),
     project: [['.mcp.json']],
     npm: '@anthropic-ai/claude-code',
+    installed: { dirs: (c) => [c.p.join(envDir(c, 'CLAUDE_CONFIG_DIR') ?? c.home, '.claude')], bin: 'claude' },
   },
   {
     kind: 'gemini-cli',
@@ -120,6 +127,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     project: [['.gemini', 'settings.json']],
     gate: 'Gemini CLI starts MCP servers only in folders you trust: trust the folder when it asks (or with /permissions in it).',
     npm: '@google/gemini-cli',
+    installed: { dirs: (c) => [c.p.join(c.home, '.gemini')], bin: 'gemini' },
   },
   {
     kind: 'codex',
@@ -129,6 +137,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     shape: 'plain',
     file: (c) => c.p.join(envDir(c, 'CODEX_HOME') ?? c.p.join(c.home, '.codex'), 'config.toml'),
     npm: '@openai/codex',
+    installed: { dirs: (c) => [envDir(c, 'CODEX_HOME') ?? c.p.join(c.home, '.codex')], bin: 'codex' },
   },
   {
     kind: 'copilot-cli',
@@ -138,6 +147,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     shape: 'copilot',
     file: (c) => c.p.join(envDir(c, 'COPILOT_HOME') ?? c.p.join(c.home, '.copilot'), 'mcp-config.json'),
     npm: '@github/copilot',
+    installed: { dirs: (c) => [envDir(c, 'COPILOT_HOME') ?? c.p.join(c.home, '.copilot')], bin: 'copilot' },
   },
   {
     kind: 'opencode',
@@ -148,6 +158,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     file: (c) => c.p.join(c.xdgConfig, 'opencode', 'opencode.json'),
     project: [['opencode.json']],
     npm: 'opencode-ai',
+    installed: { dirs: (c) => [c.p.join(c.xdgConfig, 'opencode'), c.p.join(c.home, '.local', 'share', 'opencode')], bin: 'opencode' },
   },
   {
     kind: 'qwen-code',
@@ -158,6 +169,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     file: (c) => c.p.join(c.home, '.qwen', 'settings.json'),
     project: [['.qwen', 'settings.json']],
     npm: '@qwen-code/qwen-code',
+    installed: { dirs: (c) => [c.p.join(c.home, '.qwen')], bin: 'qwen' },
   },
   {
     kind: 'cline',
@@ -167,6 +179,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     shape: 'plain',
     file: (c) => c.p.join(envDir(c, 'CLINE_DIR') ?? c.p.join(c.home, '.cline'), 'data', 'settings', 'cline_mcp_settings.json'),
     npm: 'cline',
+    installed: { dirs: (c) => [envDir(c, 'CLINE_DIR') ?? c.p.join(c.home, '.cline')], bin: 'cline' },
   },
   {
     kind: 'continue',
@@ -179,6 +192,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     // Continue's config.yaml schema requires these at the top.
     newFile: { name: 'Local Config', version: '1.0.0', schema: 'v1' },
     npm: '@continuedev/cli',
+    installed: { dirs: (c) => [envDir(c, 'CONTINUE_GLOBAL_DIR') ?? c.p.join(c.home, '.continue')], bin: 'cn' },
   },
   {
     kind: 'kilo',
@@ -189,8 +203,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     file: (c) => c.p.join(c.xdgConfig, 'kilo', 'kilo.json'),
     project: [['kilo.json']],
     npm: '@kilocode/cli',
+    installed: { dirs: (c) => [c.p.join(c.xdgConfig, 'kilo')], bin: 'kilo' },
   },
-  { kind: 'windsurf', name: 'Windsurf', format: 'json', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.codeium', 'windsurf', 'mcp_config.json') },
+  { kind: 'windsurf', name: 'Windsurf', format: 'json', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.codeium', 'windsurf', 'mcp_config.json'), installed: { dirs: (c) => [c.p.join(c.home, '.codeium', 'windsurf')], bin: 'windsurf' } },
   {
     kind: 'zed',
     name: 'Zed',
@@ -199,6 +214,7 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     shape: 'plain',
     file: (c) => (c.platform === 'win32' ? c.p.join(c.appData, 'Zed', 'settings.json') : c.p.join(c.xdgConfig, 'zed', 'settings.json')),
     project: [['.zed', 'settings.json']],
+    installed: { dirs: (c) => [c.platform === 'win32' ? c.p.join(c.appData, 'Zed') : c.p.join(c.xdgConfig, 'zed')], bin: 'zed' },
   },
   {
     kind: 'goose',
@@ -207,8 +223,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     container: ['extensions'],
     shape: 'goose',
     file: (c) => (c.platform === 'win32' ? c.p.join(c.appData, 'Block', 'goose', 'config', 'config.yaml') : c.p.join(c.xdgConfig, 'goose', 'config.yaml')),
+    installed: { dirs: (c) => [c.platform === 'win32' ? c.p.join(c.appData, 'Block', 'goose') : c.p.join(c.xdgConfig, 'goose')], bin: 'goose' },
   },
-  { kind: 'lm-studio', name: 'LM Studio', format: 'json', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.lmstudio', 'mcp.json') },
+  { kind: 'lm-studio', name: 'LM Studio', format: 'json', container: ['mcpServers'], shape: 'plain', file: (c) => c.p.join(c.home, '.lmstudio', 'mcp.json'), installed: { dirs: (c) => [c.p.join(c.home, '.lmstudio')], bin: 'lms' } },
   {
     kind: 'roo-code',
     name: 'Roo Code',
@@ -217,8 +234,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     shape: 'plain',
     file: (c) => c.p.join(c.appData, 'Code', 'User', 'globalStorage', 'rooveterinaryinc.roo-cline', 'settings', 'mcp_settings.json'),
     project: [['.roo', 'mcp.json']],
+    installed: { dirs: (c) => [c.p.join(c.appData, 'Code', 'User', 'globalStorage', 'rooveterinaryinc.roo-cline')] },
   },
-  { kind: 'vscode-insiders', name: 'VS Code Insiders', format: 'jsonc', container: ['servers'], shape: 'stdio', file: (c) => c.p.join(c.appData, 'Code - Insiders', 'User', 'mcp.json') },
+  { kind: 'vscode-insiders', name: 'VS Code Insiders', format: 'jsonc', container: ['servers'], shape: 'stdio', file: (c) => c.p.join(c.appData, 'Code - Insiders', 'User', 'mcp.json'), installed: { dirs: (c) => [c.p.join(c.appData, 'Code - Insiders')], bin: 'code-insiders' } },
 ];
 
 const BY_KIND = new Map(CLIENTS.map((d) => [d.kind, d]));
@@ -252,4 +270,10 @@ export function pathContext(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = 
   const xdgConfig = xdg !== undefined && p.isAbsolute(xdg) ? xdg : p.join(home, '.config');
   const appData = platform === 'darwin' ? p.join(home, 'Library', 'Application Support') : platform === 'win32' ? (nonEmpty(env.APPDATA) ?? p.join(home, 'AppData', 'Roaming')) : xdgConfig;
   return { home, appData, xdgConfig, env, platform, p };
+}
+
+/** Where to look for signs that a client is installed (see `installed`), for this env and OS. */
+export function installMarkers(kind: ClientKind, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): { dirs: string[]; bin?: string } {
+  const d = descriptor(kind);
+  return { dirs: d.installed.dirs(pathContext(env, platform)), ...(d.installed.bin !== undefined ? { bin: d.installed.bin } : {}) };
 }

@@ -2,7 +2,7 @@
 export { configSnippet, bridgeEntry, bridgeCommand, bridgeTargetOf, entrySlug, type BridgeServer, type Launcher, type Snippet } from './entries.js';
 export { loadConfig, ConfigFileError, nodeClientFs, backupStamp, type ClientFs } from './config-file.js';
 export { upsertBridgeEntry, type UpsertOptions, type UpsertResult } from './upsert.js';
-export { CLIENTS, descriptor, isClientKind, type ClientDescriptor, type FileFormat, type EntryShape } from './descriptors.js';
+export { CLIENTS, descriptor, installMarkers, isClientKind, type ClientDescriptor, type FileFormat, type EntryShape } from './descriptors.js';
 export { entriesIn, textWithEntry, textWithoutEntries } from './entry-edit.js';
 export { commandLineOf, type CommandLine } from './shapes.js';
 export { CLIENT_KINDS, CLIENT_NAMES, clientConfigLocations, defaultConfigPath, homeDir, type ClientKind, type ClientName, type ClientFileLocation } from './locations.js';
