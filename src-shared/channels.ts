@@ -30,6 +30,12 @@ export const CHANNEL_NAMES = [
   'shell/openExternal',
   'network/status',
   'network/test',
+  'idp/list',
+  'idp/add',
+  'idp/signIn',
+  'idp/signOut',
+  'idp/remove',
+  'servers/linkWithIdp',
 ] as const satisfies readonly Channel[];
 
 export const EVENT_NAMES = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'] as const satisfies readonly EventName[];

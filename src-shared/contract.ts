@@ -79,6 +79,18 @@ export const headerEditSchema = z.union([
 ]);
 export type HeaderEdit = z.infer<typeof headerEditSchema>;
 
+const idpName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'letters, digits, ".", "_" or "-" (up to 40)');
+// A client secret goes from the window to main (to be sealed), never back.
+const clientSecret = z.string().min(1).max(4096);
+export const idpAddSchema = z
+  .object({ name: idpName, issuer: httpUrl, clientId: z.string().trim().min(1).max(500), clientSecret: clientSecret.optional(), tokenEndpoint: httpUrl.optional() })
+  .strict();
+export type IdpAddRequest = z.infer<typeof idpAddSchema>;
+export const linkWithIdpSchema = z
+  .object({ url: httpUrl, idp: idpName, clientId: z.string().trim().min(1).max(500), clientSecret: clientSecret.optional(), name: z.string().trim().min(1).max(100).optional() })
+  .strict();
+export type LinkWithIdpRequest = z.infer<typeof linkWithIdpSchema>;
+
 /** Argument schemas, one tuple per channel. */
 export const requestSchemas = {
   'app/info': z.tuple([]),
@@ -120,6 +132,13 @@ export const requestSchemas = {
   'network/status': z.tuple([]),
   /** Tries a linked server's URL through the network as configured. */
   'network/test': z.tuple([serverId]),
+  // Company sign-in (issue 25): identity provider profiles, and linking a server through one.
+  'idp/list': z.tuple([]),
+  'idp/add': z.tuple([idpAddSchema]),
+  'idp/signIn': z.tuple([idpName]),
+  'idp/signOut': z.tuple([idpName]),
+  'idp/remove': z.tuple([idpName]),
+  'servers/linkWithIdp': z.tuple([linkWithIdpSchema]),
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -160,6 +179,20 @@ export interface ServerSummary {
   lastUsed?: { client: string; at: number };
   /** DPoP (RFC 9449): tokens bound to a key the app holds (its public thumbprint), or turned off. */
   dpop?: { bound: boolean; thumbprint?: string; off?: true };
+  /** How the server is signed in: a person, company sign-in through an IdP, machine credentials, workload identity. */
+  grant?: { kind: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'idp'; label: string; idp?: string };
+}
+
+/** A company identity provider as the UI sees it: who is signed in, never a token. */
+export interface IdpSummary {
+  name: string;
+  issuer: string;
+  clientId: string;
+  status: 'signed-in' | 'needs-sign-in';
+  detail?: string;
+  signedIn?: { subject: string; email?: string; displayName?: string; at: number; idTokenExpiresAt?: number; hasRefreshToken: boolean };
+  /** Ids of the servers that use this sign-in. */
+  servers: string[];
 }
 
 /** One entry of the Activity screen: a server's activity entry with the server named. */
@@ -291,6 +324,12 @@ export interface ApiResults {
   'shell/openExternal': { opened: boolean };
   'network/status': NetworkStatus;
   'network/test': NetworkTestResult;
+  'idp/list': IdpSummary[];
+  'idp/add': IdpSummary;
+  'idp/signIn': IdpSummary;
+  'idp/signOut': IdpSummary;
+  'idp/remove': { name: string; servers: string[] };
+  'servers/linkWithIdp': { flowId: string; server: ServerSummary };
 }
 
 /** Where this process's proxy and certificates come from (Settings' Network card). */

@@ -172,4 +172,6 @@ export interface LinkPreview {
   flows: FlowKind[];
   defaultFlow: FlowKind;
   alreadyLinkedAs?: string;
+  /** Grants no person approves that the AS offers (issue 25): "Sign in with <company>" needs jwtBearer. */
+  grants?: { jwtBearer: boolean; clientCredentials: boolean };
 }

@@ -14,6 +14,7 @@ import { readAssertion } from '../../src-main/core/manager/grants-obtain.js';
 import { fittingGrantOptions, grantView, machineStatus, refuseUnofferedGrant, refuseWithoutCodeGrant } from '../../src-main/core/manager/grants-view.js';
 import type { AsMetadata, ServerRecord, VaultData } from '../../src-main/core/types.js';
 import { emptyVault } from '../../src-main/core/vault/vault.js';
+import { trayMenu } from '../../src-main/core/app-model/tray.js';
 
 const as = (extra: Record<string, unknown> = {}): AsMetadata => ({ issuer: 'https://as.example.com', token_endpoint: 'https://as.example.com/token', ...extra });
 
@@ -205,5 +206,16 @@ describe('on the wire (a real token endpoint on 127.0.0.1)', () => {
     const { meta } = await tokenEndpoint({ error: 'invalid_grant', error_description: 'assertion expired' }, 400);
     const config = await grants.machineConfig(meta, { method: 'anonymous' });
     await expect(grants.jwtBearer(config, 'x.y.z', { resource: 'https://r' })).rejects.toMatchObject({ kind: 'dead-grant', oauthError: 'invalid_grant', message: expect.stringContaining('assertion expired') });
+  });
+});
+
+describe('the tray asks once per company IdP whose session ended', () => {
+  it('one "Sign in to acme" for two servers of acme, beside the usual item for a server of its own', () => {
+    const base = { url: 'https://x/mcp', resource: 'https://x/mcp', issuer: 'https://as', scopes: [], hasRefreshToken: false, registration: { method: 'pre-registered' }, flow: 'browser' as const, activity: [], usedBy: [], headers: [] };
+    const idpServer = (id: string) => ({ ...base, id, name: id, status: 'needs-reauth' as const, reason: 'expired' as const, detail: 'Needs sign-in to acme: acme refused to renew the sign-in', grant: { kind: 'idp' as const, label: 'Company sign-in through acme', idp: 'acme' } });
+    const m = trayMenu({ servers: [idpServer('tracker'), idpServer('wiki'), { ...base, id: 'other', name: 'other', status: 'needs-reauth', reason: 'revoked' }], now: 0 });
+    const asks = m.items.filter((i) => i.type === 'item' && i.action?.kind === 'reauthorize').map((i) => (i.type === 'item' ? i.label : ''));
+    expect(asks).toEqual(['Sign in to acme', 'Sign in again to other']);
+    expect(m.badge).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import type { FlowKind } from '../types.js';
 import { safeHttpUrl } from '../platform/urls.js';
 import { clientsApi } from './clients.js';
 import { headerSummaries, resolveHeaderEdits } from './headers.js';
+import { idpHandlers, reauthorizeGrant } from './idp.js';
 import { listClients, removeBridgeEntry } from './client-entries.js';
 import { uiError, uiProgressLine } from './words.js';
 import { networkStatus, testConnection } from './network.js';
@@ -105,6 +106,7 @@ function summary(v: ServerView, users: Map<string, string[]> | undefined): Serve
     headers: headerSummaries(v.headers),
     ...(v.lastUsed ? { lastUsed: v.lastUsed } : {}),
     ...(v.dpop ? { dpop: v.dpop } : {}),
+    grant: { kind: v.grant.kind, label: v.grant.label, ...(v.grant.idp ? { idp: v.grant.idp } : {}) },
   };
 }
 
@@ -219,6 +221,8 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     return out;
   }
 
+  const idpDeps = { manager: d.manager, stream, summary: async (v: ServerView) => summary(v, await users()), changed: () => void changed() };
+
   const handlers: ApiHandlers = {
     'app/info': async () => ({ version: d.version, host: d.host, secrets: { kind: d.cipher.kind, description: d.cipher.description, weak: d.cipher.weak }, dataDir: d.home }),
     'servers/list': () => list(),
@@ -250,6 +254,8 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
     'servers/reauthorize': async (id, o) => {
       const v = await d.manager.status(id);
+      // A server signed in through the company IdP comes back with one sign-in there (every server of it does).
+      if (v.grant.kind !== 'authorization_code') return reauthorizeGrant(idpDeps, v);
       // This account, not the URL's first: a server may have several.
       const r = await runLink(v.url, { id: v.id, name: v.name, ...(o.flow ? { flow: o.flow } : {}) });
       return r.server;
@@ -315,6 +321,7 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
     },
     'settings/get': () => d.settings.get(),
     'settings/set': (p) => d.settings.set(p),
+    ...idpHandlers(idpDeps),
     'shell/openExternal': async (url) => {
       safeHttpUrl(url, 'link');
       await d.opener.open(url);

@@ -76,6 +76,11 @@ function tooltipFor(servers: ServerSummary[], attention: number): string {
   return `${APP_TITLE} — ${plural(servers.length, 'server', 'servers')} connected`;
 }
 
+/** The company IdP a server waits on (its session ended), if that is why it needs the person. */
+export function idpToSignIn(s: ServerSummary): string | undefined {
+  return s.grant?.kind === 'idp' && s.grant.idp && s.status === 'needs-reauth' && s.detail?.startsWith(`Needs sign-in to ${s.grant.idp}`) ? s.grant.idp : undefined;
+}
+
 export function trayMenu(state: TrayState): TrayModel {
   const busy = new Set(state.reauthorizing ?? []);
   // Those needing attention first, so they are seen even when the list is cut short.
@@ -100,8 +105,17 @@ export function trayMenu(state: TrayState): TrayModel {
 
   if (attention.length > 0) {
     items.push({ type: 'separator' });
+    // One item per company IdP whose session ended, not one per server (its sign-in serves them all).
+    const idpsAsked = new Set<string>();
     for (const s of attention) {
       const inFlight = busy.has(s.id);
+      const idp = idpToSignIn(s);
+      if (idp !== undefined) {
+        if (idpsAsked.has(idp)) continue;
+        idpsAsked.add(idp);
+        items.push({ type: 'item', label: inFlight ? `Signing in to ${displayName(idp)}…` : `Sign in to ${displayName(idp)}`, enabled: !inFlight, action: { kind: 'reauthorize', id: s.id } });
+        continue;
+      }
       items.push({
         type: 'item',
         label: inFlight ? `Signing in to ${displayName(s.name)}…` : `Sign in again to ${displayName(s.name)}`,

@@ -64,6 +64,13 @@ export function machineStatus(data: VaultData, r: ServerRecord, hasToken: boolea
   return { status: 'ok' };
 }
 
+/** The grants no person approves that an AS lists (only when it lists them). */
+export function grantsOffered(as: AsMetadata): { jwtBearer: boolean; clientCredentials: boolean } {
+  const listed = Array.isArray(as.grant_types_supported);
+  const types = grantTypesOf(as);
+  return { jwtBearer: listed && types.includes(GRANT_JWT_BEARER), clientCredentials: listed && types.includes(GRANT_CLIENT_CREDENTIALS) };
+}
+
 /** The `link` options that fit an AS, from the grants it advertises. */
 export function fittingGrantOptions(as: AsMetadata): string[] {
   const types = grantTypesOf(as);

@@ -10,7 +10,7 @@ import { UserError } from '../platform/errors.js';
 import { defaultRedactor } from '../platform/redact.js';
 import { displayUrl, safeHttpUrl } from '../platform/urls.js';
 import type { AsMetadata, IdpRecord, VaultData } from '../types.js';
-import type { ManagerContext } from './context.js';
+import { type ManagerContext, linkProgress } from './context.js';
 import { idpSignInWords } from './grants-view.js';
 
 /** An ID token with less than this left is renewed before it is exchanged. */
@@ -39,7 +39,11 @@ export interface IdpAddOptions {
   open?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Progress lines of this sign-in only (the app shows them where it started). */
+  progress?: (line: string) => void;
 }
+
+export type IdpSignInOptions = Pick<IdpAddOptions, 'idToken' | 'open' | 'timeoutMs' | 'signal' | 'progress'>;
 
 export function checkIdpName(name: string): string {
   if (!NAME_RE.test(name)) throw new UserError('usage', `"${name.slice(0, 60)}" is not a usable name for an identity provider.`, 'Use letters, digits, ".", "_" or "-" (up to 40), e.g. "acme".');
@@ -137,6 +141,10 @@ async function idpMetadata(ctx: ManagerContext, issuer: string, tokenEndpoint: s
 
 /** `idp add`: a profile, then a sign-in (the browser, or the ID token given). */
 export async function addIdp(ctx: ManagerContext, name: string, o: IdpAddOptions): Promise<IdpView> {
+  if (o.progress) {
+    const { progress, ...rest } = o;
+    return linkProgress.run(progress, () => addIdp(ctx, name, rest));
+  }
   checkIdpName(name);
   if (!o.clientId.trim()) throw new UserError('usage', 'The identity provider client id is empty.');
   const metadata = await idpMetadata(ctx, o.issuer, o.tokenEndpoint);
@@ -180,7 +188,11 @@ async function storeSignIn(ctx: ManagerContext, name: string, t: { idToken: stri
 }
 
 /** `idp sign-in`: the person signs in at the IdP in the browser (or the ID token given is sealed). */
-export async function signInIdp(ctx: ManagerContext, name: string, o: { idToken?: string; open?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<IdpView> {
+export async function signInIdp(ctx: ManagerContext, name: string, o: IdpSignInOptions = {}): Promise<IdpView> {
+  if (o.progress) {
+    const { progress, ...rest } = o;
+    return linkProgress.run(progress, () => signInIdp(ctx, name, rest));
+  }
   const d = await ctx.d.vault.read();
   const rec = findIdp(d, name);
   if (o.idToken !== undefined) {

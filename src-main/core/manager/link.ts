@@ -10,7 +10,7 @@ import { safeHttpUrl } from '../platform/urls.js';
 import type { FlowKind, LinkPreview, ServerRecord } from '../types.js';
 import { type ManagerContext, linkProgress } from './context.js';
 import { planDpop, storeDpop } from './dpop.js';
-import { refuseWithoutCodeGrant } from './grants-view.js';
+import { grantsOffered, refuseWithoutCodeGrant } from './grants-view.js';
 import { appendActivity, forgetUnusedClient, grantFrom, normalizeUrl, secretTokens, storeHeaders } from './records.js';
 import { bindListener, clientRefused, ensureClient, findDynamicClient } from './registration.js';
 import { type LinkOptions, browserFlow, deviceFlow } from './sign-in.js';
@@ -106,7 +106,9 @@ export async function preview(ctx: ManagerContext, rawUrl: string, opts: Pick<Li
     const flows: FlowKind[] = [];
     if (as.authorization_endpoint && supportsPkceS256(as)) flows.push('browser');
     if (as.device_authorization_endpoint) flows.push('device');
-    if (!flows.length) chooseFlow(disc);
+    const grants = grantsOffered(as);
+    // An AS for grants no person approves is still worth a preview: the app offers company sign-in there.
+    if (!flows.length && !grants.jwtBearer && !grants.clientCredentials) chooseFlow(disc);
     const data = await ctx.d.vault.read();
     let registration: LinkPreview['registration'];
     if (opts.clientId) registration = 'pre-registered';
@@ -129,7 +131,8 @@ export async function preview(ctx: ManagerContext, rawUrl: string, opts: Pick<Li
       scopes: disc.scopes,
       registration,
       flows,
-      defaultFlow: flows[0]!,
+      defaultFlow: flows[0] ?? 'browser',
+      ...(grants.jwtBearer || grants.clientCredentials ? { grants } : {}),
       ...(existing ? { alreadyLinkedAs: existing.id } : {}),
     };
   };

@@ -94,7 +94,7 @@ export class Manager {
     return idps.addIdp(this.ctx, name, opts);
   }
 
-  signInIdp(name: string, opts: { idToken?: string; open?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<idps.IdpView> {
+  signInIdp(name: string, opts: idps.IdpSignInOptions = {}): Promise<idps.IdpView> {
     return idps.signInIdp(this.ctx, name, opts);
   }
 
