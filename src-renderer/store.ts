@@ -126,6 +126,8 @@ export type ClientAddOutcome = { ok: true; result: ClientAddResult; notice: Noti
 export type ClientRemoveOutcome = { ok: true; result: ClientRemoveResult; notice: Notice } | { ok: false; error: Problem };
 
 export interface AppState {
+  /** The host's API, for screens with their own small state (company sign-in). */
+  api: Api;
   ready: boolean;
   loadError?: Problem;
   info?: AppInfo;
@@ -302,6 +304,7 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
     };
 
     return {
+      api,
       ready: false,
       settingsBusy: false,
       servers: [],

@@ -7,6 +7,7 @@ import { addUrl, flowsFor, type AddState, type PreviewRequest } from '../store.j
 import { parseScopes, registrationLabel } from '../view/format.js';
 import { ProblemView, Spinner, StatusChipView } from './bits.js';
 import { AddToClaude } from './ClientConfig.js';
+import { CompanySignInOffer } from './CompanySignInOffer.js';
 import { ConsentFacts, FlowChoice } from './ConsentCard.js';
 import { DeviceCodeView, ProgressLines } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
@@ -109,6 +110,7 @@ function ConsentStep({ add }: { add: Extract<AddState, { stage: 'consent' }> }) 
           Add {preview.resourceName ?? preview.url}?
         </StepTitle>
         <ConsentFacts preview={preview} />
+        <CompanySignInOffer preview={preview} clientId={add.request.clientId} name={name} />
         {preview.alreadyLinkedAs ? (
           <div className="notice notice-warn" role="status">
             <p className="notice-text">

@@ -77,7 +77,7 @@ function TokenFacts({ server }: { server: ServerSummary }) {
       {/* The method only: a registered client id is long random text a person could take for a secret. */}
       <dd>{registrationLabel(server.registration.method).label}</dd>
       <dt>Sign-in</dt>
-      <dd>{flowLabel(server.flow)}</dd>
+      <dd>{server.grant && server.grant.kind !== 'authorization_code' ? server.grant.label : flowLabel(server.flow)}</dd>
       <dt>Added to</dt>
       <dd>{server.usedBy.length ? server.usedBy.map(clientLabel).join(', ') : <span className="muted">no client’s config yet</span>}</dd>
       <dt>Used by</dt>

@@ -3,6 +3,7 @@ import { useEffect, useId, useState } from 'react';
 import type { Settings } from '../../src-shared/contract.js';
 import { NoticeView } from './bits.js';
 import { NetworkCard } from './NetworkCard.js';
+import { CompanySignIn } from './CompanySignIn.js';
 import { useApp } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
 
@@ -110,6 +111,7 @@ export function SettingsScreen() {
         <p className="muted">Loading…</p>
       )}
       <NetworkCard />
+      <CompanySignIn />
       {info ? (
         <section className="card" aria-labelledby="secrets-title">
           <h3 id="secrets-title" className="card-title">
