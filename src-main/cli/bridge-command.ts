@@ -266,7 +266,13 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   const logger = createLogger({ home, stderr: true, level: env.MCP_TOKENS_DEBUG ? 'debug' : 'info' });
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => logger.log(level, `bridge[${process.pid}] ${msg}`);
   // A launch starts many bridges (and maybe the daemon) at once on a busy machine: allow it time.
-  const client = new BrokerClient({ address: brokerAddress(home), home, start: () => startBroker(home, env, log), startTimeoutMs: 30_000, clientName: 'bridge' });
+  // A broker that is late (its lock held, nothing answering): the gate answers the client now
+  // and says why calls wait; they fail with the reason if it never answers.
+  const onLate = (reason: string) => {
+    log('warn', reason);
+    void gated().then((g) => g.setWaiting(`${reason.charAt(0).toUpperCase()}${reason.slice(1)}; waiting for it. Retry in a moment.`));
+  };
+  const client = new BrokerClient({ address: brokerAddress(home), home, start: () => startBroker(home, env, log), startTimeoutMs: 30_000, clientName: 'bridge', onLate });
   // An MCP client starts bridges without the app's environment: with no proxy variables here, the
   // proxy for a URL is what the app's system settings say, asked through the broker (a headless
   // broker knows none: direct).
@@ -274,9 +280,19 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   const displayName = opts.name ?? (looksLikeUrl(target) ? new URL(target).host : target);
   // In front of the bridge until the server is usable: the client sees the reason, not a closed pipe.
   // Loaded only when needed: it brings the SDK's schemas (zod), which a working bridge never loads.
-  const gated = async () => {
-    const { SignInGate } = await import('./sign-in-gate.js');
-    return new SignInGate({ input: process.stdin, output: process.stdout, displayName, version: VERSION, waitMs: requestWaitMs(env), log });
+  // One gate per bridge: made early when the broker is late, or when the sign-in or a failure needs it.
+  let gate: Promise<import('./sign-in-gate.js').SignInGate> | undefined;
+  const gated = () =>
+    (gate ??= (async () => {
+      const { SignInGate } = await import('./sign-in-gate.js');
+      return new SignInGate({ input: process.stdin, output: process.stdout, displayName, version: VERSION, waitMs: requestWaitMs(env), log });
+    })());
+  /** Runs the bridge on stdio, or behind the gate when one already answers the client. */
+  const serve = async (run: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => Promise<void>) => {
+    if (!gate) return run(process.stdin, process.stdout);
+    const g = await gate;
+    g.open(run);
+    await g.done;
   };
   const bridge = (serverUrl: string, name: string, tokens: TokenSource) => async (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => {
     const { runBridge } = await import('../bridge/bridge.js');
@@ -311,7 +327,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
     if (await answersWithoutAuth(target, openHeaders)) {
       log('info', `${target} asks for no authorization; bridging without a token`);
       try {
-        await bridge(target, displayName, { ...NO_AUTH, headers: openHeaders })(process.stdin, process.stdout);
+        await serve(bridge(target, displayName, { ...NO_AUTH, headers: openHeaders }));
       } finally {
         client.close();
       }
@@ -320,6 +336,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
     // First use: the client gets its initialize answered now; calls wait for the person.
     log('info', `${target} is not linked yet; asking the broker to link it (approve in your browser)`);
     const gate = await gated();
+    gate.setWaiting(undefined);
     let code = 0;
     // The consent card names the client asking: its initialize comes right after the spawn.
     const asking = await gate.clientName(2000);
@@ -349,7 +366,7 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
   log('info', `bridging stdio to ${view.url} for '${view.name}'`);
   try {
     const headers = await serverHeaders(client, view.id, flagHeaders, env, log);
-    await bridge(view.url, view.name, new BrokerTokenSource(client, view.id, headers))(process.stdin, process.stdout);
+    await serve(bridge(view.url, view.name, new BrokerTokenSource(client, view.id, headers)));
   } finally {
     client.close();
   }

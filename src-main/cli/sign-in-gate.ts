@@ -49,6 +49,8 @@ export function waitingMessage(displayName: string): string {
 export class SignInGate {
   private state: 'pending' | 'replaying' | 'open' | 'failed' = 'pending';
   private reason = '';
+  /** What a waiting client is told, when it is not the sign-in (setWaiting). */
+  private waitingText: string | undefined;
   private initialize: JSONRPCRequest | undefined;
   private clientInitialized = false;
   private readonly held = new Map<string, Held>();
@@ -136,7 +138,7 @@ export class SignInGate {
         protocolVersion,
         capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
         serverInfo: { name: this.o.displayName, version: this.o.version },
-        instructions: this.state === 'failed' ? this.reason : waitingMessage(this.o.displayName),
+        instructions: this.state === 'failed' ? this.reason : (this.waitingText ?? waitingMessage(this.o.displayName)),
       });
       return;
     }
@@ -151,9 +153,14 @@ export class SignInGate {
     const timer = setTimeout(() => {
       this.held.delete(key);
       this.o.log('info', `a ${msg.method} call waited ${Math.round(this.o.waitMs / 1000)} s for the sign-in; answered with an error`);
-      this.write(errorLine(msg.id, -32000, waitingMessage(this.o.displayName)));
+      this.write(errorLine(msg.id, -32000, this.waitingText ?? waitingMessage(this.o.displayName)));
     }, this.o.waitMs);
     this.held.set(key, { msg, timer });
+  }
+
+  /** What the client is told while it waits, when that is not a sign-in (undefined: the sign-in's words). */
+  setWaiting(text: string | undefined): void {
+    this.waitingText = text;
   }
 
   /** The sign-in failed: held and later requests get `reason`. */

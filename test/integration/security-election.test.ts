@@ -135,4 +135,30 @@ describe('the broker election and socket, against another local user', () => {
       await ok.close();
     }
   }, 240_000);
+  it.skipIf(unavailable)('a lock taken moments ago by a process that never serves: initialize is answered while the bridge waits, and the call fails with the reason', async () => {
+    const rig = await fx.rig('own-as');
+    const home = await fx.home();
+    const env = cliEnv(home, { MCP_TOKENS_DAEMON_IDLE: '5' });
+    const id = await linkCli(rig.mcpUrl, env);
+    await stopBroker(home);
+    const holder = spawn('setpriv', ['--reuid', String(OTHER_UID), '--regid', String(OTHER_UID), '--clear-groups', 'sleep', '300'], { stdio: 'ignore' });
+    cleanups.push(async () => void holder.kill('SIGKILL'));
+    await new Promise((r) => holder.once('spawn', r));
+    await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
+    // Young enough to be a broker that is starting, so the bridge waits for it, but says so.
+    await writeFile(join(home, 'run', 'broker.lock'), JSON.stringify({ pid: holder.pid, at: Date.now() - 15_000, token: 'not-a-broker' }), { mode: 0o600 });
+    const b = await openBridge(env, id);
+    try {
+      // Answered by the bridge while it still waits (the final failure words differ).
+      expect(b.client.getInstructions()).toMatch(/^The token broker does not answer yet: another process holds the broker's lock: .*broker\.lock \(process \d+, since .*waiting for it/);
+      const err = await b.client.callTool({ name: 'echo', arguments: { text: 'x' } }, undefined, { timeout: 120_000 }).then(
+        () => new Error('unexpected success'),
+        (e: Error) => e,
+      );
+      expect(err.message).toMatch(/No token broker can start: another process holds the broker's lock: .*broker\.lock \(process \d+, since .*no broker answers at/);
+    } finally {
+      await b.close();
+      holder.kill('SIGKILL');
+    }
+  }, 240_000);
 });

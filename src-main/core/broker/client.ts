@@ -27,7 +27,15 @@ export interface BrokerClientOptions {
   startTimeoutMs?: number;
   onEvent?: (e: BrokerEvent) => void;
   clientName?: string;
+  /**
+   * Called once when the broker is late: the lock's holder has had it for a while and still does
+   * not answer (the reason, in words). The bridge then answers its client while it waits on.
+   */
+  onLate?: (reason: string) => void;
 }
+
+/** A holder that has not answered this long after taking the lock makes the wait worth telling. */
+const LATE_HOLDER_MS = 10_000;
 
 export class BrokerRequestError extends UserError {}
 
@@ -105,6 +113,7 @@ export class BrokerClient {
           new Promise<undefined>((r) => (timer = setTimeout(r, deadline - Date.now()))),
         ]).finally(() => clearTimeout(timer));
         let delay = 50;
+        let toldLate = false;
         for (;;) {
           if (started) {
             s = started;
@@ -121,6 +130,10 @@ export class BrokerClient {
             const why = this.startFailure(since);
             if (why) throw new UserError('network', `The token broker could not start: ${why}`, 'Fix that, then try again; `mcp-tokens daemon` shows the same.', { cause: err });
             const holder = this.o.home ? await electionHolder(this.o.home) : undefined;
+            if (holder && !toldLate && Date.now() - holder.since > LATE_HOLDER_MS) {
+              toldLate = true;
+              this.o.onLate?.(`the token broker does not answer yet: ${describeHolder(holder)}`);
+            }
             // Whatever holds the lock without answering (a hung broker, any other process): the
             // reason now, not silence; the bridge passes it to every request.
             if (holder && Date.now() - holder.since > STALLED_HOLDER_MS) {
