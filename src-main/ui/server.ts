@@ -1,6 +1,7 @@
 // `mcp-tokens ui`: the renderer served on 127.0.0.1 with the typed API over HTTP + server-sent
 // events, for machines where the desktop app can't run. The browser is given a one-shot launch
-// link (/launch/<nonce>: a process's arguments are readable by every local user), which opens a
+// link (/launch/<nonce>, through the opener's private file:// page: a process's arguments are
+// readable by every local user), which opens a
 // session: a random cookie named with the port and scoped to a random path, so the browser does
 // not send it to other services on 127.0.0.1 (cookies ignore ports, not paths), plus a token the
 // page reads from its own HTML and must send as a header on every API call. Host and Origin are

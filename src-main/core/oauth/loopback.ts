@@ -1,7 +1,8 @@
 // RFC 8252 loopback redirect listener: 127.0.0.1, one shot, state checked fail-closed,
 // pages that reflect nothing from the request. The browser is never given the authorization
 // URL itself (a process's arguments are readable by every local user): it gets a one-shot
-// /start/<nonce> URL here, which redirects to the AS once and answers 410 after.
+// /start/<nonce> URL here, which redirects to the AS once and answers 410 after (and not even
+// that on its command line: the opener hands it over through a private file:// page).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
