@@ -63,12 +63,28 @@ describe('client credentials (SEP-1046)', () => {
       expect(after - before).toBeGreaterThanOrEqual(2);
       expect(after - before).toBeLessThanOrEqual(6); // renewed per expiry, not per request
       expect(c.as.tokenRequests.filter((t) => t.error)).toEqual([]);
+      // The server drops the live token (a restart): the 401 gets a new one from the grant, once.
+      const at401 = c.as.tokenRequests.length;
+      c.mcp.rejectNext = 1;
+      expect((await whoami(s)).sub).toBe('ci-robot');
+      expect(c.as.tokenRequests.length - at401).toBe(1);
     } finally {
       await s.close();
     }
     const st = await status(env, linked.id);
     expect(st.status).not.toBe('needs-reauth');
     expect(st.grant.label).toBe('Machine credentials');
+    // Signed out: the grant says so in its own words and is not renewed; unlink forgets it.
+    const revoked = await runCli(['revoke', linked.id], env);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const n = c.as.tokenRequests.length;
+    const refused = await runCli(['refresh', linked.id], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('machine credentials');
+    expect(refused.stderr).toContain('was signed out');
+    expect(c.as.tokenRequests.length).toBe(n);
+    expect((await runCli(['unlink', linked.id], env)).code).toBe(0);
+    expect((await runCli(['status', linked.id], env)).code).toBe(1);
     // The secret is sealed: in no file of the data dir in clear, nor in the CLI's output.
     const files = await allFiles(home);
     expect(files.filter((x) => x.path !== f && x.data.includes('robot-secret-0123456789')).map((x) => x.path)).toEqual([]);
@@ -204,6 +220,14 @@ describe('company sign-in (SEP-990)', () => {
     } finally {
       await s2.close();
     }
+    // Removing the IdP: its servers say so, and nothing is asked of the IdP any more.
+    const n = c.idp.tokenRequests.length;
+    const removed = JSON.parse((await runCli(['idp', 'remove', 'acme', '--json'], env)).stdout) as { servers: string[] };
+    expect(removed.servers).toEqual(ids);
+    const st = await status(env, ids[0]!);
+    expect(st.status).toBe('needs-reauth');
+    expect(st.detail).toContain('was removed');
+    expect(c.idp.tokenRequests.length).toBe(n);
     // ID tokens, refresh tokens and ID-JAGs never reach a file in clear or the CLI's output.
     const files = await allFiles(home);
     expect(files.some((x) => x.data.includes('desktop-secret-0123456789') && x.path !== f)).toBe(false);

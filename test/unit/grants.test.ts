@@ -15,6 +15,7 @@ import { fittingGrantOptions, grantView, machineStatus, refuseUnofferedGrant, re
 import type { AsMetadata, ServerRecord, VaultData } from '../../src-main/core/types.js';
 import { emptyVault } from '../../src-main/core/vault/vault.js';
 import { trayMenu } from '../../src-main/core/app-model/tray.js';
+import { notificationsFor } from '../../src-main/core/app-model/notify.js';
 
 const as = (extra: Record<string, unknown> = {}): AsMetadata => ({ issuer: 'https://as.example.com', token_endpoint: 'https://as.example.com/token', ...extra });
 
@@ -217,5 +218,22 @@ describe('the tray asks once per company IdP whose session ended', () => {
     const asks = m.items.filter((i) => i.type === 'item' && i.action?.kind === 'reauthorize').map((i) => (i.type === 'item' ? i.label : ''));
     expect(asks).toEqual(['Sign in to acme', 'Sign in again to other']);
     expect(m.badge).toBe(3);
+  });
+});
+
+describe('notifications for a company IdP whose session ended', () => {
+  const base = { url: 'https://x/mcp', resource: 'https://x/mcp', issuer: 'https://as', scopes: [], hasRefreshToken: false, registration: { method: 'pre-registered' }, flow: 'browser' as const, activity: [], usedBy: [], headers: [] };
+  const ok = (id: string) => ({ ...base, id, name: id, status: 'ok' as const, grant: { kind: 'idp' as const, label: 'Company sign-in through acme', idp: 'acme' } });
+  const ended = (id: string) => ({ ...ok(id), status: 'needs-reauth' as const, reason: 'expired' as const, detail: 'Needs sign-in to acme: acme refused to renew the sign-in' });
+
+  it('one "Sign in to acme" for its servers, and nothing more when another of them follows', () => {
+    const first = notificationsFor([ok('tracker'), ok('wiki'), ok('crm')], [ended('tracker'), ended('wiki'), ok('crm')], new Set());
+    expect(first.notifications.map((n) => n.title)).toEqual(['Sign in to acme']);
+    expect(first.notifications[0]!.body).toContain('tracker, wiki wait for it');
+    const later = notificationsFor([ended('tracker'), ended('wiki'), ok('crm')], [ended('tracker'), ended('wiki'), ended('crm')], first.notified);
+    expect(later.notifications).toEqual([]);
+    // Back after the sign-in, then ended again: news again.
+    const back = notificationsFor([ended('tracker')], [ok('tracker'), ok('wiki'), ok('crm')], later.notified);
+    expect(notificationsFor([ok('tracker')], [ended('tracker')], back.notified).notifications.map((n) => n.title)).toEqual(['Sign in to acme']);
   });
 });

@@ -3,7 +3,7 @@
 // unlinked); a server that stays broken is not announced again, however often the list updates.
 import type { ServerSummary } from '../../../src-shared/contract.js';
 import type { TrayAction } from './tray.js';
-import { displayName } from './tray.js';
+import { displayName, idpToSignIn } from './tray.js';
 
 export interface AppNotification {
   /** Stable per incident, so a host can replace rather than stack a notification. */
@@ -61,10 +61,33 @@ export function notificationsFor(prev: ServerSummary[] | undefined, next: Server
   const brokenIds = new Set(broken.map((s) => s.id));
   // An incident that ended (fixed or unlinked) is forgotten, so the next failure is news again.
   const notified = new Set([...alreadyNotified].filter((id) => brokenIds.has(id)));
-  const fresh = broken.filter((s) => !notified.has(s.id));
-  for (const s of fresh) notified.add(s.id);
+  const before = new Set(notified);
+  const all = broken.filter((s) => !notified.has(s.id));
+  for (const s of all) notified.add(s.id);
+  // Servers waiting on a company IdP whose session ended: one notification per IdP, and none
+  // when that IdP was already announced (one sign-in there serves them all).
+  const idps = new Map<string, ServerSummary[]>();
+  for (const s of all) {
+    const idp = idpToSignIn(s);
+    if (idp !== undefined) idps.set(idp, [...(idps.get(idp) ?? []), s]);
+  }
+  const idpNotes = [...idps]
+    .filter(([idp]) => !broken.some((b) => before.has(b.id) && idpToSignIn(b) === idp))
+    .map(([idp, list]) => idpNotification(idp, list));
+  const fresh = all.filter((s) => idpToSignIn(s) === undefined);
 
-  if (fresh.length <= 1) return { notifications: fresh.map(one), notified };
-  if (prev === undefined || fresh.length > MAX_SEPARATE_NOTIFICATIONS) return { notifications: [summary(fresh)], notified };
-  return { notifications: fresh.map(one), notified };
+  if (fresh.length <= 1) return { notifications: [...idpNotes, ...fresh.map(one)], notified };
+  if (prev === undefined || fresh.length > MAX_SEPARATE_NOTIFICATIONS) return { notifications: [...idpNotes, summary(fresh)], notified };
+  return { notifications: [...idpNotes, ...fresh.map(one)], notified };
+}
+
+function idpNotification(idp: string, servers: ServerSummary[]): AppNotification {
+  const names = servers.slice(0, 3).map((s) => displayName(s.name));
+  const more = servers.length > names.length ? ` and ${servers.length - names.length} more` : '';
+  return {
+    tag: `idp:${idp}`,
+    title: `Sign in to ${displayName(idp)}`,
+    body: `Your company sign-in has ended. ${names.join(', ')}${more} wait${servers.length === 1 ? 's' : ''} for it; one sign-in brings them all back.`,
+    action: { kind: 'reauthorize', id: servers[0]!.id },
+  };
 }
