@@ -23,6 +23,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { advertisedAddressFile } from '../src-main/core/broker/address.js';
 import { athOf, DpopSigner } from '../src-main/core/oauth/dpop.js';
 import { startRig } from '../test/rig/index.js';
+import { makeCorpTls } from '../test/rig/corp-tls.js';
+import { startCorpProxy } from '../test/rig/corp-proxy.js';
 import { openVault } from '../test/integration/grant-helpers.js';
 import { alive, median, nodeBare, pct, procMem, reap, resetPeak, runNode, Spawned, within, type ProcMem } from './lib.js';
 
@@ -59,11 +61,13 @@ function posInt(v: string | undefined, dflt: number): number {
 // ---------------------------------------------------------------------------------------------
 // What one round measures
 
-type Key = 'direct' | 'bridge' | 'remote' | 'dpopDirect' | 'dpopBridge';
+type Key = 'direct' | 'bridge' | 'remote' | 'dpopDirect' | 'dpopBridge' | 'proxyDirect' | 'proxyBridge';
 const KEYS: Key[] = ['direct', 'bridge', 'remote'];
 /** A DPoP-bound server (RFC 9449): the direct client signs its own proofs; the bridge asks the broker. */
 const DPOP_KEYS: Key[] = ['dpopDirect', 'dpopBridge'];
-const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1', dpopDirect: 'direct, DPoP', dpopBridge: 'bridge, DPoP' };
+/** A company network: the server on HTTPS with a private CA, reachable only through an HTTP proxy (CONNECT). */
+const PROXY_KEYS: Key[] = ['proxyDirect', 'proxyBridge'];
+const LABEL: Record<Key, string> = { direct: 'direct SDK client', bridge: 'mcp-tokens bridge', remote: 'mcp-remote 0.15.1', dpopDirect: 'direct, DPoP', dpopBridge: 'bridge, DPoP', proxyDirect: 'direct, via proxy', proxyBridge: 'bridge, via proxy' };
 type PerKey = Partial<Record<Key, number>>;
 
 interface Round {
@@ -333,6 +337,11 @@ const load0 = load();
 const rig = await startRig('own-as');
 // The same server, DPoP-enforcing: every request's proof is checked (jose) by the rig.
 const dpopRig = await startRig('own-as', { dpop: {} });
+// The same server on a company network: HTTPS with a private CA, only the proxy resolves its name.
+const CORP_HOST = 'mcp.example.corp';
+const corpTls = makeCorpTls([CORP_HOST]);
+const corpProxy = await startCorpProxy({ names: [CORP_HOST] });
+const corpRig = await startRig('own-as', { tls: { key: corpTls.key, cert: corpTls.cert, ca: corpTls.caPem, mcpHost: CORP_HOST, asHost: CORP_HOST } });
 const home = await mkdtemp(join(tmpdir(), 'mcp-tokens-bench-'));
 // A long idle grace: the broker stays up between the warm rounds; cold rounds kill it first.
 const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, MCP_TOKENS_HOME: home, MCP_TOKENS_KEYRING: 'off', BROWSER: `"${process.execPath}" "${PERSON}"`, MCP_TOKENS_DAEMON_IDLE: '300' };
@@ -358,12 +367,24 @@ try {
     return fetch(url, { ...init, headers });
   };
 
+  const corpEnv = { ...env, HTTPS_PROXY: corpProxy.url, NO_PROXY: '127.0.0.1,localhost,::1', NODE_EXTRA_CA_CERTS: corpTls.caFile };
+  const corpLinked = await runNode([BIN, 'link', corpRig.mcpUrl, '--json'], corpEnv, 120_000);
+  if (corpLinked.code !== 0) throw new Error(`mcp-tokens link (server behind the proxy) failed (exit ${corpLinked.code})`);
+  const corpId = (JSON.parse(corpLinked.out) as { id: string }).id;
+  const corpToken = (await (await openVault(home)).read()).secrets.tokens[corpId]!.accessToken;
+  // The baseline reaches it as a proxy-aware client would: undici's ProxyAgent, trusting the CA.
+  const { ProxyAgent } = await import('undici');
+  const corpDispatcher = new ProxyAgent({ uri: corpProxy.url, requestTls: { ca: corpTls.caPem } });
+  const corpFetch: typeof fetch = (url, init) => fetch(url, { ...init, dispatcher: corpDispatcher } as RequestInit);
+
   let remotes = 0;
   const subjects: Record<Key, Subject> = {
     direct: { key: 'direct', make: () => new StreamableHTTPClientTransport(new URL(rig.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }) },
     bridge: { key: 'bridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', id], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
     dpopDirect: { key: 'dpopDirect', make: () => new StreamableHTTPClientTransport(new URL(dpopRig.mcpUrl), { fetch: dpopFetch }) },
     dpopBridge: { key: 'dpopBridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', dpopId], env, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
+    proxyDirect: { key: 'proxyDirect', make: () => new StreamableHTTPClientTransport(new URL(corpRig.mcpUrl), { fetch: corpFetch, requestInit: { headers: { Authorization: `Bearer ${corpToken}` } } }) },
+    proxyBridge: { key: 'proxyBridge', make: () => new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', corpId], env: corpEnv, stderr: process.env.BENCH_STDERR ? 'inherit' : 'ignore' }) },
     remote: {
       key: 'remote',
       make: () =>
@@ -442,6 +463,16 @@ try {
     // (b)(c)(d) one session per subject.
     for (const k of KEYS) await budget(`${k}: steady state`, () => steadyState(i, subjects[k], r));
     for (const k of DPOP_KEYS) await budget(`${k}: steady state`, () => dpopSteady(i, subjects[k], r));
+    await budget('through the proxy', async () => {
+      for (const k of PROXY_KEYS) {
+        const o = await step(i, `${k}: start`, () => open(subjects[k]));
+        if (o) {
+          r.start[k] = o.ms;
+          await o.session.close();
+        }
+        await dpopSteady(i, subjects[k], r);
+      }
+    });
   }
   const brokerMem: ProcMem | undefined = await procMem(await brokerPid(home));
 
@@ -465,6 +496,10 @@ try {
   out('    a DPoP-bound server (the rig checks every proof; the direct client signs its own, the bridge asks the broker):');
   block('    1 in flight: p50', (r) => ({ direct: r.c1p50.dpopDirect, bridge: r.c1p50.dpopBridge }), ms2, ['direct', 'bridge']);
   block(`    ${CONCURRENCY} in flight: throughput`, (r) => ({ direct: r.thr.dpopDirect, bridge: r.thr.dpopBridge }), (x) => `${x.toFixed(0)}/s`, ['direct', 'bridge']);
+  out(`    through a company proxy (HTTPS, private CA, CONNECT; the proxy counted ${corpProxy.passed(CORP_HOST)} tunnels):`);
+  block('    spawn → initialize (direct: connect → initialize)', (r) => ({ direct: r.start.proxyDirect, bridge: r.start.proxyBridge }), ms1, ['direct', 'bridge']);
+  block('    1 in flight: p50', (r) => ({ direct: r.c1p50.proxyDirect, bridge: r.c1p50.proxyBridge }), ms2, ['direct', 'bridge']);
+  block(`    ${CONCURRENCY} in flight: throughput`, (r) => ({ direct: r.thr.proxyDirect, bridge: r.thr.proxyBridge }), (x) => `${x.toFixed(0)}/s`, ['direct', 'bridge']);
   out();
   block(`(c) peak RSS of the subject's process (VmHWM, spawn → ${WARM_CALLS + CALLS} sequential calls)`, (r) => r.hwm, MB, ['bridge', 'remote']);
   block(`    VmRSS after ${CALLS} more calls at ${CONCURRENCY} in flight`, (r) => r.rss, MB, ['bridge', 'remote']);
@@ -505,6 +540,9 @@ try {
   if (left) process.stderr.write(`bench: stopped ${left} process(es) it had started that were still running\n`);
   await within(30_000, 'closing the rig', () => rig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
   await within(30_000, 'closing the DPoP rig', () => dpopRig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
+  await within(30_000, 'closing the company rig', () => corpRig.close()).catch((e: Error) => process.stderr.write(`bench: ${e.message}\n`));
+  await corpProxy.close();
+  await rm(corpTls.dir, { recursive: true, force: true }).catch(() => {});
   await rm(home, { recursive: true, force: true }).catch(() => {});
 }
 process.exit(exitCode);
