@@ -11,6 +11,7 @@ import { linkCli, refreshesOf, rigFixture } from './rig-fixture.js';
 import { makeCorpTls, type CorpTls } from '../rig/corp-tls.js';
 import { startCorpProxy, type CorpProxy } from '../rig/corp-proxy.js';
 import type { ProfileName } from '../rig/index.js';
+import { startModernRig, type ModernRig } from '../rig/modern-server.js';
 
 const MCP = 'mcp.example.corp';
 const AS = 'auth.example.corp';
@@ -24,7 +25,9 @@ beforeAll(async () => {
   proxy = await startCorpProxy({ names: [MCP, AS] });
   authProxy = await startCorpProxy({ names: [MCP, AS], credentials: { user: 'ann', password: 'corp pass:1' } });
 });
+const modernRigs: ModernRig[] = [];
 afterAll(async () => {
+  await Promise.all(modernRigs.map((r) => r.close()));
   await proxy?.close();
   await authProxy?.close();
   if (certs) rmSync(certs.dir, { recursive: true, force: true });
@@ -86,6 +89,23 @@ describe('on a company network (HTTPS, private CA, only a proxy resolves the nam
     const b = await openBridge(env, id);
     try {
       expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'sse via proxy' } }))).toBe('sse via proxy');
+    } finally {
+      await b.close();
+    }
+    expect(proxy.passed(MCP)).toBeGreaterThan(before);
+    expect(loopbackSeen(proxy)).toEqual([]);
+  }, 240_000);
+
+  it('runs a bridge session with a 2026-07-28 server (the bridge\'s fetch path) through the proxy', async () => {
+    const rig = await startModernRig({ tls: { key: certs.key, cert: certs.cert, ca: certs.caPem, host: MCP } });
+    modernRigs.push(rig);
+    const home = await fx.home();
+    const env = laptop(home);
+    const id = await linkCli(rig.url, env);
+    const before = proxy.passed(MCP);
+    const b = await openBridge(env, id);
+    try {
+      expect(textOf(await b.client.callTool({ name: 'echo', arguments: { text: 'modern via proxy' } }))).toBe('modern via proxy');
     } finally {
       await b.close();
     }

@@ -25,3 +25,12 @@ export function makeCorpTls(names: string[]): CorpTls {
   ossl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('ext.cnf'));
   return { dir, caFile: f('ca.pem'), caPem: readFileSync(f('ca.pem'), 'utf8'), key: readFileSync(f('server.key'), 'utf8'), cert: readFileSync(f('server.pem'), 'utf8') };
 }
+
+/** The rig's fetch to its own company names: straight to 127.0.0.1, trusting the test CA. */
+export async function selfFetchFor(ca: string): Promise<typeof fetch> {
+  const { Agent } = await import('undici');
+  type Lookup = (h: string, o: { all?: boolean }, cb: (e: null, a: string | Array<{ address: string; family: number }>, f?: number) => void) => void;
+  const lookup: Lookup = (_h, o, cb) => (o?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
+  const dispatcher = new Agent({ connect: { ca, lookup: lookup as never } });
+  return ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit)) as typeof fetch;
+}

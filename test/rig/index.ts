@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RigAs } from './as.js';
+import { selfFetchFor } from './corp-tls.js';
 import { DpopRs } from './dpop.js';
 import { RigMcp } from './mcp-server.js';
 
@@ -70,14 +71,6 @@ export interface RigOptions {
   tls?: { key: string; cert: string; ca: string; mcpHost: string; asHost: string };
 }
 
-/** The rig's fetch to its own company names: straight to 127.0.0.1, trusting the test CA. */
-async function selfFetchFor(ca: string): Promise<typeof fetch> {
-  const { Agent } = await import('undici');
-  type Lookup = (h: string, o: { all?: boolean }, cb: (e: null, a: string | Array<{ address: string; family: number }>, f?: number) => void) => void;
-  const lookup: Lookup = (_h, o, cb) => (o?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
-  const dispatcher = new Agent({ connect: { ca, lookup: lookup as never } });
-  return ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit)) as typeof fetch;
-}
 
 export interface Rig {
   profile: ProfileName;

@@ -5,9 +5,11 @@
 // notifications. Every request needs a bearer token, checked like test/rig/mcp-server.ts does.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RigAs } from './as.js';
+import { selfFetchFor } from './corp-tls.js';
 import { DpopRs } from './dpop.js';
 import type { TokenFacts } from './mcp-server.js';
 
@@ -499,14 +501,17 @@ export interface ModernRig extends ModernServerHandle {
  * The modern server as its own authorization server (the rig's "own-as" layout): RFC 9728
  * metadata, an oidc-provider AS on the same origin, tokens audience-bound to the MCP URL.
  */
-export async function startModernRig(opts: { accessTokenTtl?: number; dpop?: boolean } = {}): Promise<ModernRig> {
+export async function startModernRig(opts: { accessTokenTtl?: number; dpop?: boolean; tls?: { key: string; cert: string; ca: string; host: string } } = {}): Promise<ModernRig> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => handler(req, res));
+  const t = opts.tls;
+  // On a company network (HTTPS under a name only a test proxy resolves), as the rig's startRig does.
+  const server: Server = t ? createHttpsServer({ key: t.key, cert: t.cert }, (req, res) => handler(req, res)) : createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 1000;
-  const origin = await listen(server);
+  const local = await listen(server);
+  const origin = t ? `https://${t.host}:${new URL(local).port}` : local;
   const url = `${origin}/mcp`;
   const prmPath = '/.well-known/oauth-protected-resource/mcp';
-  const as = await RigAs.create({ issuer: origin, mount: '', resource: url, tokenFormat: 'opaque', rotateRefreshTokens: false, accessTokenTtl: opts.accessTokenTtl ?? 3600, refreshTokenTtl: 86_400 });
+  const as = await RigAs.create({ issuer: origin, mount: '', resource: url, tokenFormat: 'opaque', rotateRefreshTokens: false, accessTokenTtl: opts.accessTokenTtl ?? 3600, refreshTokenTtl: 86_400, ...(t ? { selfFetch: await selfFetchFor(t.ca) } : {}) });
   const dpop = opts.dpop ? new DpopRs() : undefined;
   const mcp = new ModernMcp({
     validate: (t) => as.validate(t),
