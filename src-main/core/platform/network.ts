@@ -70,7 +70,9 @@ export async function routeFor(url: URL, env: NodeJS.ProcessEnv = process.env): 
 // The system's answer per origin, kept a while: a PAC script answers per URL, but a bridge asks
 // the broker over a socket and must not do so for every request.
 const ANSWER_TTL_MS = 5 * 60_000;
-const answers = new Map<string, { at: number; answer: Promise<string | null> }>();
+/** No answer (a broker still starting, a resolver that failed) is asked again sooner. */
+const NO_ANSWER_TTL_MS = 10_000;
+const answers = new Map<string, { at: number; ttl: number; answer: Promise<string | null> }>();
 
 /**
  * The system's proxy answer for a URL as it gave it ("PROXY host:port; DIRECT"), or null when no
@@ -82,14 +84,20 @@ export function systemProxyAnswer(url: URL): Promise<string | null> {
   const key = url.origin;
   const now = Date.now();
   const hit = answers.get(key);
-  if (hit && now - hit.at < ANSWER_TTL_MS) return hit.answer;
+  if (hit && now - hit.at < hit.ttl) return hit.answer;
   let timer: NodeJS.Timeout | undefined;
-  const answer = Promise.race([resolver(url.href), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), RESOLVE_TIMEOUT_MS)))])
-    .then((a) => (typeof a === 'string' && a.trim() ? a.trim().slice(0, 2000) : null))
-    .catch(() => null)
+  const entry = { at: now, ttl: ANSWER_TTL_MS, answer: Promise.resolve<string | null>(null) };
+  const failed = () => {
+    entry.ttl = NO_ANSWER_TTL_MS;
+    return null;
+  };
+  const TIMED_OUT = Symbol('timed out');
+  entry.answer = Promise.race([resolver(url.href), new Promise<typeof TIMED_OUT>((r) => (timer = setTimeout(() => r(TIMED_OUT), RESOLVE_TIMEOUT_MS)))])
+    .then((a) => (a === TIMED_OUT ? failed() : typeof a === 'string' && a.trim() ? a.trim().slice(0, 2000) : null))
+    .catch(failed)
     .finally(() => clearTimeout(timer));
-  answers.set(key, { at: now, answer });
-  return answer;
+  answers.set(key, entry);
+  return entry.answer;
 }
 
 // ---- certificate authorities ----
