@@ -27,7 +27,7 @@ import { BIN, ROOT, cliEnv, tempHome } from './cli-helpers.js';
 const BINS = path.join(ROOT, 'test/clients/node_modules/.bin');
 const bin = (name: string) => path.join(BINS, name);
 const installed = (name: string) => existsSync(bin(name));
-const skipReason = (name: string) => (installed(name) ? '' : ` — SKIPPED: ${name} is not installed here (npm ci --prefix test/clients)`);
+const skipReason = (name: string) => (installed(name) ? '' : ` — SKIPPED: ${name} is not installed here (npm install --no-save --prefix test/clients)`);
 
 let rig: Rig;
 let home: string;
@@ -128,12 +128,26 @@ describe('MCP clients from npm, through entries mcp-tokens wrote', () => {
     expect(`${again.stdout}${again.stderr}`).toMatch(new RegExp(`✓ ${w.name}: .*Connected`));
   }, 300_000);
 
-  it.skipIf(!installed('qwen'))(`Qwen Code: \`qwen mcp list\` connects; the entry loads its tools up front; an mcp-remote entry is migrated and connects${skipReason('qwen')}`, async () => {
+  it.skipIf(!installed('qwen'))(`Qwen Code: \`qwen mcp list\` connects; a headless run is offered the tool directly (not behind its tool search) and calls it through the bridge; an mcp-remote entry is migrated and connects${skipReason('qwen')}`, async () => {
     const w = await configWrite('qwen-code');
     const entry = (JSON.parse(await readFile(w.file, 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> }).mcpServers[w.name]!;
     expect(entry.alwaysLoadTools).toBe(true);
     const list = await run(bin('qwen'), ['mcp', 'list'], clientEnv());
     expect(`${list.stdout}${list.stderr}`, list.stderr).toMatch(new RegExp(`✓ ${w.name}: .*Connected`));
+
+    // The same bridge in an entry without alwaysLoadTools, as a person would write it by hand: Qwen Code hides that one.
+    await editJson(w.file, (v) => (v.mcpServers!.hidden = { command: entry.command, args: entry.args, ...(entry.env ? { env: entry.env } : {}) }));
+    const model = await standInChat();
+    try {
+      model.tool = new RegExp(`^mcp__${w.name}__whoami$`);
+      const r = await run(bin('qwen'), ['-p', 'call whoami', '--auth-type', 'openai', '--yolo'], clientEnv({ OPENAI_API_KEY: 'not-a-key', OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'gpt-4o' }));
+      expect(model.toolsSeen, `${r.stdout}\n${r.stderr}`).toContain(`mcp__${w.name}__whoami`);
+      expect(model.toolsSeen).not.toContain('mcp__hidden__whoami');
+      expect(model.outputs.at(-1)).toMatch(/\\?"sub\\?":\s*\\?"alice/);
+    } finally {
+      await model.close();
+    }
+    await editJson(w.file, (v) => delete v.mcpServers!.hidden);
 
     await editJson(w.file, (v) => (v.mcpServers!.legacy = { command: 'npx', args: mcpRemoteArgs() }));
     const m = await migrate();
