@@ -15,6 +15,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { type ApiService, EVENTS, isChannel, checkCallArgs } from '../../src-shared/contract.js';
 import { toApiError } from '../core/api/service.js';
 import type { Logger } from '../core/platform/services.js';
+import { redirectPageUsed } from '../core/platform/opener.js';
 
 /** The header state-changing calls carry; its value is in the page's <meta name="mcp-tokens-session">. */
 export const SESSION_HEADER = 'x-mcp-tokens-session';
@@ -131,6 +132,7 @@ export async function startUiServer(o: { service: ApiService; staticDir: string;
         return send(res, 410, html, page('Link already used', 'This link works once and was already opened. If that was not you, something else on this machine read it: the session is closed. Run <code>mcp-tokens ui</code> again.'));
       }
       launchUsed = true;
+      redirectPageUsed(`${origin}/launch/${launchNonce}`);
       session = { id: newSecret(), token: newSecret(), base: `/s/${newSecret(16)}/` };
       res.writeHead(303, {
         ...SECURITY_HEADERS,

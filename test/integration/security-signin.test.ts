@@ -110,6 +110,9 @@ describe('sign-in hand-off to the browser', () => {
       expect(new URL(done.url).pathname).toMatch(/^\/s\/[\w-]+\/$/);
       expect(watcher.out()).not.toMatch(/^(READ|GOT) /m);
       expect(err).not.toMatch(/opened twice|second/i);
+      // Used, so removed at once, while the UI keeps running.
+      await waitFor(async () => !(await stat(fileURLToPath(given)).catch(() => undefined)), 10_000, 'the used redirect page to be removed');
+      expect(ui.exitCode).toBeNull();
     } finally {
       const gone = new Promise((r) => ui.once('exit', r));
       ui.kill('SIGTERM');

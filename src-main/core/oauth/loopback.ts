@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../platform/errors.js';
+import { redirectPageUsed } from '../platform/opener.js';
 
 export interface CallbackResult {
   url: URL;
@@ -88,6 +89,7 @@ export async function startLoopback(opts: { port?: number; host?: string } = {})
         const target = starts.get(hit)!;
         starts.delete(hit);
         used.add(hit);
+        redirectPageUsed(`http://${host}:${port}${START_PATH}${hit}`);
         res.writeHead(303, { ...PAGE_HEADERS, location: target }).end();
         return;
       }

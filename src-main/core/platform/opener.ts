@@ -59,6 +59,8 @@ export function redirectPagesDir(home: string): string {
 /** How long a redirect page is kept for a browser that starts slowly; gone with the process anyway. */
 export const REDIRECT_PAGE_TTL_MS = 2 * 60_000;
 const livePages = new Set<string>();
+/** Each live page by the link it leads to, so the link's server can remove it once used. */
+const pageFor = new Map<string, string>();
 let exitHookSet = false;
 
 function htmlAttr(s: string): string {
@@ -82,6 +84,7 @@ export async function writeRedirectPage(dir: string, target: string): Promise<st
   const file = path.join(dir, `open-${randomBytes(12).toString('hex')}.html`);
   await writeFile(file, redirectPageHtml(target), { mode: 0o600, flag: 'wx' });
   livePages.add(file);
+  pageFor.set(target, file);
   if (!exitHookSet) {
     exitHookSet = true;
     process.once('exit', () => {
@@ -98,8 +101,18 @@ export async function writeRedirectPage(dir: string, target: string): Promise<st
   return file;
 }
 
+/**
+ * The link `target` was just used (its one-shot server saw it): its page has done its job and is
+ * removed now rather than at its timeout. A no-op for links opened by another process.
+ */
+export function redirectPageUsed(target: string): void {
+  const file = pageFor.get(target);
+  if (file !== undefined) void removePage(file);
+}
+
 async function removePage(file: string): Promise<void> {
   livePages.delete(file);
+  for (const [t, f] of pageFor) if (f === file) pageFor.delete(t);
   await unlink(file).catch(() => {});
 }
 
