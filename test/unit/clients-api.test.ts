@@ -47,6 +47,7 @@ function view(id: string, over: Partial<ServerView> = {}): ServerView {
     activity: [],
     secretsKeptIn: 'a file',
     secretsWeak: false,
+    grant: { kind: 'authorization_code', label: 'Signed in in the browser' },
     ...over,
   } as ServerView;
 }
@@ -153,6 +154,12 @@ describe('clients/add', () => {
     const cc = await s.handlers['clients/add']('demo', 'claude-code');
     expect(cc.file).toBe(path.join(home, '.claude.json'));
     expect(cc.note).toMatch(/claude mcp list/);
+    // A client that gates MCP servers: the note says what the person must do, written or not.
+    const gemini = await s.handlers['clients/add']('demo', 'gemini-cli');
+    expect(gemini).toMatchObject({ client: 'gemini-cli', file: path.join(home, '.gemini', 'settings.json'), action: 'added' });
+    expect(gemini.note).toMatch(/only in folders you trust/);
+    expect((await s.handlers['clients/add']('demo', 'gemini-cli')).note).toMatch(/only in folders you trust/);
+    expect((await s.handlers['clients/add']('demo', 'codex')).note).toBeUndefined();
     await s.close();
   });
 

@@ -48,7 +48,7 @@ export function clientAddResult(kind: ClientKind, r: UpsertResult): ClientAddRes
     created: r.created,
     ...(r.backup !== undefined ? { backup: r.backup } : {}),
     ...(r.nameTakenBy !== undefined ? { nameTakenBy: r.nameTakenBy } : {}),
-    ...(kind === 'claude-code' && r.action !== 'unchanged' ? { note: CLAUDE_CODE_NOTE } : {}),
+    ...(kind === 'claude-code' && r.action !== 'unchanged' ? { note: CLAUDE_CODE_NOTE } : r.gate !== undefined ? { note: r.gate } : {}),
   };
 }
 
