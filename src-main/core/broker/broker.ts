@@ -162,6 +162,8 @@ export class Broker {
       return await this.reportRejectedOnce(v, token);
     } catch (err) {
       if (!dpopRefused || !(err instanceof UserError && err.code === 'needs-reauth')) throw err;
+      // Only when the server's refusals ended the grant; an expired or revoked one says so itself.
+      if ((await this.d.manager.lookup(v.id))?.reason !== 'rejected') throw err;
       // The grant failed because the server does not take DPoP-bound tokens: say so where the
       // person looks (status, the app), with the way out.
       const why = `'${v.name}' does not accept DPoP-bound tokens (it refused the token and challenges only with Bearer).`;
