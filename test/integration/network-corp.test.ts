@@ -157,6 +157,20 @@ describe('on a company network (HTTPS, private CA, only a proxy resolves the nam
     expect(bad.stderr).toContain('MCP_TOKENS_CA="windows" is not understood');
   }, 240_000);
 
+  it('a revoke that cannot reach the authorization server (proxy down) says so and never claims the grant ended', async () => {
+    const rig = await corpRig('own-as');
+    const home = await fx.home();
+    const id = await linkCli(rig.mcpUrl, laptop(home));
+    const rt = rig.as.issuedRefreshTokens.at(-1)!;
+    const before = rig.as.revocations.length;
+    const r = await runCli(['revoke', id, '--json'], laptop(home, { HTTPS_PROXY: 'http://127.0.0.1:9' }), { timeoutMs: 60_000 });
+    expect(r.stderr).toContain(`did not confirm the revocation: no answer (Could not reach the proxy http://127.0.0.1:9 (ECONNREFUSED) to connect to ${new URL(rig.mcpUrl).host}`);
+    expect(r.stderr).toMatch(/the grant may stay valid there/);
+    expect(r.stderr).not.toMatch(/^Revoked the /m);
+    expect(rig.as.revocations.length).toBe(before);
+    expect(await rig.as.isRefreshTokenActive(rt)).toBe(true);
+  }, 240_000);
+
   it('without the company CA: says the certificate is not trusted, naming the host; without the proxy: says the name cannot be found; a proxy that is down: says so', async () => {
     const rig = await corpRig('own-as');
     const host = new URL(rig.mcpUrl).hostname;
