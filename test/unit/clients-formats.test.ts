@@ -2,6 +2,7 @@
 // (JSON, JSONC, TOML, YAML) and shape: only our entry changes, a backup first, a second write
 // changes nothing, removing the entry again leaves the file as it was, broken files are refused
 // with line and column. The clients that cannot run here (desktop apps) are tested only this way.
+import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -365,3 +366,30 @@ describe('migrating mcp-remote entries in every client', () => {
     expect(codexEntry.args).toEqual([...LAUNCHER.args, 'bridge', 'https://mcp.sentry.dev/mcp', '--header', 'X-Team: ${MCP_TOKENS_HEADER_X_TEAM}']);
   });
 });
+
+describe('--import-tokens from entries in TOML and YAML files', () => {
+  it('imports mcp-remote’s grant for a Codex table and a Continue item, then deletes its plaintext; no token printed', async () => {
+    const url = 'https://mcp.sentry.dev/mcp';
+    await place('codex', 'codex-config.toml');
+    await place('continue', 'continue-config.yaml');
+    // mcp-remote files the grant under md5 of the URL (with --header: of the URL and the headers too; both are looked up).
+    const dir = path.join(home, '.mcp-auth', 'mcp-remote-0.1.29');
+    await fsp.mkdir(dir, { recursive: true });
+    const hash = createHash('md5').update(url).digest('hex');
+    await fsp.writeFile(path.join(dir, `${hash}_tokens.json`), JSON.stringify({ access_token: 'at-PLAINTEXT-sentry-77', refresh_token: 'rt-PLAINTEXT-sentry-88', token_type: 'Bearer' }), { mode: 0o600 });
+    const imported: string[] = [];
+    const plan = await planMigration(env, { platform: 'linux', launcher: LAUNCHER, authDir: path.join(home, '.mcp-auth') });
+    const kinds = plan.entries.filter((e) => e.url === url).map((e) => e.kind);
+    expect(kinds.sort()).toEqual(['codex', 'continue']);
+    expect(plan.entries.filter((e) => e.url === url).every((e) => e.grant?.hasRefreshToken === true)).toBe(true);
+    expect(JSON.stringify(plan)).not.toContain('PLAINTEXT');
+    const r = await applyMigration(plan, { now: () => NOW, importTokens: true, deletePlaintext: true, importGrant: async (g) => void imported.push(`${g.serverUrl} ${g.tokens.refresh_token}`) });
+    // One grant, imported once although two clients use it.
+    expect(imported).toEqual([`${url} rt-PLAINTEXT-sentry-88`]);
+    expect(r.imports).toMatchObject([{ ok: true, deletedFiles: 1 }]);
+    expect(await fsp.readdir(dir)).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain('PLAINTEXT');
+    for (const f of r.files) expect(f.replaced).toContain('sentry');
+  });
+});
+
