@@ -353,6 +353,10 @@ export function createAppStore(api: Api, opts: StoreOptions = {}): AppStore {
           api.on('consent/request', (request) => {
             set((s) => (s.consents.some((c) => c.request.requestId === request.requestId) ? s : { consents: [...s.consents, { request }] }));
           }),
+          // The client introduced itself after the request went up: the dialog names it now.
+          api.on('consent/update', ({ requestId, requestedBy }) => {
+            set((s) => ({ consents: s.consents.map((c) => (c.request.requestId === requestId ? { ...c, request: { ...c.request, requestedBy } } : c)) }));
+          }),
         ];
         void get().reload();
         // A flow whose end event was lost (a dropped connection) is settled from main's state.

@@ -38,7 +38,7 @@ export const CHANNEL_NAMES = [
   'servers/linkWithIdp',
 ] as const satisfies readonly Channel[];
 
-export const EVENT_NAMES = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request', 'consent/update'] as const satisfies readonly EventName[];
 
 /** The one IPC channel main uses to push events: `send(EVENT_CHANNEL, name, payload)`. */
 export const EVENT_CHANNEL = 'event';

@@ -232,6 +232,8 @@ export interface AppInfo {
   host: 'electron' | 'browser';
   secrets: { kind: string; description: string; weak: boolean };
   dataDir: string;
+  /** The demo MCP server (`npm run demo` in the source) answers on this machine now: offer to try it. */
+  demo?: { url: string };
 }
 
 /** The bridge entry written into an MCP client's config file. */
@@ -358,6 +360,8 @@ export interface ApiEvents {
   'link/done': { flowId: string; ok: boolean; kind?: 'preview' | 'link'; cancelled?: boolean; serverId?: string; error?: { code?: string; message: string; hint?: string; detail?: string } };
   /** A bridge asks to link an unknown server: show the consent card. */
   'consent/request': { requestId: string; requestedBy: string; preview: LinkPreview };
+  /** The client asking got its name after the request went up (a late initialize): the card names it. */
+  'consent/update': { requestId: string; requestedBy: string };
 }
 export type EventName = keyof ApiEvents;
 
@@ -369,7 +373,7 @@ export type Api = {
 };
 
 export const CHANNELS = Object.keys(requestSchemas) as Channel[];
-export const EVENTS: EventName[] = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'];
+export const EVENTS: EventName[] = ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request', 'consent/update'];
 
 /** Errors cross the boundary as plain data (never a stack, never a secret). */
 export interface ApiError {

@@ -340,6 +340,10 @@ export async function runBridgeCommand(target: string, opts: { name?: string; he
     let code = 0;
     // The consent card names the client asking: its initialize comes right after the spawn.
     const asking = await gate.clientName(2000);
+    // A client that introduces itself later (a slow start) is named on the card when it does.
+    if (!asking) {
+      void gate.clientNameLater().then((late) => (late ? client.request('nameClient', { url: target, client: late }).catch(() => undefined) : undefined));
+    }
     client.request('link', { url: target, ...(opts.name ? { name: opts.name } : {}), ...(asking ? { client: asking } : {}) }, 6 * 60_000).then(
       async (r) => {
         log('info', `bridging stdio to ${r.server.url} for '${r.server.name}'`);

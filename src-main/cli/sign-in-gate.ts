@@ -64,6 +64,11 @@ export class SignInGate {
   private gotClient: (name: string | undefined) => void = () => {};
   private readonly clientSeen = new Promise<string | undefined>((resolve) => (this.gotClient = resolve));
 
+  /** The client's own name whenever its initialize comes (no timer: a client that never sends one keeps nothing alive). */
+  clientNameLater(): Promise<string | undefined> {
+    return this.clientSeen;
+  }
+
   /** The client's own name from its initialize (for the consent card), waiting at most `ms` for it. */
   clientName(ms: number): Promise<string | undefined> {
     return Promise.race([this.clientSeen, new Promise<undefined>((r) => setTimeout(r, ms))]);

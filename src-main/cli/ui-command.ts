@@ -30,6 +30,7 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     logger: ctx.logger,
     vaultStamp: () => ctx.vault.stamp(),
     confirmLink: (url, requestedBy) => (late.service ? late.service.confirmLink(url, requestedBy) : Promise.resolve({ approve: false })),
+    onClientNamed: (url, client) => late.service?.clientNamed(url, client),
   });
   let brokerServer: BrokerServer | undefined;
   try {
@@ -51,6 +52,8 @@ export async function runUiCommand(ctx: CliContext, o: { open: boolean; port?: n
     logger: ctx.logger,
     env: process.env,
     usedBy: () => findBridgeUsers(process.env),
+    // A demo started on another port (DEMO_PORT) is named here.
+    ...(process.env.MCP_TOKENS_DEMO_URL ? { demoUrl: process.env.MCP_TOKENS_DEMO_URL } : {}),
   });
   late.service = service;
   const ui = await startUiServer({ service, staticDir: rendererDir(), logger: ctx.logger, onWarning: (line) => process.stderr.write(`${line}\n`), ...(o.port !== undefined ? { port: o.port } : {}) });

@@ -122,6 +122,7 @@ export async function startApp<Icon, Menu>(d: AppDeps<Icon, Menu>): Promise<Runn
       showWindow();
       return late.service.confirmLink(url, requestedBy);
     },
+    onClientNamed: (url, client) => late.service?.clientNamed(url, client),
   });
   const api = createApiService({
     home: d.home,

@@ -4,12 +4,13 @@ import { useId, useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { FlowKind } from '../../src-shared/contract.js';
 import { addUrl, flowsFor, type AddState, type PreviewRequest } from '../store.js';
-import { parseScopes, registrationLabel } from '../view/format.js';
+import { parseScopes, registrationLabel, urlProblem } from '../view/format.js';
 import { ProblemView, Spinner, StatusChipView } from './bits.js';
 import { AddToClaude } from './ClientConfig.js';
 import { CompanySignInOffer } from './CompanySignInOffer.js';
 import { ConsentFacts, FlowChoice } from './ConsentCard.js';
-import { DeviceCodeView, ProgressLines } from './FlowView.js';
+import { SecretsNote } from './SecretsNote.js';
+import { DeviceCodeView, FoldedProgress, ProgressLines } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading, StepTitle } from './ScreenHeading.js';
 
@@ -30,8 +31,9 @@ function UrlForm({ initial }: { initial?: PreviewRequest }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const u = url.trim();
-    if (!/^https?:\/\/\S+$/i.test(u)) {
-      setInvalid('Enter the full URL of the server, starting with https://');
+    const problem = urlProblem(u);
+    if (problem) {
+      setInvalid(problem);
       return;
     }
     setInvalid(undefined);
@@ -111,6 +113,7 @@ function ConsentStep({ add }: { add: Extract<AddState, { stage: 'consent' }> }) 
         </StepTitle>
         <ConsentFacts preview={preview} />
         <CompanySignInOffer preview={preview} clientId={add.request.clientId} name={name} />
+        <SecretsNote where="approve" />
         {preview.alreadyLinkedAs ? (
           <div className="notice notice-warn" role="status">
             <p className="notice-text">
@@ -155,7 +158,7 @@ function LinkingStep({ add }: { add: Extract<AddState, { stage: 'linking' }> }) 
       </StepTitle>
       <Spinner label={code ? 'Waiting for you to enter the code…' : add.flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
       {code ? <DeviceCodeView code={code} /> : null}
-      <ProgressLines lines={flows.flatMap((f) => f.lines)} label="Sign-in progress" />
+      <FoldedProgress lines={flows.flatMap((f) => f.lines)} label="Sign-in progress" />
       <div className="actions">
         <button type="button" className="btn" onClick={() => void cancelAdd()}>
           Cancel sign-in
@@ -244,7 +247,12 @@ export function AddScreen() {
           )}
         </>
       ) : null}
-      {add.stage === 'idle' ? <p className="muted">Nothing is stored until you approve. Tokens are kept encrypted by this app and are never shown.</p> : null}
+      {add.stage === 'idle' ? (
+        <>
+          <p className="muted">Nothing is stored until you approve.</p>
+          <SecretsNote where="approve" />
+        </>
+      ) : null}
     </section>
   );
 }

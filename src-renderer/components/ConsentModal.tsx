@@ -5,6 +5,7 @@ import type { ConsentItem } from '../store.js';
 import { hostOf, registrationLabel } from '../view/format.js';
 import { Modal, ProblemView } from './bits.js';
 import { ConsentFacts, FlowChoice } from './ConsentCard.js';
+import { SecretsNote } from './SecretsNote.js';
 import { useApp } from './hooks.js';
 
 function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
@@ -26,14 +27,16 @@ function ConsentBody({ item, more }: { item: ConsentItem; more: number }) {
         <p>
           <strong>{who}</strong> asked to use this server. Approving signs you in to it once; {whoLater} then uses it through MCP Token Manager without ever seeing your tokens.
         </p>
-        <ConsentFacts preview={preview} />
-        {reg.possible ? <FlowChoice flows={preview.flows} value={flow} onChange={setFlow} /> : null}
+        {/* The person's one input first: below the facts it was out of sight in a short window. */}
         {reg.possible ? (
           <div className="field">
             <label htmlFor={nameId}>Name in your list</label>
             <input id={nameId} type="text" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
           </div>
         ) : null}
+        <ConsentFacts preview={preview} />
+        <SecretsNote where="approve" />
+        {reg.possible ? <FlowChoice flows={preview.flows} value={flow} onChange={setFlow} /> : null}
         {item.error ? <ProblemView title="Could not send your answer" message={item.error.message} hint={item.error.hint} /> : null}
         {more > 0 ? <p className="muted">{more === 1 ? 'One more request is waiting.' : `${more} more requests are waiting.`}</p> : null}
       </div>

@@ -23,7 +23,8 @@ import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
 import { ClientConfigPicker } from './ClientConfig.js';
 import { HeadersCard } from './HeadersCard.js';
 import { AddAccountDialog, OtherAccounts } from './AddAccount.js';
-import { DeviceCodeView, ProgressLines } from './FlowView.js';
+import { SecretsNote } from './SecretsNote.js';
+import { DeviceCodeView, FoldedProgress } from './FlowView.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
 
@@ -175,7 +176,7 @@ function Actions({ server }: { server: ServerSummary }) {
         <div className="flow">
           <Spinner label={code ? 'Waiting for you to enter the code…' : flow === 'browser' ? 'Finish signing in in the browser window that opened.' : 'Starting…'} />
           {code ? <DeviceCodeView code={code} /> : null}
-          <ProgressLines lines={flows.flatMap((f) => f.lines)} label="Sign-in progress" />
+          <FoldedProgress lines={flows.flatMap((f) => f.lines)} label="Sign-in progress" />
         </div>
       ) : null}
       {op?.notice ? <NoticeView notice={op.notice} onClose={() => clearNotice(server.id)} /> : null}
@@ -222,7 +223,8 @@ export function DetailScreen({ id }: { id: string }) {
           <h3 id="facts-title" className="card-title">
             Token
           </h3>
-          <p className="help">What was granted. The tokens themselves stay encrypted in the app and are never shown.</p>
+          <p className="help">What was granted. The tokens themselves are never shown.</p>
+          <SecretsNote where="token" />
           <TokenFacts server={server} />
         </section>
         <section className="card" aria-labelledby="activity-title">

@@ -19,6 +19,17 @@ export function ProgressLines({ lines, label = 'Progress' }: { lines: string[]; 
   );
 }
 
+/** The technical log of a sign-in, folded: the screen says what to do; support reads this. */
+export function FoldedProgress({ lines, label }: { lines: string[]; label: string }) {
+  if (!lines.length) return null;
+  return (
+    <details className="details">
+      <summary>Show the steps taken</summary>
+      <ProgressLines lines={lines} label={label} />
+    </details>
+  );
+}
+
 export function DeviceCodeView({ code }: { code: NonNullable<Flow['deviceCode']> }) {
   const openExternal = useApp((s) => s.openExternal);
   const now = useNow(1000);

@@ -185,6 +185,11 @@ export function MigrateScreen() {
             {migrationResultNotices(result).map((n, i) => (
               <NoticeView key={i} notice={n} />
             ))}
+            <div className="actions actions-start">
+              <button type="button" className="btn" onClick={() => navigate({ name: 'servers' })}>
+                Go to Servers
+              </button>
+            </div>
           </div>
         ) : null}
         {migration.applyError ? <ProblemView title="The entries were not replaced" message={migration.applyError.message} hint={migration.applyError.hint} /> : null}

@@ -7,10 +7,8 @@ import { filterServers, formatTime, hostOf, lastUsedText, migrationBanner, needi
 import { NoticeView, ServerIcon, Spinner, StatusChipView } from './bits.js';
 import { useApp, useNow } from './hooks.js';
 import { ScreenHeading } from './ScreenHeading.js';
+import { SecretsNote } from './SecretsNote.js';
 import { type ConfirmKind, ServerConfirm } from './ServerConfirm.js';
-
-/** The address `npm run demo` serves the demo server on. */
-export const DEMO_URL = 'http://127.0.0.1:8788/mcp';
 
 function AttentionBanner({ servers, now }: { servers: ServerSummary[]; now: number }) {
   const list = needingAttention(servers, now);
@@ -180,6 +178,7 @@ function FirstRun() {
   const navigate = useApp((s) => s.navigate);
   const preview = useApp((s) => s.preview);
   const plan = useApp((s) => s.migration.plan);
+  const demo = useApp((s) => s.info?.demo);
   const mentions = Boolean(plan && (plan.entries.length || plan.unreadable.some((u) => u.mentionsMcpRemote)));
   return (
     <section className="card first-run" aria-labelledby="first-run-title">
@@ -201,26 +200,30 @@ function FirstRun() {
         <button type="button" className="btn btn-primary" onClick={() => navigate({ name: 'add' })}>
           Add a server
         </button>
-        <button
-          type="button"
-          className="btn"
-          aria-describedby="demo-help"
-          onClick={() => {
-            navigate({ name: 'add' });
-            void preview({ url: DEMO_URL });
-          }}
-        >
-          Try the demo server
-        </button>
+        {demo ? (
+          <button
+            type="button"
+            className="btn"
+            aria-describedby="demo-help"
+            onClick={() => {
+              navigate({ name: 'add' });
+              void preview({ url: demo.url });
+            }}
+          >
+            Try the demo server
+          </button>
+        ) : null}
         {mentions ? (
           <button type="button" className="btn" onClick={() => navigate({ name: 'migrate' })}>
             Import from mcp-remote
           </button>
         ) : null}
       </div>
-      <p id="demo-help" className="help">
-        The demo server runs on this machine ({DEMO_URL}) when started from the source with <code>npm run demo</code>.
-      </p>
+      {demo ? (
+        <p id="demo-help" className="help">
+          The demo server started from the source with <code>npm run demo</code> is running on this machine ({demo.url}); it signs you in as “alice”.
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -243,6 +246,7 @@ export function ServersScreen() {
         </button>
       </div>
       <AttentionBanner servers={servers} now={now} />
+      <SecretsNote where="servers" />
       <MigrationBanner />
       {!ready ? (
         <p className="muted">Loading…</p>

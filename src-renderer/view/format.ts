@@ -392,6 +392,20 @@ export function errorText(err: unknown): { message: string; hint?: string; detai
   return { message: scrubTokens(message || 'Something went wrong.'), ...(hint ? { hint: scrubTokens(hint) } : {}), ...extra };
 }
 
+/** What is wrong with a server address typed in the Add field, in words for it; undefined when it will do. */
+export function urlProblem(text: string): string | undefined {
+  const u = text.trim();
+  if (!/^https?:\/\/\S+$/i.test(u)) return 'Enter the full URL of the server, starting with https://';
+  const m = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/i.exec(u);
+  if (m && !m[1]) return 'The address has no server name after https://.';
+  const port = m?.[2];
+  if (port !== undefined && port !== '') {
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `The port must be a number from 1 to 65535; this address has “${port.slice(0, 20)}”.`;
+  }
+  if (!URL.canParse(u)) return 'This is not a valid address: check it for typing mistakes.';
+  return undefined;
+}
+
 /** The scope field of the advanced options: space or comma separated. */
 export function parseScopes(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
@@ -459,7 +473,19 @@ export function migrationResultNotices(r: MigrationResultSummary): ToneText[] {
     else if (f.skipped.length) out.push({ tone: 'warn', text: `Nothing changed in ${f.file}.`, ...skipped });
   }
   const clients = [...new Set(r.files.filter((f) => f.replaced.length && !f.error).map((f) => f.client))];
-  if (clients.length) out.push({ tone: 'ok', text: `Restart ${clients.join(', ')} to use MCP Token Manager.` });
+  if (clients.length) {
+    // What comes next: an entry without an imported sign-in is not in Servers until its first use.
+    const replaced = r.files.reduce((n, f) => n + (f.error ? 0 : f.replaced.length), 0);
+    const imported = r.imports.filter((i) => i.ok).length;
+    const later = replaced > imported;
+    out.push({
+      tone: 'ok',
+      text: `Next: restart ${clients.join(', ')}.`,
+      hint: later
+        ? `${imported ? 'The imported sign-ins are in Servers now. ' : ''}A server whose sign-in was not imported asks you to sign in the first time the client uses it: approve it in this window, and it then shows in Servers.`
+        : 'The imported sign-ins are in Servers now; the clients use them through the bridge.',
+    });
+  }
   if (!out.length) out.push({ tone: 'ok', text: 'Nothing needed changing.' });
   return out;
 }

@@ -78,7 +78,9 @@ describe('mcp-remote migration in Chromium', () => {
     const replace = page.getByRole('button', { name: 'Replace with MCP Token Manager' });
     await replace.focus();
     await page.keyboard.press('Enter');
-    await page.getByText('Restart Claude Desktop to use MCP Token Manager.').waitFor({ timeout: 15_000 });
+    await page.getByText('Next: restart Claude Desktop.').waitFor({ timeout: 15_000 });
+    // What comes after: no sign-in was imported, so the server asks on first use and is not in Servers yet.
+    expect(await page.getByText(/asks you to sign in the first time the client uses it/).isVisible()).toBe(true);
     expect(await page.getByText(/^Updated Claude Desktop \(.*claude_desktop_config\.json\): legacy\. Backup: /).isVisible()).toBe(true);
     await page.getByText('No MCP client entry uses mcp-remote any more.').waitFor();
     await page.screenshot({ path: join(SHOTS, '9-migrated.png'), fullPage: true });

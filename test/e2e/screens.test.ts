@@ -5,10 +5,13 @@
 // Activity, Settings kept in the data dir, and a denied sign-in worded for the UI. axe-core
 // runs on every screen in light and dark; each screen is photographed (into docs/screenshots with UPDATE_SCREENSHOTS=1).
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, tempHome } from '../integration/cli-helpers.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { BIN, cliEnv, tempHome } from '../integration/cli-helpers.js';
 import { openBridge, textOf, type BridgeSession } from '../integration/bridge-helpers.js';
 import { type Rig, startRig } from '../rig/index.js';
 import { auditScreen, launchChromium, requirePrerequisites, startUi, type UiProcess } from './helpers.js';
@@ -40,6 +43,30 @@ function watch(p: Page, label: string, expected?: RegExp) {
 const nav = (p: Page, name: string) => p.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true }).click();
 const rows = (p: Page) => p.getByRole('list', { name: 'Linked servers' }).getByRole('listitem');
 const row = (p: Page, text: string | RegExp) => rows(p).filter({ hasText: text });
+/** A port nothing listens on (bound, then closed). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A bridge whose client sends its initialize only `delayMs` after starting it (a slow client). */
+async function openSlowBridge(env: NodeJS.ProcessEnv, target: string, name: string, delayMs: number): Promise<BridgeSession> {
+  const real = new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', target], env: env as Record<string, string>, stderr: 'pipe' });
+  const slow = new Proxy(real, {
+    get(t, k) {
+      if (k === 'start') return async () => (await t.start(), await new Promise((r) => setTimeout(r, delayMs)));
+      const v = Reflect.get(t, k, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(slow);
+  return { client, stderr: () => '', close: () => client.close() };
+}
+
 const claudeConfig = async () => JSON.parse(await readFile(claudeFile, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
 
 // axe-core in Chromium takes seconds per run on a busy 2-core machine: generous per-test bounds.
@@ -51,7 +78,8 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     // Claude Desktop looks installed: its config folder exists, with no file yet.
     claudeFile = join(home, '.config', 'Claude', 'claude_desktop_config.json');
     await mkdir(dirname(claudeFile), { recursive: true });
-    ui = await startUi(cliEnv(home));
+    // No demo server answers here (a closed port): none is offered.
+    ui = await startUi(cliEnv(home, { MCP_TOKENS_DEMO_URL: 'http://127.0.0.1:9/mcp' }));
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     a = await context.newPage();
@@ -74,12 +102,31 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     appUrl = a.url().split('#')[0]!;
     await b.goto(appUrl);
     for (const p of [a, b]) await p.getByRole('heading', { name: 'No servers yet: three steps to get going' }).waitFor({ timeout: 15_000 });
-    expect(await a.getByRole('button', { name: 'Try the demo server' }).isVisible()).toBe(true);
+    expect(await a.getByRole('button', { name: 'Try the demo server' }).count()).toBe(0);
     // No mcp-remote anywhere: no import offered.
     expect(await a.getByRole('button', { name: 'Import from mcp-remote' }).count()).toBe(0);
     minor.push(...(await auditScreen(a, 'servers-empty')));
 
     await nav(a, 'Add a server');
+    // Where the person approves, the weak key storage is said (the tests run with no keyring).
+    expect(await a.getByRole('note', { name: 'Weak protection of tokens' }).isVisible()).toBe(true);
+    // A port out of range is refused in the field, in words for it.
+    const field = a.getByLabel('MCP server URL');
+    await field.fill('http://127.0.0.1:99999/mcp');
+    await a.getByRole('button', { name: 'Continue' }).click();
+    await a.getByRole('alert').filter({ hasText: 'The port must be a number from 1 to 65535; this address has “99999”.' }).waitFor();
+    // Nothing listening is told apart from a timeout or an unknown name, without terminal words.
+    const closed = await freePort();
+    await field.fill(`http://127.0.0.1:${closed}/mcp`);
+    await a.getByRole('button', { name: 'Continue' }).click();
+    const refused = a.getByRole('alert').filter({ hasText: 'Could not set up this server' });
+    await refused.waitFor({ timeout: 20_000 });
+    expect(await refused.textContent()).toContain(`Nothing is listening at 127.0.0.1:${closed}`);
+    expect(await refused.textContent()).not.toMatch(CLI_WORDS);
+    // The refused discovery answers 422, which Chromium logs: that one is expected.
+    await expect.poll(() => problems.findIndex((p) => /^window A: .*status of 422/.test(p))).toBeGreaterThanOrEqual(0);
+    problems.splice(problems.findIndex((p) => /^window A: .*status of 422/.test(p)), 1);
+    minor.push(...(await auditScreen(a, 'add-error')));
     await a.getByLabel('MCP server URL').fill(rig.mcpUrl);
     minor.push(...(await auditScreen(a, 'add')));
     await a.getByRole('button', { name: 'Continue' }).click();
@@ -136,16 +183,19 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(await facts.textContent()).toMatch(/Added tono client’s config yet/);
     expect(await facts.textContent()).toMatch(/Used bye2e-desktop \(just now\)/);
     expect(await facts.textContent()).not.toContain('Not used yet');
+    expect(await a.getByRole('region', { name: 'Token' }).getByRole('note', { name: 'Weak protection of tokens' }).isVisible()).toBe(true);
     minor.push(...(await auditScreen(a, 'server-detail', { fullPage: true })));
     await a.getByRole('button', { name: '← All servers' }).click();
 
     // A second server, linked by a bridge started with its URL: the app asks first, naming the client.
     await a.setViewportSize({ width: 800, height: 600 });
-    const pending = openBridge(cliEnv(home), rig2.mcpUrl, { name: 'e2e-cursor' });
+    // This client is slow to start: its initialize comes 4 s after the bridge (which waits 2 s for it).
+    const pending = openSlowBridge(cliEnv(home), rig2.mcpUrl, 'e2e-cursor', 4000);
     const dialog = a.getByRole('dialog');
     await dialog.waitFor({ timeout: 20_000 });
-    // The client is named from its own initialize; this legacy server publishes no name, so its address stands in.
-    expect(await dialog.getByRole('heading').first().textContent()).toMatch(/^e2e-cursor wants to connect to 127\.0\.0\.1:\d+$/);
+    // The dialog takes the client's name whenever it comes; this legacy server publishes no name, so its address stands in.
+    await expect.poll(() => dialog.getByRole('heading').first().textContent(), { timeout: 20_000 }).toMatch(/^e2e-cursor wants to connect to 127\.0\.0\.1:\d+$/);
+    expect(await dialog.textContent()).toContain('e2e-cursor then uses it');
     await dialog.getByLabel('Name in your list').fill('Legacy rig');
     const approve = dialog.getByRole('button', { name: 'Approve and sign in' });
     // At 800×600 the buttons are in view without scrolling.
@@ -155,6 +205,10 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(box!.y).toBeGreaterThanOrEqual(0);
     minor.push(...(await auditScreen(a, 'bridge-consent-800x600', { themes: ['light'] })));
     await a.setViewportSize({ width: 1280, height: 800 });
+    // At 1280×800 the dialog's Name field is in view, not below the fold of its body.
+    const nameBox = await dialog.getByLabel('Name in your list').boundingBox();
+    expect(nameBox).not.toBeNull();
+    expect(nameBox!.y + nameBox!.height).toBeLessThanOrEqual(800);
     minor.push(...(await auditScreen(a, 'bridge-consent')));
     await approve.click();
     await a.getByText(/^Approved\. Signing in to/).waitFor();
@@ -188,6 +242,8 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await more.focus();
     await a.keyboard.press('Enter');
     expect(await r2.getByRole('button', { name: 'Sign out…' }).isVisible()).toBe(true);
+    // Said once on the Servers screen, not per row.
+    expect(await a.getByRole('note', { name: 'Weak protection of tokens' }).count()).toBe(1);
     minor.push(...(await auditScreen(a, 'servers')));
     await a.keyboard.press('Escape');
     expect(await r2.getByRole('button', { name: 'Sign out…' }).isVisible()).toBe(false);
@@ -199,6 +255,8 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     const claude = a.getByRole('region', { name: 'Claude Desktop' });
     await claude.waitFor({ timeout: 10_000 });
     expect(await claude.textContent()).toContain('Found');
+    // Claude Code's file would sit in the home folder, which exists everywhere: not "Found" for that.
+    expect(await a.getByRole('region', { name: 'Claude Code' }).textContent()).toContain('Not found on this machine');
     const sw = claude.getByRole('switch', { name: 'Rig MCP server (own-as) in Claude Desktop' });
     expect(await sw.getAttribute('aria-checked')).toBe('false');
     await sw.click();
@@ -284,7 +342,7 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     await b.close();
     await a.goto('about:blank');
     await ui.close();
-    ui = await startUi(cliEnv(home));
+    ui = await startUi(cliEnv(home, { MCP_TOKENS_DEMO_URL: 'http://127.0.0.1:9/mcp' }));
     await a.goto(ui.url);
     appUrl = a.url().split('#')[0]!;
     await nav(a, 'Settings');
@@ -294,12 +352,14 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
   it('a denied sign-in is told in UI words, with the technical account folded', async () => {
     // A person who presses "Deny" at the authorization server.
     const denyHome = await tempHome();
-    const denyUi = await startUi(cliEnv(denyHome, { PERSON_DENY: '1' }));
+    // Here a "demo" answers (the rig stands in for `npm run demo`): the first-run guide offers it.
+    const denyUi = await startUi(cliEnv(denyHome, { PERSON_DENY: '1', MCP_TOKENS_DEMO_URL: rig.mcpUrl }));
     const p = await context.newPage();
     // The refused link call answers 422, which Chromium logs; that is the point of this test.
     watch(p, 'deny window', /status of 422/);
     try {
       await p.goto(denyUi.url);
+      await p.getByRole('button', { name: 'Try the demo server' }).waitFor({ timeout: 15_000 });
       await nav(p, 'Add a server');
       await p.getByLabel('MCP server URL').fill(rig.mcpUrl);
       await p.getByRole('button', { name: 'Continue' }).click();

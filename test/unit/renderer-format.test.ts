@@ -212,7 +212,9 @@ describe('MCP client configs in words', () => {
     expect(n[1]!.text).toBe('Could not import the sign-in for https://y.example/mcp: discovery failed: Bearer [hidden]');
     expect(n[2]).toEqual({ tone: 'ok', text: 'Updated Claude Desktop (/a.json): x, y. Backup: /a.json.bak-1', hint: 'Skipped z: the entry changed since the plan was made.' });
     expect(n[3]!.text).toMatch(/^Not changed: \/b\.json: .*line 2, column 1/);
-    expect(n[4]!.text).toBe('Restart Claude Desktop to use MCP Token Manager.');
+    // What comes next: y was replaced without an imported sign-in, so it asks on first use.
+    expect(n[4]!.text).toBe('Next: restart Claude Desktop.');
+    expect(n[4]!.hint).toBe('The imported sign-ins are in Servers now. A server whose sign-in was not imported asks you to sign in the first time the client uses it: approve it in this window, and it then shows in Servers.');
     expect(migrationResultNotices({ files: [], imports: [] })).toEqual([{ tone: 'ok', text: 'Nothing needed changing.' }]);
   });
 });

@@ -1,6 +1,6 @@
 // Issue 27: what each Servers row and detail page says next, decided by pure helpers.
 import { describe, expect, it } from 'vitest';
-import { accountsOf, clientsThatUsed, iconColour, initialsOf, nextAccountName, renewText, rowAction, rowExpiryText, urlBreaks } from '../../src-renderer/view/format.js';
+import { accountsOf, clientsThatUsed, iconColour, initialsOf, nextAccountName, renewText, urlProblem, rowAction, rowExpiryText, urlBreaks } from '../../src-renderer/view/format.js';
 import { noticeSettled } from '../../src-renderer/store.js';
 import { server } from './renderer-fake-api.js';
 
@@ -86,5 +86,19 @@ describe('accounts of one server', () => {
     expect(accountsOf(list, 'https://mcp.example.com/mcp').map((s) => s.id)).toEqual(['rig', 'rig-work']);
     expect(nextAccountName('Rig', ['Rig', 'Rig (work)'])).toBe('Rig (2)');
     expect(nextAccountName('Rig (2)', ['Rig', 'Rig (2)'])).toBe('Rig (3)');
+  });
+});
+
+describe('the Add field’s address check', () => {
+  it('refuses what cannot be a server address, saying which part is wrong', () => {
+    expect(urlProblem('https://mcp.example.com/mcp')).toBeUndefined();
+    expect(urlProblem('http://127.0.0.1:8788/mcp')).toBeUndefined();
+    expect(urlProblem('http://[::1]:8788/mcp')).toBeUndefined();
+    expect(urlProblem('mcp.example.com')).toMatch(/starting with https/);
+    expect(urlProblem('http://127.0.0.1:99999/mcp')).toBe('The port must be a number from 1 to 65535; this address has “99999”.');
+    expect(urlProblem('http://127.0.0.1:0/mcp')).toMatch(/port must be/);
+    expect(urlProblem('http://127.0.0.1:80a/mcp')).toMatch(/port must be/);
+    expect(urlProblem('https:///mcp')).toMatch(/no server name/);
+    expect(urlProblem('https://exa mple.com')).toMatch(/starting with https/);
   });
 });

@@ -32,7 +32,7 @@ describe('renderer store: loading and events', () => {
     expect(st.info?.secrets.weak).toBe(true);
     expect(st.settings?.refreshAheadMinutes).toBe(5);
     expect(st.servers.map((s) => s.id)).toEqual(['rig']);
-    for (const e of ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request'] as const) expect(f.listenerCount(e)).toBe(1);
+    for (const e of ['servers/changed', 'link/progress', 'link/deviceCode', 'link/done', 'consent/request', 'consent/update'] as const) expect(f.listenerCount(e)).toBe(1);
     off();
     expect(f.listenerCount()).toBe(0);
   });
@@ -73,6 +73,16 @@ describe('renderer store: loading and events', () => {
     expect(f.calls.at(-1)).toEqual({ channel: 'consent/answer', args: [req.requestId, { approve: true, flow: 'device' }] });
     expect(store.getState().consents.map((c) => c.request.requestId)).toEqual(['22222222-2222-4222-8222-222222222222']);
     expect(store.getState().notice?.text).toMatch(/Approved/);
+  });
+
+  it('names the client on a waiting consent request when its name comes later', async () => {
+    const { f, store } = await started();
+    const req = { requestId: '11111111-1111-4111-8111-111111111111', requestedBy: 'An MCP client', preview: preview() };
+    f.emit('consent/request', req);
+    f.emit('consent/update', { requestId: '99999999-9999-4999-8999-999999999999', requestedBy: 'Other' });
+    expect(store.getState().consents[0]!.request.requestedBy).toBe('An MCP client');
+    f.emit('consent/update', { requestId: req.requestId, requestedBy: 'slow-client' });
+    expect(store.getState().consents[0]!.request.requestedBy).toBe('slow-client');
   });
 
   it('keeps a consent request with the error when the answer fails', async () => {

@@ -17,7 +17,8 @@ describe('UI words', () => {
     expect(e.message).toBe('You declined the sign-in in the browser, so nothing was saved.');
     expect(e.hint).toBe('Choose “Try again” when you want to approve it.');
     expect(`${e.message} ${e.hint}`).not.toMatch(CLI_WORDS);
-    expect(e.detail).toContain('Run the command again');
+    // The folded account keeps the technical sentence, without the terminal's advice.
+    expect(e.detail).toBe('You declined the authorization in the browser.');
   });
 
   it('rewrites the CLI advice of every kind it knows, and drops what only a terminal can use', () => {
@@ -38,9 +39,18 @@ describe('UI words', () => {
     expect(uiError({ code: 'needs-reauth', message: "Sign-in for 'Rig' was revoked: re-authorize it…" }).message).toBe('Sign-in for “Rig” was signed out.');
   });
 
-  it('keeps specific network errors as they are', () => {
-    const e = toApiError(new UserError('network', 'Could not reach 127.0.0.1:9/mcp (ECONNREFUSED).', 'Check the URL and that the server is up, then try again.'));
-    expect(e).toEqual({ code: 'network', message: 'Could not reach 127.0.0.1:9/mcp (ECONNREFUSED).', hint: 'Check the URL and that the server is up, then try again.' });
+  it('tells nothing listening, no answer and an unknown name apart, the technical text folded', () => {
+    const refused = toApiError(new UserError('network', 'Could not reach 127.0.0.1:9/mcp (ECONNREFUSED).', 'Check the URL and that the server is up, then try again.'));
+    expect(refused.message).toBe('Nothing is listening at 127.0.0.1:9: the server is not running there, or the address or port is wrong.');
+    expect(refused.detail).toContain('ECONNREFUSED');
+    const unknown = toApiError(new UserError('network', 'Could not find mcp.nowhere.example (ENOTFOUND). Check the URL; behind a company proxy, set HTTPS_PROXY.'));
+    expect(unknown.message).toBe('No server is known by the name mcp.nowhere.example.');
+    expect(unknown.hint).toMatch(/spelling/);
+    const slow = toApiError(new UserError('timeout', 'No answer from 10.0.0.1:8443/mcp within 10 s.', 'Check the URL and that the server is up.'));
+    expect(slow.message).toBe('No answer from 10.0.0.1:8443 in time.');
+    expect(new Set([refused.message, unknown.message, slow.message]).size).toBe(3);
+    // A network failure it cannot name more precisely keeps its own words.
+    expect(toApiError(new UserError('network', 'The proxy refused the connection (407).', 'Set the proxy credentials.')).message).toBe('The proxy refused the connection (407).');
   });
 
   it('takes the terminal shortcuts out of progress lines and puts a long address on its own', () => {

@@ -2,7 +2,7 @@
 // and removing a server's bridge entry again (the same care as adding: a backup first, a
 // minimal text edit checked by re-parsing, an atomic write, never a file that does not parse).
 import path from 'node:path';
-import { bridgeTargetOf, CLIENT_KINDS, CLIENT_NAMES, commandLineOf, defaultConfigPath, descriptor, entriesIn, parseMcpRemote, scanClientConfigs, textWithoutEntries, type ClientFs } from '../clients/index.js';
+import { bridgeTargetOf, CLIENT_KINDS, CLIENT_NAMES, clientFound, commandLineOf, homeDir, sharedConfigDirs, defaultConfigPath, descriptor, entriesIn, parseMcpRemote, scanClientConfigs, textWithoutEntries, type ClientFs } from '../clients/index.js';
 import { nodeClientFs, sameUrlKey, withFreshConfig, writeConfig } from '../clients/config-file.js';
 import type { JsonValue } from '../clients/jsonc.js';
 import { redact } from '../platform/redact.js';
@@ -29,8 +29,11 @@ export async function listClients(d: ClientEntriesDeps, servers: Array<{ id: str
   const scanned = await scanClientConfigs(env, { fs, platform, locations });
   const out: ClientOverview[] = [];
   for (const s of scanned) {
-    // A client that was never configured still counts as installed when its folder is there.
-    const found = s.exists || (await fs.mode(path.dirname(s.path)).catch(() => undefined)) !== undefined;
+    // A client never configured counts as installed when its own folder is there (not the home folder).
+    const home = homeDir(env, platform);
+    const exists = async (p: string) => (await fs.mode(p).catch(() => undefined)) !== undefined;
+    const markers = s.kind === 'claude-code' ? [{ path: path.join(home, '.claude'), exists: await exists(path.join(home, '.claude')) }] : [];
+    const found = clientFound({ file: s.path, fileExists: s.exists, dirExists: await exists(path.dirname(s.path)), sharedDirs: sharedConfigDirs(env, platform, home), markers, platform });
     const top = s.containers.find((c) => c.path.join('\0') === descriptor(s.kind).container.join('\0'));
     const bridged: ClientOverview['bridged'] = [];
     let mcpRemote = 0;

@@ -59,6 +59,25 @@ export interface ApiServiceDeps {
   clientConfig?: (kind: ClientKind, server: { id: string; name: string; url: string }) => { snippet: string; file?: string };
   /** How long a bridge's consent request waits for an answer. */
   consentTimeoutMs?: number;
+  /** Where `npm run demo` serves its MCP server (default DEMO_URL); null: never offer it. */
+  demoUrl?: string | null;
+}
+
+/** The address `npm run demo` serves the demo server on. */
+export const DEMO_URL = 'http://127.0.0.1:8788/mcp';
+
+/**
+ * Whether the demo server answers now (any HTTP answer counts; it asks for a sign-in). Offered
+ * only then: it exists only where someone runs the project from source.
+ */
+export async function demoAnswers(url: string, timeoutMs = 800): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.status > 0;
+  } catch {
+    return false;
+  }
 }
 
 export function memorySettings(initial: Partial<Settings> = {}): SettingsStore {
@@ -120,7 +139,13 @@ export function toApiError(err: unknown): { code: string; message: string; hint?
 export interface HostedApiService extends ApiService {
   /** The broker's consent hook: asks every UI through `consent/request`, bounded in time. */
   confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind; name?: string }>;
+  /** The broker's late-name hook: a consent request for `url` that named no client takes this name. */
+  clientNamed(url: string, client: string): void;
 }
+
+/** What the broker says when a client did not introduce itself (yet). */
+export const UNNAMED_CLIENT = 'An MCP client';
+const LATE_NAMES_KEPT_MS = 60_000;
 
 export function createApiService(d: ApiServiceDeps): HostedApiService {
   const listeners = new Map<EventName, Set<(p: never) => void>>();
@@ -128,6 +153,10 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
   /** Every progress stream running now (links and discoveries), so a window that missed an event can reconcile. */
   const running = new Map<string, string>();
   const consents = new Map<string, (a: { approve: boolean; flow?: FlowKind; name?: string }) => void>();
+  /** Consent requests waiting, by id: their URL and who asks (to take a late name). */
+  const asking = new Map<string, { url: string; requestedBy: string }>();
+  /** Client names that came before their consent request went up (discovery takes a while), by URL. */
+  const lateNames = new Map<string, { client: string; at: number }>();
 
   function emit<E extends EventName>(event: E, payload: ApiEvents[E]) {
     for (const fn of listeners.get(event) ?? []) {
@@ -224,7 +253,11 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
   const idpDeps = { manager: d.manager, stream, summary: async (v: ServerView) => summary(v, await users()), changed: () => void changed() };
 
   const handlers: ApiHandlers = {
-    'app/info': async () => ({ version: d.version, host: d.host, secrets: { kind: d.cipher.kind, description: d.cipher.description, weak: d.cipher.weak }, dataDir: d.home }),
+    'app/info': async () => {
+      const demo = d.demoUrl === null ? undefined : (d.demoUrl ?? DEMO_URL);
+      const up = demo !== undefined && (await demoAnswers(demo));
+      return { version: d.version, host: d.host, secrets: { kind: d.cipher.kind, description: d.cipher.description, weak: d.cipher.weak }, dataDir: d.home, ...(up ? { demo: { url: demo } } : {}) };
+    },
     'servers/list': () => list(),
     'servers/get': async (id) => summary(await d.manager.status(id), await users()),
     'servers/preview': async (req) =>
@@ -334,22 +367,46 @@ export function createApiService(d: ApiServiceDeps): HostedApiService {
   async function confirmLink(url: string, requestedBy: string): Promise<{ approve: boolean; flow?: FlowKind; name?: string }> {
     const preview = await d.manager.preview(url);
     const requestId = randomUUID();
+    const late = lateNames.get(preview.url);
+    lateNames.delete(preview.url);
+    const who = requestedBy === UNNAMED_CLIENT && late && d.clock.now() - late.at < LATE_NAMES_KEPT_MS ? late.client : requestedBy;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const done = () => {
         consents.delete(requestId);
+        asking.delete(requestId);
+      };
+      const timer = setTimeout(() => {
+        done();
         resolve({ approve: false });
       }, d.consentTimeoutMs ?? 5 * 60_000);
       consents.set(requestId, (a) => {
         clearTimeout(timer);
+        done();
         resolve(a);
       });
-      emit('consent/request', { requestId, requestedBy, preview });
+      asking.set(requestId, { url: preview.url, requestedBy: who });
+      emit('consent/request', { requestId, requestedBy: who, preview });
     });
+  }
+
+  function clientNamed(url: string, client: string): void {
+    let named = false;
+    for (const [requestId, a] of asking) {
+      if (a.url !== url || a.requestedBy !== UNNAMED_CLIENT) continue;
+      a.requestedBy = client;
+      named = true;
+      emit('consent/update', { requestId, requestedBy: client });
+    }
+    if (named) return;
+    // Its request is still in discovery: kept a short while, for at most a few URLs.
+    lateNames.set(url, { client, at: d.clock.now() });
+    while (lateNames.size > 20) lateNames.delete(lateNames.keys().next().value!);
   }
 
   return {
     handlers,
     confirmLink,
+    clientNamed,
     on(event, fn) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

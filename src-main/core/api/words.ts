@@ -35,6 +35,41 @@ export function uiSentences(text: string | undefined): string | undefined {
   return out.length ? out.join(' ') : undefined;
 }
 
+/** The technical text without the sentences only a terminal can use (it is shown folded, in a window). */
+export function withoutCliSentences(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => sentences(line).filter((s) => !CLI_SENTENCE.test(s)).join(' '))
+    .filter((l) => l.trim())
+    .join('\n');
+}
+
+/** The host (and port) a network message names: "Could not reach 127.0.0.1:9/mcp (…)" → "127.0.0.1:9". */
+function hostIn(text: string): string | undefined {
+  const m = /\b(?:reach|find|from) (?:https?:\/\/)?([^\s/()]+?)(?=[\s/(]|\.(?:\s|$))/.exec(text);
+  return m?.[1];
+}
+
+/**
+ * Three different failures that used to read alike ("check the URL and that the server is up"):
+ * nothing listening, no answer in time, a name that does not resolve. Undefined for any other.
+ */
+export function networkWords(code: string, text: string): { message: string; hint: string } | undefined {
+  const host = hostIn(text);
+  const at = host ? ` at ${host}` : '';
+  if (/\bECONNREFUSED\b/.test(text)) {
+    return { message: `Nothing is listening${at}: the server is not running there, or the address or port is wrong.`, hint: 'Check the address. If the server runs on this machine, start it, then try again.' };
+  }
+  if (/\b(ENOTFOUND|EAI_AGAIN)\b/.test(text) || /^Could not find /.test(text)) {
+    return { message: `No server is known by the name ${host ?? 'in this address'}.`, hint: 'Check the spelling of the address, and that this computer is online.' };
+  }
+  if (code === 'timeout' || /\b(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT)\b/.test(text)) {
+    if (/browser|device code/i.test(text)) return undefined;
+    return { message: `No answer from ${host ?? 'the server'} in time.`, hint: 'The server may be down or very slow, or a firewall may be in the way. Try again in a moment.' };
+  }
+  return undefined;
+}
+
 const WHY: Record<string, string> = {
   revoked: 'was signed out',
   'more-scope': 'needs more permissions',
@@ -43,7 +78,8 @@ const WHY: Record<string, string> = {
 
 /** The UI's account of an error (code, message and hint as core gave them). */
 export function uiError(e: { code: string; message: string; hint?: string }): UiError {
-  const original = e.hint ? `${e.message}\n${e.hint}` : e.message;
+  // Folded "details" are read in the window too: no terminal-only sentences there either.
+  const original = withoutCliSentences(e.hint ? `${e.message}\n${e.hint}` : e.message) || e.message;
   const withDetail = (message: string, hint?: string): UiError => ({ code: e.code, message, ...(hint ? { hint } : {}), ...(original !== message ? { detail: original } : {}) });
   switch (e.code) {
     case 'authorization':
@@ -52,6 +88,10 @@ export function uiError(e: { code: string; message: string; hint?: string }): Ui
     case 'timeout':
       if (/No answer from the browser/i.test(e.message)) return withDetail('The sign-in was not finished in the browser in time, so it was stopped.', 'Choose “Try again” when you are ready to approve.');
       if (/device code was not approved/i.test(e.message)) return withDetail('The code was not entered in time, so the sign-in was stopped.', 'Choose “Try again” for a new code.');
+      {
+        const w = networkWords(e.code, e.message);
+        if (w) return withDetail(w.message, w.hint);
+      }
       break;
     case 'needs-reauth': {
       const m = /^Sign-in for '(.+?)' (was revoked|needs more permissions|has expired)/.exec(e.message);
@@ -68,6 +108,11 @@ export function uiError(e: { code: string; message: string; hint?: string }): Ui
       break;
     case 'internal':
       return { code: e.code, message: e.message };
+    case 'network': {
+      const w = networkWords(e.code, e.message);
+      if (w) return withDetail(w.message, w.hint);
+      break;
+    }
   }
   const message = uiSentences(e.message) ?? e.message;
   const hint = uiSentences(e.hint);

@@ -29,6 +29,8 @@ export interface BrokerDeps {
    * it (headless daemon) the browser opens directly, as `mcp-tokens link` would.
    */
   confirmLink?: (url: string, requestedBy: string) => Promise<{ approve: boolean; flow?: 'browser' | 'device'; name?: string }>;
+  /** A bridge learnt its client's name after asking to link `url` (a late initialize): the consent card takes it. */
+  onClientNamed?: (url: string, client: string) => void;
 }
 
 interface Backoff {
@@ -291,6 +293,17 @@ export class Broker {
       name ??= answer.name;
     }
     return this.linkOnce(url, { ...(name ? { name } : {}), ...(flow ? { flow } : {}) });
+  }
+
+  /** The client's name arrived after its bridge asked to link `url`: passed on to whoever asks the person. */
+  nameClient(url: string, client: string): void {
+    let key: string;
+    try {
+      key = normalizeUrl(url);
+    } catch {
+      return;
+    }
+    this.d.onClientNamed?.(key, client);
   }
 
   /** Refresh now, in line with the bridges' own requests for this server. */

@@ -18,7 +18,9 @@ export type BrokerRequest =
   | { id: number; method: 'status'; params: Record<string, never> }
   | { id: number; method: 'subscribe'; params: Record<string, never> }
   | { id: number; method: 'signProof'; params: SignProofParams }
-  | { id: number; method: 'resolveProxy'; params: { url: string } };
+  | { id: number; method: 'resolveProxy'; params: { url: string } }
+  /** The MCP client's name, when its initialize came after the bridge asked to link `url`: the consent card takes it. */
+  | { id: number; method: 'nameClient'; params: { url: string; client: string } };
 
 /** A DPoP proof for one request to the server (RFC 9449 §4): the broker signs, the key stays with it. */
 export interface SignProofParams {
@@ -58,6 +60,7 @@ export interface BrokerResults {
   signProof: { proof: string };
   /** The app's system proxy answer for a URL (PAC style, "PROXY host:port; DIRECT"); null: none known (a headless broker). */
   resolveProxy: { pac: string | null };
+  nameClient: { ok: true };
 }
 
 export type BrokerResponse =
@@ -142,6 +145,11 @@ export function parseRequest(line: string): BrokerRequest {
       const nonce = p.nonce;
       if (nonce !== undefined && (typeof nonce !== 'string' || !nonce || nonce.length > 1024 || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce))) throw new ProtocolError('"nonce" must be a printable string');
       return { id, method: 'signProof', params: { server: str(p, 'server'), htm, htu, ath, ...(typeof nonce === 'string' ? { nonce } : {}) } };
+    }
+    case 'nameClient': {
+      const c = clientOf(p);
+      if (!c.client) throw new ProtocolError('"client" must be a printable name');
+      return { id, method: 'nameClient', params: { url: str(p, 'url', 8192), client: c.client } };
     }
     case 'resolveProxy': {
       const url = str(p, 'url', 8192);

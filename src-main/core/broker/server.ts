@@ -168,6 +168,9 @@ async function listenAsWinner(broker: Broker, opts: BrokerServerOptions, isPipe:
           return { ok: true };
         case 'signProof':
           return broker.signProof(req.params);
+        case 'nameClient':
+          broker.nameClient(req.params.url, req.params.client);
+          return { ok: true };
         case 'resolveProxy':
           // Bridges started by MCP clients lack the app's network settings: the app answers for them.
           return { pac: await systemProxyAnswer(new URL(req.params.url)) };

@@ -12,4 +12,5 @@ export { migrationNotes, type MigrationNote, type NoteKind } from './mcp-remote-
 export { readMcpRemoteGrants, mcpRemoteAuthDir, summarizeGrant, deleteGrantFiles, type McpRemoteGrant, type McpRemoteTokens, type McpRemoteClientInfo, type GrantSummary } from './grants.js';
 export { planMigration, applyMigration, type MigrationPlan, type PlannedEntry, type PlannedFile, type GrantToImport, type ImportGrant, type ApplyOptions, type ApplyResult } from './migrate.js';
 export { importArgsOf, managerGrantImporter } from './import-grant.js';
+export { clientFound, sharedConfigDirs, type FoundFacts } from './found.js';
 export { runningLauncher, findCliBin, dataDirEnv, withDataDir, checkLauncher, assertLauncherWorks, type LauncherCheck } from './launcher.js';

@@ -4,7 +4,7 @@ import { VERSION } from '../platform/version.js';
 import { checkResourceAllowed } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { authParams, challengeSchemes } from './challenge.js';
 import { UserError } from '../platform/errors.js';
-import { netFetch, networkErrorIn } from '../platform/network.js';
+import { errorCode, netFetch, networkErrorIn } from '../platform/network.js';
 import { type FetchFn, httpRequest, parseJsonObject } from './http.js';
 import type { AsMetadata } from '../types.js';
 import { canonicalResource, checkNamedUrl, displayUrl, safeHttpUrl } from '../platform/urls.js';
@@ -136,7 +136,8 @@ async function rawProbe(url: URL, fetchFn: FetchFn, timeoutMs: number, init: Req
     }
     const net = networkErrorIn(err);
     if (net) throw new UserError('network', net.message, 'Nothing was stored.', { cause: err });
-    const code = (err as { cause?: { code?: string } }).cause?.code;
+    // The system's code (ECONNREFUSED, ENOTFOUND…) may sit deeper than the first cause; the UI words it by code.
+    const code = errorCode(err);
     throw new UserError('network', `Could not reach ${displayUrl(url)}${code ? ` (${code})` : ''}.`, 'Check the URL and that the server is up.');
   } finally {
     clearTimeout(timer);

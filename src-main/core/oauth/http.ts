@@ -1,7 +1,7 @@
 // Bounded HTTP for discovery: every request has a timeout and a size cap, never follows
 // redirects silently, and reports failures in words.
 import { UserError } from '../platform/errors.js';
-import { netFetch, networkErrorIn } from '../platform/network.js';
+import { errorCode, netFetch, networkErrorIn } from '../platform/network.js';
 import { displayUrl } from '../platform/urls.js';
 
 export type FetchFn = typeof fetch;
@@ -31,7 +31,8 @@ export async function httpRequest(
     }
     const net = networkErrorIn(err);
     if (net) throw new UserError('network', net.message, 'Nothing was stored.', { cause: err });
-    const code = e.cause?.code ? ` (${e.cause.code})` : '';
+    const sys = errorCode(err);
+    const code = sys ? ` (${sys})` : '';
     throw new UserError('network', `Could not reach ${displayUrl(url)}${code}.`, 'Check the URL and that the server is up, then try again.', { cause: err });
   }
   const text = await readCapped(res, MAX_DOC_BYTES, url);
