@@ -2,7 +2,7 @@
 // and removing a server's bridge entry again (the same care as adding: a backup first, a
 // minimal text edit checked by re-parsing, an atomic write, never a file that does not parse).
 import path from 'node:path';
-import { bridgeTargetOf, CLIENT_KINDS, CLIENT_NAMES, clientFound, commandLineOf, homeDir, sharedConfigDirs, defaultConfigPath, descriptor, entriesIn, parseMcpRemote, scanClientConfigs, textWithoutEntries, type ClientFs } from '../clients/index.js';
+import { bridgeTargetOf, CLIENT_KINDS, CLIENT_NAMES, clientFound, commandLineOf, homeDir, installMarkers, sharedConfigDirs, defaultConfigPath, descriptor, entriesIn, parseMcpRemote, scanClientConfigs, textWithoutEntries, type ClientFs } from '../clients/index.js';
 import { nodeClientFs, sameUrlKey, withFreshConfig, writeConfig } from '../clients/config-file.js';
 import type { JsonValue } from '../clients/jsonc.js';
 import { redact } from '../platform/redact.js';
@@ -32,7 +32,11 @@ export async function listClients(d: ClientEntriesDeps, servers: Array<{ id: str
     // A client never configured counts as installed when its own folder is there (not the home folder).
     const home = homeDir(env, platform);
     const exists = async (p: string) => (await fs.mode(p).catch(() => undefined)) !== undefined;
-    const markers = s.kind === 'claude-code' ? [{ path: path.join(home, '.claude'), exists: await exists(path.join(home, '.claude')) }] : [];
+    // The client's own signs (its folders, its command on PATH), from the clients table.
+    const signs = installMarkers(s.kind, env, platform);
+    const p = platform === 'win32' ? path.win32 : path.posix;
+    const bins = signs.bin ? (env.PATH ?? '').split(p.delimiter).filter((d) => d && p.isAbsolute(d)).flatMap((d) => (platform === 'win32' ? [`${signs.bin}.exe`, `${signs.bin}.cmd`] : [signs.bin!]).map((b) => p.join(d, b))) : [];
+    const markers = await Promise.all([...signs.dirs, ...bins].map(async (m) => ({ path: m, exists: await exists(m) })));
     const found = clientFound({ file: s.path, fileExists: s.exists, dirExists: await exists(path.dirname(s.path)), sharedDirs: sharedConfigDirs(env, platform, home), markers, platform });
     const top = s.containers.find((c) => c.path.join('\0') === descriptor(s.kind).container.join('\0'));
     const bridged: ClientOverview['bridged'] = [];
