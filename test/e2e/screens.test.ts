@@ -135,6 +135,14 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     // Scopes in plain words, the raw name beside.
     expect(await card.getByRole('list', { name: 'Scopes' }).textContent()).toMatch(/Use the server’s tools\s*mcp:tools/);
     minor.push(...(await auditScreen(a, 'consent-card', { fullPage: true })));
+    // At 800×600 "Approve and sign in" is in view without scrolling (the card's buttons stick to the bottom).
+    await a.setViewportSize({ width: 800, height: 600 });
+    const approveBox = await card.getByRole('button', { name: 'Approve and sign in' }).boundingBox();
+    expect(approveBox).not.toBeNull();
+    expect(approveBox!.y + approveBox!.height).toBeLessThanOrEqual(600);
+    expect(approveBox!.y).toBeGreaterThanOrEqual(0);
+    minor.push(...(await auditScreen(a, 'consent-card-800x600', { themes: ['light'] })));
+    await a.setViewportSize({ width: 1280, height: 800 });
     // Window B saw the discovery's progress events: none may leave a card behind.
     await b.waitForTimeout(300);
     expect(await b.getByRole('heading', { name: 'Sign-ins in progress' }).count()).toBe(0);
@@ -185,6 +193,37 @@ describe('manager UI screens (issue 19) in Chromium', { timeout: 300_000 }, () =
     expect(await facts.textContent()).not.toContain('Not used yet');
     expect(await a.getByRole('region', { name: 'Token' }).getByRole('note', { name: 'Weak protection of tokens' }).isVisible()).toBe(true);
     minor.push(...(await auditScreen(a, 'server-detail', { fullPage: true })));
+    // At 800×600 the audience URL wraps after a slash, never inside the host.
+    await a.setViewportSize({ width: 800, height: 600 });
+    const host = new URL(rig.mcpUrl).host;
+    const hostLines = await a
+      .getByRole('region', { name: 'Token' })
+      .locator('.url-wrap')
+      .first()
+      .evaluate((el, h) => {
+        // The line boxes the host's characters sit on: one when it is not broken.
+        const text = el.textContent ?? '';
+        const at = text.indexOf(h);
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        const tops = new Set<number>();
+        let offset = 0;
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const len = n.textContent?.length ?? 0;
+          for (let i = 0; i < len; i++) {
+            if (offset + i >= at && offset + i < at + h.length) {
+              const r = document.createRange();
+              r.setStart(n, i);
+              r.setEnd(n, i + 1);
+              tops.add(Math.round(r.getBoundingClientRect().top));
+            }
+          }
+          offset += len;
+        }
+        return tops.size;
+      }, host);
+    expect(hostLines).toBe(1);
+    minor.push(...(await auditScreen(a, 'server-detail-800x600', { themes: ['light'], fullPage: true })));
+    await a.setViewportSize({ width: 1280, height: 800 });
     await a.getByRole('button', { name: '← All servers' }).click();
 
     // A second server, linked by a bridge started with its URL: the app asks first, naming the client.
