@@ -147,7 +147,7 @@ describe('workload identity (SEP-1933)', () => {
       // Not rotated this time: the AS refuses the replayed assertion. Reported, not retried.
       await sleep(4200);
       const n = bearer().length;
-      await expect(whoami(s)).rejects.toThrow(/refused by the authorization server.*already used/);
+      await expect(whoami(s)).rejects.toThrow(/can no longer get tokens: The authorization server refused the workload assertion \(invalid_grant: .*already used/);
       await expect(whoami(s)).rejects.toThrow(/already used/);
       await expect(whoami(s)).rejects.toThrow(/already used/);
       expect(bearer().length - n).toBe(1);
@@ -174,6 +174,13 @@ describe('company sign-in (SEP-990)', () => {
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout)).toMatchObject({ name: 'acme', status: 'signed-in', signedIn: { email: 'alice@company.example', hasRefreshToken: true } });
     const f = await secretFile(home, 'secret', 'desktop-secret-0123456789');
+    // The company has not given this person the wiki: the IdP refuses the exchange, said as such, nothing stored.
+    c.idp.deniedResources.add(c.mcpUrl2);
+    const denied = await runCli(['link', c.mcpUrl2, '--json', '--idp', 'acme', '--client-id', 'company-desktop', '--client-secret-file', f], env);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('The identity provider refused to grant access to this server (invalid_grant: User is not assigned to this application.)');
+    expect(JSON.parse((await runCli(['list', '--json'], env)).stdout).servers).toEqual([]);
+    c.idp.deniedResources.clear();
     const ids: string[] = [];
     for (const url of [c.mcpUrl, c.mcpUrl2]) {
       const r = await runCli(['link', url, '--json', '--idp', 'acme', '--client-id', 'company-desktop', '--client-secret-file', f], env);

@@ -79,6 +79,8 @@ export interface Company {
     tokenRequests: CompanyTokenRequest[];
     /** Ends every sign-in at the IdP: refresh tokens are refused from now on (invalid_grant). */
     endSession(): void;
+    /** Resources the company does not let this person use: the token exchange is refused for them. */
+    deniedResources: Set<string>;
     /** An ID token for `sub`, as the IdP would issue it (for --id-token-file). */
     idToken(sub: string, ttlS?: number): Promise<string>;
   };
@@ -111,6 +113,7 @@ export async function startCompany(o: CompanyOptions = {}): Promise<Company> {
   const codes = new Map<string, { sub: string; challenge: string; redirectUri: string; nonce?: string }>();
   const refreshTokens = new Map<string, string>(); // refresh token -> sub
   let sessionEnded = false;
+  const deniedResources = new Set<string>();
   let idpIssuer = '';
   let asIssuer = '';
   let resource = '';
@@ -203,6 +206,7 @@ export async function startCompany(o: CompanyOptions = {}): Promise<Company> {
         return fail('invalid_grant', `ID token not accepted: ${(e as Error).message}`);
       }
       if (sessionEnded) return fail('invalid_grant', 'The session has ended.');
+      if (deniedResources.has(b.get('resource') ?? '')) return fail('invalid_grant', 'User is not assigned to this application.');
       const jag = await new SignJWT({ client_id: 'company-desktop', resource: b.get('resource') ?? undefined, ...(b.get('scope') ? { scope: b.get('scope')! } : {}) })
         .setProtectedHeader({ alg: 'ES256', typ: 'oauth-id-jag+jwt' })
         .setIssuer(idpIssuer)
@@ -379,6 +383,7 @@ export async function startCompany(o: CompanyOptions = {}): Promise<Company> {
       endSession: () => {
         sessionEnded = true;
       },
+      deniedResources,
       idToken: (sub, ttl) => idToken(sub, ttl),
     },
     as: { issuer: asIssuer, tokenRequests: asRequests, issuedAccessTokens: issued },

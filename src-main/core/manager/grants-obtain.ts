@@ -3,7 +3,7 @@
 // company sign-in (the IdP's ID token exchanged for an ID-JAG, then the JWT bearer grant).
 import { readFile, stat } from 'node:fs/promises';
 import * as grants from '../oauth/grants.js';
-import type { TokenResult } from '../oauth/oauth.js';
+import { OAuthWireError, type TokenResult } from '../oauth/oauth.js';
 import { UserError } from '../platform/errors.js';
 import { defaultRedactor } from '../platform/redact.js';
 import type { AsMetadata, ClientRecord, GrantKind, VaultData } from '../types.js';
@@ -67,16 +67,28 @@ export async function obtain(ctx: ManagerContext, p: MachinePlan): Promise<Token
   const target = { resource: p.resource, ...(p.scopes.length ? { scopes: p.scopes } : {}) };
   switch (p.kind) {
     case 'client_credentials':
-      return grants.clientCredentials(config, target);
+      try {
+        return await grants.clientCredentials(config, target);
+      } catch (e) {
+        throw e instanceof OAuthWireError ? grants.reword(e, 'The authorization server refused the client credentials', 'Check the client id and its secret or key.') : e;
+      }
     case 'jwt_bearer': {
       if (!p.assertionFile) throw new UserError('vault', 'The assertion file of this workload grant is not recorded.', 'Link the server again with --assertion-file.');
-      return grants.jwtBearer(config, await readAssertion(p.assertionFile), target, 'presenting the workload assertion');
+      try {
+        return await grants.jwtBearer(config, await readAssertion(p.assertionFile), target, 'presenting the workload assertion');
+      } catch (e) {
+        throw e instanceof OAuthWireError ? grants.reword(e, 'The authorization server refused the workload assertion', 'Check that the platform still writes a fresh token to the assertion file, for this authorization server as audience.') : e;
+      }
     }
     case 'idp': {
       if (!p.idp) throw new UserError('vault', 'The company identity provider of this grant is not recorded.', 'Link the server again with --idp.');
       const idJag = await idTokenFor(ctx, p.idp, (idToken, idpConfig) => grants.exchangeForIdJag(idpConfig, idToken, { audience: p.as.issuer, ...target }));
       defaultRedactor.add(idJag);
-      return grants.jwtBearer(config, idJag, target, 'presenting the grant from your company sign-in');
+      try {
+        return await grants.jwtBearer(config, idJag, target, 'presenting the grant from your company sign-in');
+      } catch (e) {
+        throw e instanceof OAuthWireError ? grants.reword(e, `The server's authorization server refused the grant from your company sign-in through ${p.idp}`, 'Ask the server\'s operator whether it trusts your company\'s sign-in for this app (and this client id).') : e;
+      }
     }
   }
 }

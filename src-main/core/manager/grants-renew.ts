@@ -25,8 +25,9 @@ export function machineReauthError(r: ServerRecord): UserError {
       : kind === 'jwt_bearer'
         ? `mcp-tokens link ${r.url} --assertion-file ${r.assertionFile ?? 'F'} --grant jwt-bearer`
         : `mcp-tokens link ${r.url} --idp ${r.idp ?? '<name>'} --client-id ID`;
-  const why = r.state.reason === 'revoked' ? 'was signed out' : 'was refused by the authorization server';
-  return new UserError('needs-reauth', `The ${label.toLowerCase()} of '${r.name}' ${why}${r.state.detail ? `: ${r.state.detail}` : '.'}`, `Fix the credentials, then link it again: ${relink}`);
+  const what = `'${r.name}' (${label.toLowerCase()})`;
+  const message = r.state.reason === 'revoked' ? `${what} was signed out.` : `${what} can no longer get tokens${r.state.detail ? `: ${r.state.detail}` : '.'}`;
+  return new UserError('needs-reauth', message, `Fix the credentials, then link it again: ${relink}`);
 }
 
 export function isRefusal(e: OAuthWireError): boolean {

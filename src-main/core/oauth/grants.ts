@@ -9,7 +9,7 @@ import { netFetch } from '../platform/network.js';
 import { isInsecureLoopback } from '../platform/urls.js';
 import type { AsMetadata } from '../types.js';
 import { clientSecretBasic } from './client-auth.js';
-import { OAUTH_TIMEOUT_S, type TokenResult, wireError } from './oauth.js';
+import { describeOAuthError, OAUTH_TIMEOUT_S, OAuthWireError, type TokenResult, wireError } from './oauth.js';
 
 export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -183,13 +183,20 @@ export async function exchangeForIdJag(config: client.Configuration, idToken: st
       }),
     );
   } catch (e) {
-    throw wireError(e, 'exchanging your company sign-in for a grant at the identity provider');
+    throw reword(wireError(e, 'exchanging your company sign-in for a grant at the identity provider'), 'The identity provider refused to grant access to this server', 'Ask your company\'s administrator whether you may use this server.');
   }
   const issued = (r as { issued_token_type?: unknown }).issued_token_type;
   if (issued !== undefined && issued !== TOKEN_TYPE_ID_JAG) {
     throw new UserError('token', `The identity provider issued a ${String(issued).slice(0, 100)} instead of an ID-JAG (${TOKEN_TYPE_ID_JAG}).`, 'The IdP is not set up for enterprise-managed authorization of this server; ask its administrator.');
   }
   return r.access_token;
+}
+
+/** A refusal in words that name who refused; the AS's own words stay in brackets. */
+export function reword(e: OAuthWireError, who: string, hint: string): OAuthWireError {
+  if (e.kind !== 'dead-grant' && e.oauthError === undefined) return e;
+  const words = describeOAuthError(e.cause);
+  return new OAuthWireError(e.kind, `${who} (${words}).`, hint, { ...(e.oauthError !== undefined ? { oauthError: e.oauthError } : {}), ...(e.status !== undefined ? { status: e.status } : {}), cause: e.cause });
 }
 
 /** Renews the person's ID token at the IdP with its refresh token (OpenID Connect §12). */
