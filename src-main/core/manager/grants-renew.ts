@@ -8,7 +8,7 @@ import type { GrantInfo, ServerRecord, VaultData } from '../types.js';
 import type { ManagerContext } from './context.js';
 import { authFromVault, type MachinePlan, obtain } from './grants-obtain.js';
 import { grantLabel, grantKindOf } from './grants-view.js';
-import { appendActivity, grantFrom } from './records.js';
+import { appendActivity, recordRenewal } from './records.js';
 
 type TokenSecrets = VaultData['secrets']['tokens'][string];
 
@@ -72,15 +72,7 @@ export async function renewMachine(
     const now = ctx.d.clock.now();
     if (result) {
       d.secrets.tokens[id] = { accessToken: result.accessToken };
-      const g = grantFrom(result, cur.grant?.scope ?? cur.requestedScopes, now, (cur.grant?.refreshCount ?? 0) + 1);
-      g.hasRefreshToken = false;
-      g.lastRefreshAt = now;
-      g.lastRefreshCause = cause;
-      g.obtainedAt = cur.grant?.obtainedAt ?? now;
-      cur.grant = g;
-      cur.state = { status: 'ok' };
-      cur.updatedAt = now;
-      cur.activity = appendActivity(cur.activity, { at: now, kind: 'refreshed', ...(cause === 'rejected' ? { detail: 'the server rejected the previous token' } : {}) });
+      recordRenewal(cur, result, now, cause, false);
       return;
     }
     const message = failure instanceof Error ? failure.message : String(failure);

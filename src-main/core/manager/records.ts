@@ -59,6 +59,22 @@ export function grantFrom(t: wire.TokenResult, requested: string[], now: number,
   } as NonNullable<ServerRecord['grant']>;
 }
 
+/**
+ * Records a renewed token on the server: the new grant (counted, keeping when it was first
+ * obtained), state ok, and a 'refreshed' activity line. Used by every kind of renewal.
+ */
+export function recordRenewal(r: ServerRecord, result: wire.TokenResult, now: number, cause: NonNullable<ServerRecord['grant']>['lastRefreshCause'], hasRefreshToken: boolean): void {
+  const g = grantFrom(result, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
+  g.hasRefreshToken = hasRefreshToken;
+  g.lastRefreshAt = now;
+  g.lastRefreshCause = cause;
+  g.obtainedAt = r.grant?.obtainedAt ?? now;
+  r.grant = g;
+  r.state = { status: 'ok' };
+  r.updatedAt = now;
+  r.activity = appendActivity(r.activity, { at: now, kind: 'refreshed', ...(cause === 'rejected' ? { detail: 'the server rejected the previous token' } : {}) });
+}
+
 export function secretTokens(t: wire.TokenResult) {
   return { accessToken: t.accessToken, ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}), ...(t.idToken ? { idToken: t.idToken } : {}) };
 }

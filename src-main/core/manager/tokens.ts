@@ -11,7 +11,7 @@ import type { ManagerContext } from './context.js';
 import { dpopKeyOf } from './dpop.js';
 import { isMachineGrant } from './grants-view.js';
 import { machineReauthError, renewMachine } from './grants-renew.js';
-import { appendActivity, findServer, grantFrom } from './records.js';
+import { appendActivity, findServer, recordRenewal } from './records.js';
 import { minValidityMs, needsRefresh, tokenLifetimeMs } from './status.js';
 import { type ServerView, status } from './views.js';
 
@@ -225,15 +225,7 @@ async function refreshIfAlone(ctx: ManagerContext, id: string, stillNeeded: (r: 
     if (result) {
       // Keep the old refresh token when the AS does not rotate it.
       d.secrets.tokens[id] = { accessToken: result.accessToken, refreshToken: result.refreshToken ?? refreshToken, ...(result.idToken ? { idToken: result.idToken } : {}) };
-      const g = grantFrom(result, r.grant?.scope ?? r.requestedScopes, now, (r.grant?.refreshCount ?? 0) + 1);
-      g.hasRefreshToken = true;
-      g.lastRefreshAt = now;
-      g.lastRefreshCause = cause;
-      g.obtainedAt = r.grant?.obtainedAt ?? now;
-      r.grant = g;
-      r.state = { status: 'ok' };
-      r.updatedAt = now;
-      r.activity = appendActivity(r.activity, { at: now, kind: 'refreshed', ...(cause === 'rejected' ? { detail: 'the server rejected the previous token' } : {}) });
+      recordRenewal(r, result, now, cause, true);
       return;
     }
     const e = failure!;

@@ -9,7 +9,7 @@ import { netFetch } from '../platform/network.js';
 import { isInsecureLoopback } from '../platform/urls.js';
 import type { AsMetadata } from '../types.js';
 import { clientSecretBasic } from './client-auth.js';
-import { describeOAuthError, OAUTH_TIMEOUT_S, OAuthWireError, type TokenResult, wireError } from './oauth.js';
+import { describeOAuthError, OAUTH_TIMEOUT_S, OAuthWireError, toResult, type TokenResult, wireError } from './oauth.js';
 
 export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -130,17 +130,6 @@ export async function machineConfig(as: AsMetadata, auth: MachineAuth): Promise<
   config[client.customFetch] = netFetch as client.CustomFetch;
   if (isInsecureLoopback(as.issuer) || isInsecureLoopback(String(as.token_endpoint))) client.allowInsecureRequests(config);
   return config;
-}
-
-function toResult(r: client.TokenEndpointResponse): TokenResult {
-  return {
-    accessToken: r.access_token,
-    tokenType: r.token_type,
-    ...(r.refresh_token ? { refreshToken: r.refresh_token } : {}),
-    ...(r.id_token ? { idToken: r.id_token } : {}),
-    ...(typeof r.expires_in === 'number' ? { expiresIn: r.expires_in } : {}),
-    ...(typeof r.scope === 'string' ? { scope: r.scope } : {}),
-  };
 }
 
 function params(p: { resource?: string; scopes?: string[] }, extra: Record<string, string> = {}): Record<string, string> {

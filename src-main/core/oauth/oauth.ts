@@ -108,7 +108,8 @@ export interface TokenResult {
   scope?: string;
 }
 
-function toResult(r: oauth.TokenEndpointResponse): TokenResult {
+/** A token endpoint's answer as we keep it (oauth4webapi's and openid-client's have this shape). */
+export function toResult(r: oauth.TokenEndpointResponse): TokenResult {
   return {
     accessToken: r.access_token,
     tokenType: r.token_type,
