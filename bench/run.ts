@@ -95,35 +95,48 @@ async function dpopSteady(round: number, s: Subject, r: Round): Promise<void> {
   if (!opened) return;
   const { client, close } = opened.session;
   try {
-    await step(round, `${k}: ${WARM_CALLS} warm-up calls`, async () => {
-      for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
-    });
-    const c1: number[] = [];
-    await step(round, `${k}: ${CALLS} calls, 1 in flight`, async () => {
-      for (let j = 0; j < CALLS; j++) {
-        const t0 = performance.now();
-        await echo(client, `call ${j}`);
-        c1.push(performance.now() - t0);
-      }
-    });
-    if (c1.length === CALLS) r.c1p50[k] = median(c1);
-    let next = 0;
-    let done = 0;
-    const w0 = performance.now();
-    const ok = await step(round, `${k}: ${CALLS} calls, ${CONCURRENCY} in flight`, () =>
-      Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          for (let j = next++; j < CALLS; j = next++) {
-            await echo(client, `par ${j}`);
-            done++;
-          }
-        }),
-      ),
-    );
-    if (ok) r.thr[k] = (done / (performance.now() - w0)) * 1000;
+    const c1 = await sequentialCalls(round, k, client);
+    if (c1) r.c1p50[k] = median(c1);
+    const c16 = await concurrentCalls(round, k, client);
+    if (c16) r.thr[k] = c16.perSecond;
   } finally {
     await close();
   }
+}
+
+/** Warm-up, then CALLS echo calls one at a time: each call's latency, or undefined if a step failed. */
+async function sequentialCalls(round: number, k: string, client: Client): Promise<number[] | undefined> {
+  await step(round, `${k}: ${WARM_CALLS} warm-up calls`, async () => {
+    for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
+  });
+  const c1: number[] = [];
+  await step(round, `${k}: ${CALLS} calls, 1 in flight`, async () => {
+    for (let j = 0; j < CALLS; j++) {
+      const t0 = performance.now();
+      await echo(client, `call ${j}`);
+      c1.push(performance.now() - t0);
+    }
+  });
+  return c1.length === CALLS ? c1 : undefined;
+}
+
+/** CALLS echo calls, CONCURRENCY in flight: each call's latency and the calls per second. */
+async function concurrentCalls(round: number, k: string, client: Client): Promise<{ latencies: number[]; perSecond: number } | undefined> {
+  const latencies: number[] = [];
+  let next = 0;
+  const w0 = performance.now();
+  const ok = await step(round, `${k}: ${CALLS} calls, ${CONCURRENCY} in flight`, () =>
+    Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let j = next++; j < CALLS; j = next++) {
+          const t0 = performance.now();
+          await echo(client, `par ${j}`);
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    ),
+  );
+  return ok ? { latencies, perSecond: (latencies.length / (performance.now() - w0)) * 1000 } : undefined;
 }
 
 /** Runs one step; a failure is recorded (and the step's figure left out), never thrown. */
@@ -201,41 +214,18 @@ async function steadyState(round: number, s: Subject, r: Round): Promise<void> {
   if (!opened) return;
   const { client, pid, close } = opened.session;
   try {
-    await step(round, `${k}: ${WARM_CALLS} warm-up calls`, async () => {
-      for (let j = 0; j < WARM_CALLS; j++) await echo(client, `warm ${j}`);
-    });
-    const c1: number[] = [];
-    await step(round, `${k}: ${CALLS} calls, 1 in flight`, async () => {
-      for (let j = 0; j < CALLS; j++) {
-        const t0 = performance.now();
-        await echo(client, `call ${j}`);
-        c1.push(performance.now() - t0);
-      }
-    });
-    if (c1.length === CALLS) {
+    const c1 = await sequentialCalls(round, k, client);
+    if (c1) {
       r.c1p50[k] = median(c1);
       r.c1p99[k] = pct(c1, 0.99);
     }
     const mem = await procMem(pid);
     if (mem) r.hwm[k] = mem.hwm;
 
-    const c16: number[] = [];
-    let next = 0;
-    const w0 = performance.now();
-    const ok = await step(round, `${k}: ${CALLS} calls, ${CONCURRENCY} in flight`, () =>
-      Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          for (let j = next++; j < CALLS; j = next++) {
-            const t0 = performance.now();
-            await echo(client, `par ${j}`);
-            c16.push(performance.now() - t0);
-          }
-        }),
-      ),
-    );
-    if (ok) {
-      r.thr[k] = (c16.length / (performance.now() - w0)) * 1000;
-      r.c16p50[k] = median(c16);
+    const c16 = await concurrentCalls(round, k, client);
+    if (c16) {
+      r.thr[k] = c16.perSecond;
+      r.c16p50[k] = median(c16.latencies);
     }
     const mem2 = await procMem(pid);
     if (mem2) r.rss[k] = mem2.rss;
