@@ -93,6 +93,11 @@ function envDir(c: PathContext, name: string): string | undefined {
   return v !== undefined && c.p.isAbsolute(v) ? v : undefined;
 }
 
+/** A client's own folder: the one its environment variable names, else `~/<dot>`. */
+function clientDir(c: PathContext, name: string, dot: string): string {
+  return envDir(c, name) ?? c.p.join(c.home, dot);
+}
+
 export const CLIENTS: readonly ClientDescriptor[] = [
   {
     kind: 'claude',
@@ -135,9 +140,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     format: 'toml',
     container: ['mcp_servers'],
     shape: 'plain',
-    file: (c) => c.p.join(envDir(c, 'CODEX_HOME') ?? c.p.join(c.home, '.codex'), 'config.toml'),
+    file: (c) => c.p.join(clientDir(c, 'CODEX_HOME', '.codex'), 'config.toml'),
     npm: '@openai/codex',
-    installed: { dirs: (c) => [envDir(c, 'CODEX_HOME') ?? c.p.join(c.home, '.codex')], bin: 'codex' },
+    installed: { dirs: (c) => [clientDir(c, 'CODEX_HOME', '.codex')], bin: 'codex' },
   },
   {
     kind: 'copilot-cli',
@@ -145,9 +150,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     format: 'json',
     container: ['mcpServers'],
     shape: 'copilot',
-    file: (c) => c.p.join(envDir(c, 'COPILOT_HOME') ?? c.p.join(c.home, '.copilot'), 'mcp-config.json'),
+    file: (c) => c.p.join(clientDir(c, 'COPILOT_HOME', '.copilot'), 'mcp-config.json'),
     npm: '@github/copilot',
-    installed: { dirs: (c) => [envDir(c, 'COPILOT_HOME') ?? c.p.join(c.home, '.copilot')], bin: 'copilot' },
+    installed: { dirs: (c) => [clientDir(c, 'COPILOT_HOME', '.copilot')], bin: 'copilot' },
   },
   {
     kind: 'opencode',
@@ -177,9 +182,9 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     format: 'json',
     container: ['mcpServers'],
     shape: 'plain',
-    file: (c) => c.p.join(envDir(c, 'CLINE_DIR') ?? c.p.join(c.home, '.cline'), 'data', 'settings', 'cline_mcp_settings.json'),
+    file: (c) => c.p.join(clientDir(c, 'CLINE_DIR', '.cline'), 'data', 'settings', 'cline_mcp_settings.json'),
     npm: 'cline',
-    installed: { dirs: (c) => [envDir(c, 'CLINE_DIR') ?? c.p.join(c.home, '.cline')], bin: 'cline' },
+    installed: { dirs: (c) => [clientDir(c, 'CLINE_DIR', '.cline')], bin: 'cline' },
   },
   {
     kind: 'continue',
@@ -188,11 +193,11 @@ export const CLIENTS: readonly ClientDescriptor[] = [
     container: ['mcpServers'],
     list: true,
     shape: 'continue',
-    file: (c) => c.p.join(envDir(c, 'CONTINUE_GLOBAL_DIR') ?? c.p.join(c.home, '.continue'), 'config.yaml'),
+    file: (c) => c.p.join(clientDir(c, 'CONTINUE_GLOBAL_DIR', '.continue'), 'config.yaml'),
     // Continue's config.yaml schema requires these at the top.
     newFile: { name: 'Local Config', version: '1.0.0', schema: 'v1' },
     npm: '@continuedev/cli',
-    installed: { dirs: (c) => [envDir(c, 'CONTINUE_GLOBAL_DIR') ?? c.p.join(c.home, '.continue')], bin: 'cn' },
+    installed: { dirs: (c) => [clientDir(c, 'CONTINUE_GLOBAL_DIR', '.continue')], bin: 'cn' },
   },
   {
     kind: 'kilo',
